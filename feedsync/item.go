@@ -1,0 +1,144 @@
+package feedsync
+
+import (
+	"github.com/beevik/etree"
+)
+
+// Item is one RSS <item> or Atom <entry>: a payload (every child element that
+// is not sx:sync) plus its sync metadata.
+//
+// Items are values: the rules in this package (Update, MergeItem, Resolve, …)
+// never modify the items they are given; they return new ones that share
+// whatever did not change. Change an item's payload only through a copy
+// (Payload returns one) handed to Update.
+type Item struct {
+	// Sync is the item's sx:sync metadata; nil for an item that does not take
+	// part in synchronization (FS-SYNC-1).
+	Sync *Sync
+
+	format Format
+	line   int
+
+	// src holds what the reader saw. While the item's Sync still equals the
+	// one read (src.orig), the item is written back as the exact bytes read.
+	src *source
+
+	// elem is the payload element (<item> or <entry>) without its sx:sync
+	// child, parsed on first use. syncIndex is where sx:sync stood among
+	// elem's children so that a rewrite keeps its position (FS-NS-4); -1
+	// appends it last.
+	elem      *etree.Element
+	syncIndex int
+
+	digest    Digest
+	hasDigest bool
+}
+
+// source is an item as it was read from a document.
+type source struct {
+	raw   []byte // the item's bytes, start tag to end tag
+	scope *scope // namespace bindings in force at the item's parent
+	orig  *Sync  // metadata as read, to detect changes
+	// syncStart/syncEnd delimit the sx:sync element within raw, or -1.
+	syncStart, syncEnd int
+}
+
+// NewItem returns an item of the given format whose payload is elem, an
+// <item> (RSS) or <entry> (Atom) element. An sx:sync child in elem is
+// ignored and dropped: set Sync through Create or by assigning it.
+func NewItem(format Format, elem *etree.Element) *Item {
+	it := &Item{format: format, syncIndex: -1}
+	if elem == nil {
+		tag := "item"
+		if format == Atom {
+			tag = "entry"
+		}
+		elem = etree.NewElement(tag)
+	}
+	elem = elem.Copy()
+	it.elem, it.syncIndex = detachSync(elem, nil)
+	return it
+}
+
+// Format returns the format of the feed the item belongs to.
+func (it *Item) Format() Format { return it.format }
+
+// Line returns the line of the item's start tag in the document it was read
+// from, or 0 for an item not read from a document.
+func (it *Item) Line() int { return it.line }
+
+// ID returns the item's sync id, or "" for an item without sx:sync.
+func (it *Item) ID() string {
+	if it == nil || it.Sync == nil {
+		return ""
+	}
+	return it.Sync.ID
+}
+
+// Payload returns a copy of the item's payload element (<item> or <entry>)
+// without its sx:sync child. The copy may be edited and passed to Update.
+func (it *Item) Payload() (*etree.Element, error) {
+	e, err := it.payload()
+	if err != nil {
+		return nil, err
+	}
+	return e.Copy(), nil
+}
+
+// payload returns the shared, parsed payload element. Callers must not
+// modify it.
+func (it *Item) payload() (*etree.Element, error) {
+	if it.elem != nil {
+		return it.elem, nil
+	}
+	e, idx, err := parseItemBytes(it.src)
+	if err != nil {
+		return nil, itemErr(it, err)
+	}
+	it.elem, it.syncIndex = e, idx
+	return e, nil
+}
+
+// withSync returns a shallow copy of it carrying s. The payload is shared.
+func (it *Item) withSync(s *Sync) *Item {
+	c := *it
+	c.Sync = s
+	return &c
+}
+
+// withPayload returns a copy of it whose payload is elem (owned by the copy
+// from now on) and whose source bytes are forgotten.
+func (it *Item) withPayload(elem *etree.Element) *Item {
+	c := *it
+	c.src = nil
+	c.elem, c.syncIndex = detachSync(elem, nil)
+	c.hasDigest = false
+	return &c
+}
+
+// pristine reports whether the item can be written as the bytes it was read
+// from: its metadata, including the conflict copies, is what was read.
+func (it *Item) pristine() bool {
+	if it.src == nil || it.src.raw == nil {
+		return false
+	}
+	o, s := it.src.orig, it.Sync
+	if o == nil || s == nil {
+		return o == s
+	}
+	if !s.SameVersion(o) || len(s.Conflicts) != len(o.Conflicts) ||
+		len(s.ExtraAttrs) != len(o.ExtraAttrs) || len(s.ExtraElements) != len(o.ExtraElements) {
+		return false
+	}
+	for i := range s.Conflicts {
+		if s.Conflicts[i] != o.Conflicts[i] {
+			return false
+		}
+	}
+	for i := range s.History {
+		if len(s.History[i].Extra) != len(o.History[i].Extra) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,143 @@
+package feedsync
+
+import (
+	"encoding/xml"
+
+	"github.com/beevik/etree"
+)
+
+// xmlNamespace is bound to the prefix "xml" in every document.
+const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
+
+// scope is a chain of namespace declarations, innermost first. Items are
+// detached from their document, so the bindings their prefixes rely on are
+// carried along in a scope rather than looked up through parent elements.
+type scope struct {
+	parent *scope
+	decls  []binding
+}
+
+type binding struct{ prefix, uri string }
+
+// lookup returns the URI bound to prefix ("" is the default namespace).
+func (s *scope) lookup(prefix string) (string, bool) {
+	if prefix == "xml" {
+		return xmlNamespace, true
+	}
+	for ; s != nil; s = s.parent {
+		for i := len(s.decls) - 1; i >= 0; i-- {
+			if s.decls[i].prefix == prefix {
+				return s.decls[i].uri, true
+			}
+		}
+	}
+	return "", false
+}
+
+// uri returns the URI bound to prefix, or "" when it is unbound.
+func (s *scope) uri(prefix string) string {
+	u, _ := s.lookup(prefix)
+	return u
+}
+
+// prefixFor returns a prefix bound to uri that is not shadowed, preferring
+// want. ok is false when no prefix is bound to uri.
+func (s *scope) prefixFor(uri, want string) (string, bool) {
+	if u, ok := s.lookup(want); ok && u == uri {
+		return want, true
+	}
+	seen := map[string]bool{}
+	for c := s; c != nil; c = c.parent {
+		for i := len(c.decls) - 1; i >= 0; i-- {
+			d := c.decls[i]
+			if seen[d.prefix] {
+				continue
+			}
+			seen[d.prefix] = true
+			if d.uri == uri && d.prefix != "" {
+				return d.prefix, true
+			}
+		}
+	}
+	return "", false
+}
+
+// flatten returns every binding in force, innermost winning.
+func (s *scope) flatten() map[string]string {
+	m := map[string]string{}
+	var chain []*scope
+	for c := s; c != nil; c = c.parent {
+		chain = append(chain, c)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		for _, d := range chain[i].decls {
+			m[d.prefix] = d.uri
+		}
+	}
+	return m
+}
+
+// pushXML returns the scope inside an element with the given raw attributes.
+// It returns s itself when the element declares nothing.
+func (s *scope) pushXML(attrs []xml.Attr) *scope {
+	var decls []binding
+	for _, a := range attrs {
+		switch {
+		case a.Name.Space == "xmlns":
+			decls = append(decls, binding{a.Name.Local, a.Value})
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			decls = append(decls, binding{"", a.Value})
+		}
+	}
+	if decls == nil {
+		return s
+	}
+	return &scope{parent: s, decls: decls}
+}
+
+// pushEtree is pushXML for an etree element's attributes.
+func (s *scope) pushEtree(attrs []etree.Attr) *scope {
+	var decls []binding
+	for _, a := range attrs {
+		switch {
+		case a.Space == "xmlns":
+			decls = append(decls, binding{a.Key, a.Value})
+		case a.Space == "" && a.Key == "xmlns":
+			decls = append(decls, binding{"", a.Value})
+		}
+	}
+	if decls == nil {
+		return s
+	}
+	return &scope{parent: s, decls: decls}
+}
+
+// isXMLNS reports whether an attribute is a namespace declaration.
+func isXMLNS(space, key string) bool {
+	return space == "xmlns" || space == "" && key == "xmlns"
+}
+
+// isSyncNS reports whether uri is the FeedSync namespace or its SSE 0.93
+// predecessor.
+func isSyncNS(uri string) bool { return uri == Namespace || uri == LegacyNamespace }
+
+// elemURI resolves an etree element's namespace in scope s (which must
+// already include the element's own declarations).
+func elemURI(e *etree.Element, s *scope) string { return s.uri(e.Space) }
+
+// detachSync removes the first sx:sync child of elem and returns elem and the
+// child index it had, or -1. s is the scope of elem's parent.
+func detachSync(elem *etree.Element, s *scope) (*etree.Element, int) {
+	in := s.pushEtree(elem.Attr)
+	for i, t := range elem.Child {
+		c, ok := t.(*etree.Element)
+		if !ok || c.Tag != "sync" {
+			continue
+		}
+		if isSyncNS(elemURI(c, in.pushEtree(c.Attr))) {
+			elem.RemoveChildAt(i)
+			return elem, i
+		}
+	}
+	return elem, -1
+}
