@@ -32,15 +32,21 @@ type Item struct {
 
 	digest    Digest
 	hasDigest bool
+
+	// problems and warnings found while reading the item's metadata.
+	problems, warnings []error
 }
 
 // source is an item as it was read from a document.
 type source struct {
 	raw   []byte // the item's bytes, start tag to end tag
 	scope *scope // namespace bindings in force at the item's parent
+	inner *scope // bindings in force inside the item's start tag
 	orig  *Sync  // metadata as read, to detect changes
 	// syncStart/syncEnd delimit the sx:sync element within raw, or -1.
 	syncStart, syncEnd int
+	// dirty forbids writing raw even while the metadata is unchanged.
+	dirty bool
 }
 
 // NewItem returns an item of the given format whose payload is elem, an
@@ -119,7 +125,7 @@ func (it *Item) withPayload(elem *etree.Element) *Item {
 // pristine reports whether the item can be written as the bytes it was read
 // from: its metadata, including the conflict copies, is what was read.
 func (it *Item) pristine() bool {
-	if it.src == nil || it.src.raw == nil {
+	if it.src == nil || it.src.raw == nil || it.src.dirty {
 		return false
 	}
 	o, s := it.src.orig, it.Sync
