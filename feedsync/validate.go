@@ -1,0 +1,157 @@
+package feedsync
+
+import (
+	"fmt"
+)
+
+// CheckSync checks one item's sync metadata and returns every problem it
+// finds, each naming what is wrong and the rule it breaks.
+//
+// errs make the item unusable for a merge; such an incoming item is reported
+// and left out (FS-ROBUST-1, Outcome Rejected). Errors wrap ErrInvalidSync:
+//
+//   - id missing or not a URN NSS (FS-SYNC-2, FS-TYPE-5);
+//   - updates outside 1..MaxInt (FS-SYNC-3, FS-TYPE-2);
+//   - no history (FS-SYNC-6, FS-ROBUST-1);
+//   - a history entry with neither when nor by (FS-HIST-4), a sequence
+//     outside 1..MaxInt (FS-HIST-2, FS-TYPE-2) or above updates (a sequence
+//     is the value updates took, so it can never exceed it);
+//   - a conflict copy without sx:sync or with another id (FS-CONFLICTS-1),
+//     and every error of a conflict copy's own metadata;
+//   - noconflicts="true" on an item holding conflicts (FS-SYNC-5,
+//     FS-MERGE-11).
+//
+// warnings leave the item usable:
+//
+//   - the topmost sequence differs from updates (FS-SYNC-7, FS-ROBUST-2);
+//   - an id with lower-case %-escapes (compared in upper case, FS-TYPE-5);
+//   - nested conflicts, which the merge flattens (FS-CONFLICTS-2);
+//   - versions disagreeing on noconflicts (FS-NOCONF-3: the winner's flag
+//     decides);
+//   - the same version twice in sx:conflicts (FS-CONFLICT-4);
+//   - a conflict copy subsumed by the item holding it, which an update
+//     should have folded (FS-UPDATE-4, §17 A-9).
+//
+// A nil s is reported as a single ErrNoSync. CheckSync does not know the
+// item's line; Item.Problems wraps each problem in an *ItemError.
+func CheckSync(s *Sync) (errs, warnings []error) {
+	if s == nil {
+		return []error{ErrNoSync}, nil
+	}
+	var c checker
+	c.version("", s)
+
+	hasConflicts := false
+	for i, ci := range s.Conflicts {
+		at := fmt.Sprintf("conflict copy %d: ", i+1)
+		if ci == nil || ci.Sync == nil {
+			c.err(at+"no sx:sync (FS-CONFLICTS-1)", nil)
+			continue
+		}
+		hasConflicts = true
+		cs := ci.Sync
+		if cs.ID != s.ID {
+			c.err(at+"id %q differs from the item's id %q (FS-CONFLICTS-1)", []any{cs.ID, s.ID})
+		}
+		c.version(at, cs)
+		if len(cs.Conflicts) > 0 {
+			c.warn(at+"holds %d nested conflict copies; they are flattened into the item's conflicts (FS-CONFLICTS-2)", []any{len(cs.Conflicts)})
+		}
+		if cs.NoConflicts != s.NoConflicts {
+			c.warn(at+"noconflicts=%t but the item has noconflicts=%t (FS-NOCONF-3: the winner's flag decides)", []any{cs.NoConflicts, s.NoConflicts})
+		}
+		if SubsumedBy(cs, s) {
+			c.warn(at+"version %s is subsumed by the item holding it and should have been folded into its history (FS-UPDATE-4)", []any{cs.Top()})
+		}
+		for j := 0; j < i; j++ {
+			if cj := s.Conflicts[j]; cj != nil && cj.Sync != nil && cj.Sync.SameVersion(cs) {
+				c.warn(at+"same version as conflict copy %d (FS-CONFLICT-4)", []any{j + 1})
+				break
+			}
+		}
+	}
+	if s.NoConflicts && hasConflicts {
+		c.err("noconflicts=\"true\" but the item holds %d conflict copies (FS-SYNC-5, FS-MERGE-11)", []any{len(s.Conflicts)})
+	}
+	return c.errs, c.warns
+}
+
+// checker collects CheckSync's findings.
+type checker struct{ errs, warns []error }
+
+func (c *checker) err(format string, args []any) {
+	c.errs = append(c.errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidSync}, args...)...))
+}
+
+func (c *checker) warn(format string, args []any) {
+	c.warns = append(c.warns, fmt.Errorf("feedsync: "+format, args...))
+}
+
+// version checks the metadata every version carries; at prefixes messages
+// about a conflict copy.
+func (c *checker) version(at string, s *Sync) {
+	switch {
+	case s.ID == "":
+		c.err(at+"id is missing (FS-SYNC-2)", nil)
+	case !ValidID(s.ID):
+		c.err(at+"id %q is not a URN NSS: letters, digits, ()+,-.:=@;$_!*' and %%HH only (FS-TYPE-5)", []any{s.ID})
+	case NormalizeID(s.ID) != s.ID:
+		c.warn(at+"id %q has lower-case %%-escapes; it is compared as %q (FS-TYPE-5)", []any{s.ID, NormalizeID(s.ID)})
+	}
+	if s.Updates < 1 || s.Updates > MaxInt {
+		c.err(at+"updates %d is outside 1..%d (FS-SYNC-3, FS-TYPE-2)", []any{s.Updates, MaxInt})
+	}
+	if len(s.History) == 0 {
+		c.err(at+"no sx:history entry (FS-SYNC-6, FS-ROBUST-1)", nil)
+		return
+	}
+	for i, h := range s.History {
+		e := fmt.Sprintf("%shistory entry %d: ", at, i+1)
+		if !h.HasWhen() && h.By == "" {
+			c.err(e+"neither when nor by (FS-HIST-4, FS-ROBUST-1)", nil)
+		}
+		switch {
+		case h.Sequence < 1 || h.Sequence > MaxInt:
+			c.err(e+"sequence %d is outside 1..%d (FS-HIST-2, FS-TYPE-2)", []any{h.Sequence, MaxInt})
+		case s.Updates >= 1 && h.Sequence > s.Updates:
+			c.err(e+"sequence %d is above updates %d (FS-HIST-2)", []any{h.Sequence, s.Updates})
+		}
+	}
+	if top := s.History[0].Sequence; top != s.Updates && top >= 1 && top <= s.Updates {
+		c.warn(at+"topmost sequence %d differs from updates %d (FS-SYNC-7, FS-ROBUST-2)", []any{top, s.Updates})
+	}
+}
+
+// IDSet detects sync ids that occur twice in one feed (FS-SYNC-2,
+// FS-ROBUST-3) while the feed streams by: it remembers each id and the line
+// it was first seen on. The zero value is ready to use. Memory grows with the
+// number of distinct ids.
+type IDSet struct {
+	seen map[string]int
+}
+
+// Add records the id of it. For an id seen before it returns an *ItemError for
+// this item (its id and line) wrapping ErrDuplicateID and naming the line of
+// the first occurrence. Items without sx:sync do not take part (FS-SYNC-1)
+// and are ignored.
+func (s *IDSet) Add(it *Item) error {
+	if it == nil || it.Sync == nil {
+		return nil
+	}
+	id := NormalizeID(it.Sync.ID)
+	if s.seen == nil {
+		s.seen = map[string]int{}
+	}
+	if first, ok := s.seen[id]; ok {
+		where := "an earlier item"
+		if first > 0 {
+			where = fmt.Sprintf("the item at line %d", first)
+		}
+		return &ItemError{ID: it.Sync.ID, Line: it.line, Err: fmt.Errorf("%w: also used by %s (FS-SYNC-2, FS-ROBUST-3)", ErrDuplicateID, where)}
+	}
+	s.seen[id] = it.line
+	return nil
+}
+
+// Len returns the number of distinct ids added.
+func (s *IDSet) Len() int { return len(s.seen) }
