@@ -438,3 +438,21 @@ func TestOddLayouts(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderConvert(t *testing.T) {
+	h, _ := mustReadAll(t, readFixture(t, "rss-tasks.xml"))
+	a := h.Convert(Atom)
+	out := writeAll(t, a, nil)
+	h2, _ := mustReadAll(t, out)
+	info := h2.Info()
+	if h2.Format != Atom || info.Title != "Household tasks & errands" || info.Link != "https://tasks.example.org/" {
+		t.Errorf("converted header: %v %+v\n%s", h2.Format, info, out)
+	}
+	if h2.Sharing == nil || h2.Sharing.Until != "2009-04-02T12:00:00Z" {
+		t.Errorf("sharing lost: %+v", h2.Sharing)
+	}
+	back := h2.Convert(RSS).Info()
+	if back.Title != info.Title || back.Description != "Things to do, synchronized between laptop, phone and tablet." {
+		t.Errorf("back to rss: %+v", back)
+	}
+}

@@ -578,3 +578,59 @@ func WriteAll(w io.Writer, h *Header, items []*Item) error {
 	}
 	return fw.Close()
 }
+
+// Info returns the feed's title, link, description (or subtitle), Atom id
+// and updated time, read from the header.
+func (h *Header) Info() FeedInfo {
+	var info FeedInfo
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(append(append([]byte(nil), h.raw...), h.trailer...)); err != nil || doc.Root() == nil {
+		return info
+	}
+	c := doc.Root()
+	if h.Format == RSS {
+		if ch := c.SelectElement("channel"); ch != nil {
+			c = ch
+		}
+	}
+	text := func(tag string) string {
+		for _, e := range c.ChildElements() {
+			if e.Tag == tag && (e.Space == "" || h.Format == Atom && h.scope.uri(e.Space) == AtomNamespace) {
+				return strings.TrimSpace(e.Text())
+			}
+		}
+		return ""
+	}
+	info.Title = text("title")
+	if h.Format == RSS {
+		info.Link = text("link")
+		info.Description = text("description")
+		return info
+	}
+	info.Description = text("subtitle")
+	info.ID = text("id")
+	if t, err := ParseTime(text("updated")); err == nil {
+		info.Updated = t
+	}
+	for _, e := range c.ChildElements() {
+		if e.Tag == "link" && e.SelectAttrValue("rel", "alternate") == "alternate" {
+			info.Link = e.SelectAttrValue("href", "")
+			break
+		}
+	}
+	return info
+}
+
+// Convert returns a header for the other format carrying the same title,
+// link, description and sx:sharing. A header already in that format is
+// returned as is.
+func (h *Header) Convert(to Format) *Header {
+	if to == h.Format || to == FormatUnknown {
+		return h
+	}
+	n := NewHeader(to, h.Info())
+	if h.Sharing != nil {
+		n.SetSharing(h.Sharing)
+	}
+	return n
+}
