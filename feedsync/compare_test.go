@@ -974,3 +974,56 @@ func (r *simRand) intn(n int) int {
 	z ^= z >> 31
 	return int(z % uint64(n))
 }
+
+// FS-BY-1, FS-BY-2: by is the identity of an endpoint and sets the
+// granularity of conflict detection. Two endpoints with their own by values
+// that edit concurrently conflict; two devices sharing one by do not, and
+// one of the two edits is silently lost (S6).
+func TestByGranularity(t *testing.T) {
+	base := ritem(RSS, "base", rsync("g-1", 1, rh(1, "2009-04-01T09:00:00Z", "server")))
+	edit := func(by, title, when string) *Item {
+		return mustItem(t)(Update(base, rpayload(RSS, title), Stamp{By: by, When: rt(when)}))
+	}
+	t.Run("FS-BY-1 own by values conflict", func(t *testing.T) {
+		got, out := MergeItem(edit("alice-phone", "phone", "2009-04-01T10:00:00Z"), edit("alice-laptop", "laptop", "2009-04-01T10:01:00Z"))
+		if out != Conflict || len(got.Sync.Conflicts) != 1 {
+			t.Errorf("got %v %s", out, describe(t, got))
+		}
+	})
+	t.Run("FS-BY-2 shared by loses an edit", func(t *testing.T) {
+		phone := edit("alice", "phone", "2009-04-01T10:00:00Z")
+		laptop := edit("alice", "laptop", "2009-04-01T10:01:00Z")
+		if Compare(phone.Sync, laptop.Sync) != Mutual {
+			t.Errorf("Compare = %v, want mutual (FS-CONFLICT-6)", Compare(phone.Sync, laptop.Sync))
+		}
+		got, out := MergeItem(phone, laptop)
+		// Both versions carry alice/2: each subsumes the other, the incoming
+		// one replaces the local one and no conflict is kept.
+		if got != laptop || out != Updated {
+			t.Errorf("got %v %s", out, describe(t, got))
+		}
+	})
+}
+
+// FS-CONFLICT-5: conflicts are ordinary feed content. An endpoint that never
+// saw either version receives the item with its conflicts (FS-MERGE-1) and
+// may resolve them; the endpoints that produced the conflict accept that
+// resolution.
+func TestConflictsTravelFSCONFLICT5(t *testing.T) {
+	_, laptop, tablet := e5(t)
+	onLaptop, _ := MergeItem(laptop, tablet)
+	onPhone, out := MergeItem(nil, onLaptop)
+	if out != Added || len(onPhone.Sync.Conflicts) != 1 {
+		t.Fatalf("phone: %v %s", out, describe(t, onPhone))
+	}
+	res := mustItem(t)(ResolveKeep(onPhone, 1, Stamp{By: "phone", When: rt("2009-04-02T12:00:00Z")}))
+	for _, v := range []*Item{laptop, tablet, onLaptop} {
+		got, out := MergeItem(v, res)
+		if got != res || out != Updated {
+			t.Errorf("merging phone's resolution into %s: %v %s", version(v.Sync), out, describe(t, got))
+		}
+	}
+	if titleOf(t, res) != "Buy 4 posts and wire" {
+		t.Errorf("kept %q", titleOf(t, res))
+	}
+}

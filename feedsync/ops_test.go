@@ -282,7 +282,7 @@ func TestNoCopySubsumedAfterUpdate(t *testing.T) {
 func TestDelete(t *testing.T) {
 	it := ritem(RSS, "keep me", rsync("d-1", 1, rh(1, "2009-04-01T09:00:00Z", "a")))
 	tomb := mustItem(t)(Delete(it, Stamp{By: "b", When: rt("2009-04-01T10:00:00Z")}))
-	t.Run("FS-DELETE-1 delete is an update", func(t *testing.T) {
+	t.Run("FS-DELETE-1 FS-SYNC-4 delete is an update that marks a tombstone", func(t *testing.T) {
 		want := `d-1 u=2 deleted 2@b 1@a "keep me"`
 		if d := cmp.Diff(want, describe(t, tomb)); d != "" {
 			t.Errorf("(-want +got):\n%s", d)

@@ -14,8 +14,10 @@ import (
 //   - updates outside 1..MaxInt (FS-SYNC-3, FS-TYPE-2);
 //   - no history (FS-SYNC-6, FS-ROBUST-1);
 //   - a history entry with neither when nor by (FS-HIST-4), a sequence
-//     outside 1..MaxInt (FS-HIST-2, FS-TYPE-2) or above updates (a sequence
-//     is the value updates took, so it can never exceed it);
+//     outside 1..MaxInt (FS-HIST-2, FS-TYPE-2), or an entry below the
+//     topmost with a sequence above updates (a sequence is the value updates
+//     took, so an older entry can never exceed it; a topmost entry that
+//     differs from updates is FS-ROBUST-2's warning instead);
 //   - a conflict copy without sx:sync or with another id (FS-CONFLICTS-1),
 //     and every error of a conflict copy's own metadata;
 //   - noconflicts="true" on an item holding conflicts (FS-SYNC-5,
@@ -23,7 +25,8 @@ import (
 //
 // warnings leave the item usable:
 //
-//   - the topmost sequence differs from updates (FS-SYNC-7, FS-ROBUST-2);
+//   - the topmost sequence differs from updates, in either direction
+//     (FS-SYNC-7, FS-ROBUST-2: merge anyway);
 //   - an id with lower-case %-escapes (compared in upper case, FS-TYPE-5);
 //   - nested conflicts, which the merge flattens (FS-CONFLICTS-2);
 //   - versions disagreeing on noconflicts (FS-NOCONF-3: the winner's flag
@@ -113,11 +116,14 @@ func (c *checker) version(at string, s *Sync) {
 		switch {
 		case h.Sequence < 1 || h.Sequence > MaxInt:
 			c.err(e+"sequence %d is outside 1..%d (FS-HIST-2, FS-TYPE-2)", []any{h.Sequence, MaxInt})
-		case s.Updates >= 1 && h.Sequence > s.Updates:
+		case i > 0 && s.Updates >= 1 && h.Sequence > s.Updates:
+			// The topmost entry is FS-ROBUST-2's case (merge anyway, warn);
+			// an older entry above updates records an update the version
+			// cannot have seen.
 			c.err(e+"sequence %d is above updates %d (FS-HIST-2)", []any{h.Sequence, s.Updates})
 		}
 	}
-	if top := s.History[0].Sequence; top != s.Updates && top >= 1 && top <= s.Updates {
+	if top := s.History[0].Sequence; top != s.Updates && top >= 1 && top <= MaxInt && s.Updates >= 1 {
 		c.warn(at+"topmost sequence %d differs from updates %d (FS-SYNC-7, FS-ROBUST-2)", []any{top, s.Updates})
 	}
 }

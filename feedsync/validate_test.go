@@ -52,6 +52,11 @@ func TestCheckSync(t *testing.T) {
 			s.History[1].Sequence = 3
 			return s
 		}, []string{"history entry 2: sequence 3 is above updates 2"}, nil},
+		{"FS-ROBUST-2 topmost sequence above updates is a warning", func() *Sync {
+			s := ok()
+			s.History[0].Sequence = 4
+			return s
+		}, nil, []string{"topmost sequence 4 differs from updates 2 (FS-SYNC-7, FS-ROBUST-2)"}},
 		{"FS-ROBUST-2 FS-SYNC-7 topmost sequence differs from updates", func() *Sync {
 			s := ok()
 			s.Updates = 5
