@@ -240,8 +240,10 @@ func versions(it *Item, out []*Item) []*Item {
 // Special cases: a nil local (or one without sx:sync) means there is no
 // local item, and incoming is returned as it is with Added (FS-MERGE-1). A
 // nil incoming item or one without sx:sync takes no part (FS-FEED-7): local
-// is returned with Unchanged. The caller matches items by id and should have
-// rejected invalid incoming items (CheckSync, FS-ROBUST-1).
+// is returned with Unchanged. The caller matches items by id, should have
+// rejected invalid incoming items (CheckSync, FS-ROBUST-1) and converts an
+// incoming item to the local feed's format first (FS-FEED-10): conflict
+// copies are kept in the format they arrive in.
 //
 // To keep unchanged items byte-stable, MergeItem returns the local pointer
 // itself with Unchanged when the result holds the same winning version with

@@ -736,6 +736,7 @@ func TestMergeFlattensNestedConflicts(t *testing.T) {
 // after the other into the running result, so an older duplicate after a
 // newer one cannot replace it.
 func TestMergeDuplicatesSequentiallyFSMERGE12(t *testing.T) {
+	// FS-MERGE-12, FS-ROBUST-3: the newer duplicate comes first in the feed.
 	_, laptop, tablet := e5(t)
 	newer, _ := MergeItem(laptop, tablet)
 	older := laptop
@@ -1010,6 +1011,8 @@ func TestByGranularity(t *testing.T) {
 // may resolve them; the endpoints that produced the conflict accept that
 // resolution.
 func TestConflictsTravelFSCONFLICT5(t *testing.T) {
+	// FS-CONFLICT-5: laptop publishes the item with its conflict; phone
+	// has never seen the item.
 	_, laptop, tablet := e5(t)
 	onLaptop, _ := MergeItem(laptop, tablet)
 	onPhone, out := MergeItem(nil, onLaptop)

@@ -157,6 +157,8 @@ func TestCheckSyncOnRuleResults(t *testing.T) {
 
 // FS-ROBUST-3, FS-SYNC-2: duplicate ids in one feed.
 func TestIDSetFSROBUST3(t *testing.T) {
+	// FS-ROBUST-3: the second "b" makes the feed invalid; the error says
+	// where both are.
 	mk := func(id string, line int) *Item {
 		it := ritem(RSS, id, rsync(id, 1, rh(1, "", "a")))
 		it.line = line
