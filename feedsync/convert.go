@@ -40,6 +40,7 @@ func ConvertItem(it *Item, to Format) (*Item, error) {
 		out = atomToRSS(e, sc)
 	}
 	c := &Item{format: to, line: it.line, syncIndex: -1, elem: out}
+	c.setDigest()
 	if it.Sync != nil {
 		s := it.Sync.Clone()
 		for i, cc := range s.Conflicts {

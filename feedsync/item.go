@@ -63,7 +63,18 @@ func NewItem(format Format, elem *etree.Element) *Item {
 	}
 	elem = elem.Copy()
 	it.elem, it.syncIndex = detachSync(elem, nil)
+	it.setDigest()
 	return it
+}
+
+// setDigest computes the digest of a parsed payload now, so that items stay
+// immutable once built and may be shared between goroutines.
+func (it *Item) setDigest() {
+	var sc *scope
+	if it.src != nil {
+		sc = it.src.scope
+	}
+	it.digest, it.hasDigest = digestElement(it.elem, sc), true
 }
 
 // Format returns the format of the feed the item belongs to.
@@ -118,7 +129,7 @@ func (it *Item) withPayload(elem *etree.Element) *Item {
 	c := *it
 	c.src = nil
 	c.elem, c.syncIndex = detachSync(elem, nil)
-	c.hasDigest = false
+	c.setDigest()
 	return &c
 }
 
