@@ -381,6 +381,7 @@ func TestHostileInput(t *testing.T) {
 	}{
 		{"deep nesting", deep, "nested deeper than 128", ErrLimit},
 		{"huge attribute", huge, "item larger than", ErrLimit},
+		{"huge header", `<rss><channel><title>` + strings.Repeat("T", 5<<20) + `</title></channel></rss>`, "feed header larger than", ErrLimit},
 		{"billion laughs", laughs, "DTD entity declarations are not allowed", nil},
 		{"too many history entries", manyHist, "more than 10000 sx:history", ErrLimit},
 		{"truncated", `<rss><channel><item><title>half`, "truncated", nil},

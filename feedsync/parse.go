@@ -195,9 +195,19 @@ type recorder struct {
 	r    io.Reader
 	buf  []byte
 	base int64 // offset of buf[0]
+	// limit bounds the bytes kept at once: one item (or the header) plus
+	// the decoder's read-ahead. It stops a single huge token (a gigantic
+	// attribute or text) before encoding/xml has buffered all of it.
+	limit int
 }
 
+// errTooLarge is returned by recorder.Read past its limit.
+var errTooLarge = errors.New("too large")
+
 func (c *recorder) Read(p []byte) (int, error) {
+	if c.limit > 0 && len(c.buf) > c.limit {
+		return 0, errTooLarge
+	}
 	n, err := c.r.Read(p)
 	c.buf = append(c.buf, p[:n]...)
 	return n, err

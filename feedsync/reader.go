@@ -90,7 +90,11 @@ func NewReader(r io.Reader) *Reader { return NewReaderOptions(r, ReaderOptions{}
 // NewReaderOptions returns a Reader with the given options.
 func NewReaderOptions(r io.Reader, opts ReaderOptions) *Reader {
 	rd := &Reader{opts: opts.withDefaults()}
-	rd.rec = &recorder{r: newUTF8Reader(r)}
+	limit := rd.opts.MaxItemBytes
+	if rd.opts.MaxHeaderBytes > limit {
+		limit = rd.opts.MaxHeaderBytes
+	}
+	rd.rec = &recorder{r: newUTF8Reader(r), limit: int(limit) + 64<<10}
 	rd.dec = xml.NewDecoder(rd.rec)
 	rd.dec.Strict = true
 	rd.dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
@@ -158,6 +162,13 @@ func (r *Reader) wrap(err error) error {
 	var ie *ItemError
 	if errors.As(err, &se) || errors.As(err, &ie) {
 		return err
+	}
+	if errors.Is(err, errTooLarge) {
+		what, n := "item", r.opts.MaxItemBytes
+		if r.header == nil || r.header.building {
+			what, n = "feed header", r.opts.MaxHeaderBytes
+		}
+		return &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("%s larger than %d bytes", what, n), Err: ErrLimit}
 	}
 	var xe *xml.SyntaxError
 	if errors.As(err, &xe) {
