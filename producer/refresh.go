@@ -168,7 +168,7 @@ func Refresh(prev io.ReadSeeker, next iter.Seq2[Record, error], w io.Writer, opt
 	sum1 := fp.Sum64()
 
 	// The records: compare, and keep what must be written.
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	var created []Record
 	for rec, err := range next {
 		if err != nil {
@@ -293,7 +293,7 @@ func refreshNew(next iter.Seq2[Record, error], w io.Writer, opts RefreshOptions,
 		h = h.Convert(opts.Format)
 	}
 	out := feedsync.NewWriter(w, h)
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for rec, err := range next {
 		if err != nil {
 			return fmt.Errorf("refresh: %w", err)
@@ -317,18 +317,23 @@ func refreshNew(next iter.Seq2[Record, error], w io.Writer, opts RefreshOptions,
 	return nil
 }
 
-// prepare checks a record's id, records it in seen, and returns the
+// prepare checks a record's id, records it (and its line) in seen, and
+// returns the
 // normalised id and an item carrying the payload in the given format (for
 // its digest and a payload to write).
-func prepare(rec Record, format feedsync.Format, seen map[string]bool) (string, *feedsync.Item, error) {
+func prepare(rec Record, format feedsync.Format, seen map[string]int) (string, *feedsync.Item, error) {
 	if !feedsync.ValidID(rec.ID) {
 		return "", nil, fmt.Errorf("refresh: %w", recordErr(rec, fmt.Errorf("%w: %q is not a URN NSS (FS-TYPE-5)", ErrRecordID, rec.ID)))
 	}
 	id := feedsync.NormalizeID(rec.ID)
-	if seen[id] {
-		return "", nil, fmt.Errorf("refresh: %w", recordErr(rec, fmt.Errorf("%w: the id is given by an earlier record (FS-SYNC-2)", feedsync.ErrDuplicateID)))
+	if first, ok := seen[id]; ok {
+		where := "an earlier record"
+		if first > 0 {
+			where = fmt.Sprintf("the record at line %d", first)
+		}
+		return "", nil, fmt.Errorf("refresh: %w", recordErr(rec, fmt.Errorf("%w: also used by %s (FS-SYNC-2)", feedsync.ErrDuplicateID, where)))
 	}
-	seen[id] = true
+	seen[id] = rec.Line
 	if rec.Payload == nil {
 		return "", nil, fmt.Errorf("refresh: %w", recordErr(rec, errors.New("no payload")))
 	}

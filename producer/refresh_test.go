@@ -298,7 +298,7 @@ func TestRefreshErrors(t *testing.T) {
 			name:     "duplicate record id",
 			next:     records(t, m, rec{"a", `{}`}, rec{"b", `{}`}, rec{"a", `{}`}),
 			is:       feedsync.ErrDuplicateID,
-			contains: `item "a" (line 3)`,
+			contains: `item "a" (line 3): feedsync: duplicate sync id: also used by the record at line 1`,
 		},
 		{
 			name:     "duplicate record id with a previous feed",
