@@ -318,9 +318,8 @@ func refreshNew(next iter.Seq2[Record, error], w io.Writer, opts RefreshOptions,
 }
 
 // prepare checks a record's id, records it (and its line) in seen, and
-// returns the
-// normalised id and an item carrying the payload in the given format (for
-// its digest and a payload to write).
+// returns the normalised id and an item carrying the payload in the given
+// format (for its digest and a payload to write).
 func prepare(rec Record, format feedsync.Format, seen map[string]int) (string, *feedsync.Item, error) {
 	if !feedsync.ValidID(rec.ID) {
 		return "", nil, fmt.Errorf("refresh: %w", recordErr(rec, fmt.Errorf("%w: %q is not a URN NSS (FS-TYPE-5)", ErrRecordID, rec.ID)))
