@@ -1,0 +1,299 @@
+package merge
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// Feeds merges the incoming feed into the local feed and writes the result
+// to out:
+//
+//   - local items keep their place; each one the incoming feed mentions is
+//     replaced by the merge result (FS-MERGE-2, FS-MERGE-15), and the others,
+//     with every item without sx:sync, are written exactly as read
+//     (FS-MERGE-13, FS-FEED-8);
+//   - incoming items without a local counterpart follow, in incoming document
+//     order (FS-MERGE-1, FS-MERGE-15);
+//   - the local feed's header is kept: its title, links and sx:sharing. The
+//     incoming feed's header, sx:sharing included, is never copied
+//     (FS-FEED-9, FS-SHARING-5);
+//   - incoming items without sx:sync are ignored (FS-FEED-7, §17 A-11), and
+//     incoming items with invalid metadata are rejected: counted, reported
+//     in the Summary and left out (FS-ROBUST-1).
+//
+// The output is in opts.Format, or the local feed's format when it is zero.
+// Merging a feed whose items change nothing writes out byte for byte what
+// local holds (FS-MERGE-14).
+//
+// A sync id that occurs twice in either feed makes Feeds fail with an error
+// wrapping feedsync.ErrDuplicateID that names the id and both lines
+// (FS-ROBUST-3, §17 A-10). On any error out holds a partial feed: write to a
+// temporary file and rename it over the local feed only on success.
+//
+// Feeds streams. It reads the incoming feed once, copying every valid sync
+// item into a spill file under opts.TempDir (removed before Feeds returns)
+// and keeping in memory only an index from sync id to the item's place in
+// that file; then it reads the local feed once, merging and writing item by
+// item, and finally copies the incoming items no local item consumed. Memory
+// therefore grows with the number of incoming sync ids and local sync ids
+// (for the duplicate check), not with the size of the feeds. ctx is checked
+// between items.
+func Feeds(ctx context.Context, local, incoming io.Reader, out io.Writer, opts Options) (Summary, error) {
+	m := &merger{opts: opts}
+	sp, err := newSpill(opts.TempDir)
+	if err != nil {
+		return m.sum, fmt.Errorf("merge: %w", err)
+	}
+	defer sp.remove()
+
+	if err := m.spillIncoming(ctx, incoming, sp); err != nil {
+		return m.sum, err
+	}
+	if err := sp.flush(); err != nil {
+		return m.sum, fmt.Errorf("merge: spill incoming items: %w", err)
+	}
+	if err := m.mergeLocal(ctx, local, out, sp); err != nil {
+		return m.sum, err
+	}
+	return m.sum, nil
+}
+
+// spillIncoming is the first pass: it reads the incoming feed, rejects
+// invalid items, detects duplicate ids and spills every valid sync item.
+func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spill) error {
+	r := feedsync.NewReaderOptions(incoming, m.opts.ReaderOptions)
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		in, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("merge: read incoming feed: %w", err)
+		}
+		if in.Sync == nil {
+			continue // FS-FEED-7, §17 A-11
+		}
+		rejected := check(in)
+		if id := in.ID(); id != "" {
+			// An item without an id is rejected below and cannot clash.
+			if first, ok := sp.index[id]; ok {
+				return fmt.Errorf("merge: incoming feed: %w", duplicate(in, sp.entries[first].line))
+			}
+			e := entry{line: in.Line(), state: pending}
+			if rejected != nil {
+				e.state = rejectedState
+			} else if e.off, e.n, err = sp.append(in); err != nil {
+				return fmt.Errorf("merge: spill incoming item %q (line %d): %w", id, in.Line(), err)
+			}
+			sp.index[id] = int32(len(sp.entries))
+			sp.entries = append(sp.entries, e)
+		}
+		if rejected != nil {
+			// Reported now, in incoming order: a rejected item has no place
+			// in the output whatever the local feed holds.
+			m.report(in, feedsync.Rejected, rejected)
+		}
+	}
+}
+
+// mergeLocal is the second pass: it streams the local feed, merges every
+// local item the incoming feed mentions, writes everything, then appends the
+// incoming items nothing consumed.
+func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer, sp *spill) error {
+	var rec *prefixRecorder
+	if m.opts.Format != feedsync.FormatUnknown {
+		// Keep the bytes before the first item for convertHeader.
+		limit := m.opts.ReaderOptions.MaxHeaderBytes
+		if limit <= 0 {
+			limit = feedsync.DefaultMaxHeaderBytes
+		}
+		rec = &prefixRecorder{r: local, limit: int(limit) + 64<<10, on: true}
+		local = rec
+	}
+	r := feedsync.NewReaderOptions(local, m.opts.ReaderOptions)
+	h, err := r.Header()
+	if err != nil {
+		return fmt.Errorf("merge: read local feed: %w", err)
+	}
+	if rec != nil {
+		rec.on = false
+		h = convertHeader(h, m.opts.Format, rec.buf)
+		rec.buf = nil
+	}
+	w := feedsync.NewWriter(out, h)
+	var ids feedsync.IDSet
+	var dec feedsync.ItemDecoder
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		l, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("merge: read local feed: %w", err)
+		}
+		res := l
+		if id := l.ID(); id != "" {
+			if err := ids.Add(l); err != nil {
+				return fmt.Errorf("merge: local feed: %w", err)
+			}
+			if i, ok := sp.index[id]; ok && sp.entries[i].state == pending {
+				e := &sp.entries[i]
+				in, err := sp.read(&dec, e)
+				if err != nil {
+					return fmt.Errorf("merge: read back incoming item %q (line %d): %w", id, e.line, err)
+				}
+				e.state = consumed
+				var o feedsync.Outcome
+				res, o, err = m.step(l, in, feedsync.FormatUnknown)
+				if err != nil && o != feedsync.Rejected {
+					return fmt.Errorf("merge: %w", err)
+				}
+				m.report(in, o, err)
+			}
+		}
+		if err := w.WriteItem(res); err != nil {
+			return fmt.Errorf("merge: write item %q: %w", l.ID(), err)
+		}
+	}
+	if err := m.appendRest(ctx, w, sp, &dec); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("merge: write output: %w", err)
+	}
+	return nil
+}
+
+// appendRest writes the incoming items that no local item consumed, in
+// incoming document order (FS-MERGE-1, FS-MERGE-15). It reads the spill file
+// sequentially: entries are stored in that order.
+func (m *merger) appendRest(ctx context.Context, w *feedsync.Writer, sp *spill, dec *feedsync.ItemDecoder) error {
+	br := bufio.NewReaderSize(io.NewSectionReader(sp.f, 0, sp.size), 64<<10)
+	var pos int64
+	for i := range sp.entries {
+		e := &sp.entries[i]
+		if e.state != pending {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
+		if _, err := br.Discard(int(e.off - pos)); err != nil {
+			return fmt.Errorf("merge: read back incoming item at line %d: %w", e.line, err)
+		}
+		b := make([]byte, e.n)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return fmt.Errorf("merge: read back incoming item at line %d: %w", e.line, err)
+		}
+		pos = e.off + int64(e.n)
+		in, err := dec.Decode(b)
+		if err != nil {
+			return fmt.Errorf("merge: read back incoming item at line %d: %w", e.line, err)
+		}
+		e.state = consumed
+		res, o, err := m.step(nil, in, feedsync.FormatUnknown)
+		if err != nil {
+			// Only a hard failure can happen here: the item was checked
+			// when it was spilled and there is no local item.
+			return fmt.Errorf("merge: %w", err)
+		}
+		if err := w.WriteItem(res); err != nil {
+			return fmt.Errorf("merge: write item %q: %w", in.ID(), err)
+		}
+		m.report(in, o, nil)
+	}
+	return nil
+}
+
+// duplicate is the error for an item whose id an earlier item of the same
+// feed, at line first, already used (FS-ROBUST-3). It reads like
+// feedsync.IDSet's.
+func duplicate(it *feedsync.Item, first int) error {
+	where := "an earlier item"
+	if first > 0 {
+		where = fmt.Sprintf("the item at line %d", first)
+	}
+	return &feedsync.ItemError{ID: it.ID(), Line: it.Line(),
+		Err: fmt.Errorf("%w: also used by %s (FS-SYNC-2, FS-ROBUST-3)", feedsync.ErrDuplicateID, where)}
+}
+
+// Entry states.
+const (
+	pending       uint8 = iota // spilled, not merged yet
+	consumed                   // merged into a local item or appended
+	rejectedState              // invalid (FS-ROBUST-1): not spilled, kept for the duplicate check
+)
+
+// entry is the index record of one incoming sync item: where its binary
+// form lies in the spill file, its source line and its state.
+type entry struct {
+	off   int64
+	n     int32
+	line  int
+	state uint8
+}
+
+// spill is the temporary file holding the incoming items and the index of
+// their ids. It is the only per-item state Feeds keeps.
+type spill struct {
+	f       *os.File
+	bw      *bufio.Writer
+	size    int64
+	index   map[string]int32 // sync id → position in entries
+	entries []entry          // in incoming document order
+}
+
+func newSpill(dir string) (*spill, error) {
+	f, err := os.CreateTemp(dir, "feedsync-merge-*.spill")
+	if err != nil {
+		return nil, fmt.Errorf("create spill file: %w", err)
+	}
+	return &spill{f: f, bw: bufio.NewWriterSize(f, 64<<10), index: map[string]int32{}}, nil
+}
+
+// append writes the binary form of it and returns where it lies.
+func (sp *spill) append(it *feedsync.Item) (off int64, n int32, err error) {
+	b, err := it.MarshalBinary()
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(b) > 1<<31-1 {
+		return 0, 0, errors.New("item too large to spill")
+	}
+	if _, err := sp.bw.Write(b); err != nil {
+		return 0, 0, err
+	}
+	off = sp.size
+	sp.size += int64(len(b))
+	return off, int32(len(b)), nil
+}
+
+func (sp *spill) flush() error { return sp.bw.Flush() }
+
+// read decodes the item at e. The bytes are freshly allocated: the decoded
+// item keeps referring to them.
+func (sp *spill) read(dec *feedsync.ItemDecoder, e *entry) (*feedsync.Item, error) {
+	b := make([]byte, e.n)
+	if _, err := sp.f.ReadAt(b, e.off); err != nil {
+		return nil, err
+	}
+	return dec.Decode(b)
+}
+
+// remove closes and deletes the spill file.
+func (sp *spill) remove() {
+	sp.f.Close()
+	os.Remove(sp.f.Name())
+}
