@@ -1,0 +1,47 @@
+// Package store keeps feedsync items with a change sequence and per-peer
+// knowledge, so that feeds can be produced from it and merged into it.
+//
+// A Store persists items (their standalone XML, feedsync.MarshalItem, and
+// indexed columns: id, updates, deleted, topmost history entry, payload
+// digest, conflict count) and three more things:
+//
+//   - a change sequence: every Put takes the next, higher sequence number,
+//     and each item remembers the number of its latest change. Changes(after)
+//     lists the items changed since a given number, in order, at a cost
+//     that grows with the number of changes rather than the number of items:
+//     an incremental feed (FS-FEED-1, FS-FEED-6).
+//   - per-peer knowledge: which Version of each item a peer is known to hold
+//     (because it sent it to us or we sent it to it), and the sequence number
+//     up to which changes were sent to it. A producer skips items whose
+//     current Version the peer holds, so two endpoints that sync back and
+//     forth without edits send empty feeds after the first round.
+//   - the store's own feed info and format (FS-FEED-9).
+//
+// All access goes through a Tx, the unit of atomicity: a consumer merges a
+// whole incoming feed in one writable Tx. Writable transactions run one at a
+// time in every implementation; this is what keeps sequence numbers in
+// commit order, so that a reader polling Changes never skips a change.
+//
+// # Usage
+//
+//  1. Open a store: NewMemory here, sqlite.Open or postgres.Open in the
+//     subpackages, or open.Open with a DSN ("memory:", "sqlite:PATH",
+//     "postgres://…").
+//  2. Begin a writable Tx, Get the local version of each incoming item, merge
+//     it (feedsync.MergeItem) and Put the result if it changed; record what
+//     the peer holds with SetPeerVersion; Commit.
+//  3. To produce a feed, Begin a read-only Tx and range over All (complete
+//     feed) or Changes(after) (incremental feed), skipping items whose
+//     VersionOf equals the PeerVersion.
+//
+// The interfaces are split by role (ItemReader, ChangeReader, PeerReader,
+// Writer) so that code can ask for only what it uses. Package storetest
+// holds the conformance suite every implementation passes.
+//
+// # Implementations
+//
+//   - Memory (memory.go): in this package, for tests and in-memory work.
+//   - store/sqlite: one SQLite file (modernc.org/sqlite, no cgo).
+//   - store/postgres: PostgreSQL through pgx; many servers may share it.
+//   - store/open: Open(ctx, dsn) picks one of the three.
+package store

@@ -1,0 +1,458 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"sort"
+	"sync"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// Memory is a Store that keeps everything in memory, for tests and for
+// programs that load a feed, work on it and write it out again. Its data
+// goes with it when the program ends.
+//
+// It has the transaction semantics of the database stores: one writable Tx
+// at a time, whose changes stay private until Commit (Rollback drops them),
+// while read-only transactions see the committed state (read committed,
+// as PostgreSQL's default: each call sees the latest commit). Items are kept
+// encoded (feedsync.Item.MarshalBinary), so an item returned by Get is a
+// fresh value that the caller may not corrupt the store through.
+type Memory struct {
+	id string
+	// writer holds a token while a writable Tx is open; Begin waits for it.
+	writer chan struct{}
+
+	mu     sync.RWMutex // guards everything below
+	closed bool
+	items  map[string]*memRow
+	// log lists rows in ascending seq. A row superseded by a later Put of
+	// the same id stays until the log is compacted; readers skip it by
+	// checking that items still points at it.
+	log     []*memRow
+	seq     int64
+	peerSeq map[string]int64
+	peerVer map[peerKey]Version
+	info    feedsync.FeedInfo
+	format  feedsync.Format
+}
+
+var _ Store = (*Memory)(nil)
+
+type memRow struct {
+	id   string
+	seq  int64
+	data []byte
+}
+
+type peerKey struct{ peer, id string }
+
+// NewMemory returns an empty in-memory store with a new random ID.
+func NewMemory() *Memory {
+	return &Memory{
+		id:      feedsync.NewID(),
+		writer:  make(chan struct{}, 1),
+		items:   map[string]*memRow{},
+		peerSeq: map[string]int64{},
+		peerVer: map[peerKey]Version{},
+	}
+}
+
+// ID returns the store's random identifier.
+func (m *Memory) ID() string { return m.id }
+
+// Close marks the store closed: Begin and the methods of open transactions
+// return ErrClosed afterwards. Closing twice is harmless.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	return nil
+}
+
+// Begin starts a transaction. A writable one waits, within ctx, for the
+// previous writable one to end.
+func (m *Memory) Begin(ctx context.Context, writable bool) (Tx, error) {
+	if writable {
+		select {
+		case m.writer <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store: begin: %w", ctx.Err())
+		}
+	}
+	m.mu.RLock()
+	closed, seq := m.closed, m.seq
+	m.mu.RUnlock()
+	if closed {
+		if writable {
+			<-m.writer
+		}
+		return nil, fmt.Errorf("store: begin: %w", ErrClosed)
+	}
+	tx := &memTx{m: m, writable: writable}
+	if writable {
+		tx.seq = seq
+		tx.items = map[string]*memRow{}
+		tx.peerSeq = map[string]int64{}
+		tx.peerVer = map[peerKey]Version{}
+	}
+	return tx, nil
+}
+
+// memTx is a Memory transaction. A writable one keeps its changes in its
+// own maps (an overlay) until Commit copies them into the store under the
+// store's lock; reads look at the overlay first.
+type memTx struct {
+	m        *Memory
+	writable bool
+	done     bool
+	err      error // first failure; the Tx can then only be rolled back
+
+	// The overlay of a writable Tx.
+	seq     int64
+	items   map[string]*memRow
+	log     []*memRow
+	added   int // ids new to the store
+	peerSeq map[string]int64
+	peerVer map[peerKey]Version
+	info    *feedInfo
+}
+
+type feedInfo struct {
+	info   feedsync.FeedInfo
+	format feedsync.Format
+}
+
+// enter checks that the Tx may run a method: not ended, not failed, ctx
+// alive, writable if write.
+func (tx *memTx) enter(ctx context.Context, write bool) error {
+	if tx.done {
+		return ErrTxDone
+	}
+	if tx.err != nil {
+		return fmt.Errorf("%w: %w", ErrTxFailed, tx.err)
+	}
+	if write && !tx.writable {
+		return ErrReadOnly // a misuse that attempted nothing: no failure
+	}
+	if err := ctx.Err(); err != nil {
+		return tx.fail(err)
+	}
+	return nil
+}
+
+func (tx *memTx) fail(err error) error {
+	if tx.err == nil {
+		tx.err = err
+	}
+	return err
+}
+
+// rlock takes the store's read lock, failing if the store is closed.
+func (tx *memTx) rlock() error {
+	tx.m.mu.RLock()
+	if tx.m.closed {
+		tx.m.mu.RUnlock()
+		return tx.fail(ErrClosed)
+	}
+	return nil
+}
+
+func decodeRow(r *memRow) (*feedsync.Item, error) {
+	it := new(feedsync.Item)
+	if err := it.UnmarshalBinary(r.data); err != nil {
+		return nil, fmt.Errorf("store: decode item %q: %w", r.id, err)
+	}
+	return it, nil
+}
+
+func (tx *memTx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return nil, fmt.Errorf("store: get item %q: %w", id, err)
+	}
+	r, ok := tx.items[id]
+	if !ok {
+		if err := tx.rlock(); err != nil {
+			return nil, fmt.Errorf("store: get item %q: %w", id, err)
+		}
+		r = tx.m.items[id]
+		tx.m.mu.RUnlock()
+	}
+	if r == nil {
+		return nil, nil
+	}
+	it, err := decodeRow(r)
+	if err != nil {
+		return nil, tx.fail(err)
+	}
+	return it, nil
+}
+
+func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := tx.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("store: put item %q: %w", id, err)
+	}
+	if err := CheckItem(it); err != nil {
+		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
+	}
+	data, err := it.MarshalBinary()
+	if err != nil {
+		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
+	}
+	if _, ok := tx.items[id]; !ok {
+		if err := tx.rlock(); err != nil {
+			return 0, fmt.Errorf("store: put item %q: %w", id, err)
+		}
+		_, exists := tx.m.items[id]
+		tx.m.mu.RUnlock()
+		if !exists {
+			tx.added++
+		}
+	}
+	tx.seq++
+	r := &memRow{id: id, seq: tx.seq, data: data}
+	tx.items[id] = r
+	tx.log = append(tx.log, r)
+	return r.seq, nil
+}
+
+// batch returns up to max rows changed after seq after, ascending, each the
+// latest row of its id as this Tx sees it.
+func (tx *memTx) batch(after int64, max int) ([]*memRow, error) {
+	var out []*memRow
+	if err := tx.rlock(); err != nil {
+		return nil, err
+	}
+	log := tx.m.log
+	i := sort.Search(len(log), func(i int) bool { return log[i].seq > after })
+	for ; i < len(log) && len(out) < max; i++ {
+		r := log[i]
+		if tx.m.items[r.id] != r {
+			continue // superseded by a later commit
+		}
+		if _, ok := tx.items[r.id]; ok {
+			continue // superseded in this Tx
+		}
+		out = append(out, r)
+	}
+	tx.m.mu.RUnlock()
+	// The overlay's seqs are all above the store's: the store cannot change
+	// under a writable Tx, which is the only writer.
+	i = sort.Search(len(tx.log), func(i int) bool { return tx.log[i].seq > after })
+	for ; i < len(tx.log) && len(out) < max; i++ {
+		if r := tx.log[i]; tx.items[r.id] == r {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+const memBatch = 256
+
+func (tx *memTx) Changes(ctx context.Context, after int64) iter.Seq2[Change, error] {
+	return func(yield func(Change, error) bool) {
+		for {
+			if err := tx.enter(ctx, false); err != nil {
+				yield(Change{}, fmt.Errorf("store: changes after %d: %w", after, err))
+				return
+			}
+			rows, err := tx.batch(after, memBatch)
+			if err != nil {
+				yield(Change{}, fmt.Errorf("store: changes after %d: %w", after, err))
+				return
+			}
+			for _, r := range rows {
+				it, err := decodeRow(r)
+				if err != nil {
+					yield(Change{}, tx.fail(err))
+					return
+				}
+				if !yield(Change{Seq: r.seq, Item: it}, nil) {
+					return
+				}
+				after = r.seq
+			}
+			if len(rows) < memBatch {
+				return
+			}
+		}
+	}
+}
+
+func (tx *memTx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
+	return func(yield func(*feedsync.Item, error) bool) {
+		for c, err := range tx.Changes(ctx, 0) {
+			if !yield(c.Item, err) {
+				return
+			}
+		}
+	}
+}
+
+func (tx *memTx) LastSeq(ctx context.Context) (int64, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("store: last seq: %w", err)
+	}
+	if tx.writable {
+		return tx.seq, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return 0, fmt.Errorf("store: last seq: %w", err)
+	}
+	defer tx.m.mu.RUnlock()
+	return tx.m.seq, nil
+}
+
+func (tx *memTx) Count(ctx context.Context) (int, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("store: count: %w", err)
+	}
+	if err := tx.rlock(); err != nil {
+		return 0, fmt.Errorf("store: count: %w", err)
+	}
+	defer tx.m.mu.RUnlock()
+	return len(tx.m.items) + tx.added, nil
+}
+
+func (tx *memTx) PeerVersion(ctx context.Context, peer, id string) (Version, bool, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return Version{}, false, fmt.Errorf("store: version of item %q at peer %q: %w", id, peer, err)
+	}
+	k := peerKey{peer, id}
+	if v, ok := tx.peerVer[k]; ok {
+		return v, true, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return Version{}, false, fmt.Errorf("store: version of item %q at peer %q: %w", id, peer, err)
+	}
+	defer tx.m.mu.RUnlock()
+	v, ok := tx.m.peerVer[k]
+	return v, ok, nil
+}
+
+func (tx *memTx) PeerSeq(ctx context.Context, peer string) (int64, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("store: seq sent to peer %q: %w", peer, err)
+	}
+	if s, ok := tx.peerSeq[peer]; ok {
+		return s, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return 0, fmt.Errorf("store: seq sent to peer %q: %w", peer, err)
+	}
+	defer tx.m.mu.RUnlock()
+	return tx.m.peerSeq[peer], nil
+}
+
+func (tx *memTx) SetPeerVersion(ctx context.Context, peer, id string, v Version) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: set version of item %q at peer %q: %w", id, peer, err)
+	}
+	v.Top = bare(v.Top)
+	tx.peerVer[peerKey{peer, id}] = v
+	return nil
+}
+
+func (tx *memTx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: set seq sent to peer %q: %w", peer, err)
+	}
+	tx.peerSeq[peer] = seq
+	return nil
+}
+
+func (tx *memTx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("store: feed info: %w", err)
+	}
+	if tx.info != nil {
+		return tx.info.info, tx.info.format, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("store: feed info: %w", err)
+	}
+	defer tx.m.mu.RUnlock()
+	return tx.m.info, tx.m.format, nil
+}
+
+func (tx *memTx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: set feed info: %w", err)
+	}
+	tx.info = &feedInfo{NormalizeFeedInfo(info), format}
+	return nil
+}
+
+func (tx *memTx) Commit() error {
+	if tx.done {
+		return fmt.Errorf("store: commit: %w", ErrTxDone)
+	}
+	if tx.err != nil {
+		first := tx.err
+		tx.end()
+		return fmt.Errorf("store: commit: %w: %w", ErrTxFailed, first)
+	}
+	if !tx.writable {
+		tx.end()
+		return nil
+	}
+	m := tx.m
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		tx.end()
+		return fmt.Errorf("store: commit: %w", ErrClosed)
+	}
+	for id, r := range tx.items {
+		m.items[id] = r
+	}
+	m.log = append(m.log, tx.log...)
+	m.seq = tx.seq
+	for p, s := range tx.peerSeq {
+		m.peerSeq[p] = s
+	}
+	for k, v := range tx.peerVer {
+		m.peerVer[k] = v
+	}
+	if tx.info != nil {
+		m.info, m.format = tx.info.info, tx.info.format
+	}
+	// Drop superseded rows once they outnumber the live ones, so the log
+	// stays within twice the item count (plus some slack) and Changes
+	// never wades through many stale rows.
+	if len(m.log) > 2*len(m.items)+1024 {
+		live := make([]*memRow, 0, len(m.items))
+		for _, r := range m.log {
+			if m.items[r.id] == r {
+				live = append(live, r)
+			}
+		}
+		m.log = live
+	}
+	m.mu.Unlock()
+	tx.end()
+	return nil
+}
+
+func (tx *memTx) Rollback() error {
+	if tx.done {
+		return fmt.Errorf("store: rollback: %w", ErrTxDone)
+	}
+	tx.end()
+	return nil
+}
+
+// end marks the Tx done, drops its overlay and lets the next writer in.
+func (tx *memTx) end() {
+	tx.done = true
+	tx.items, tx.log, tx.peerSeq, tx.peerVer, tx.info = nil, nil, nil, nil, nil
+	if tx.writable {
+		<-tx.m.writer
+	}
+}

@@ -1,0 +1,127 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store"
+)
+
+// migrations are the schema changes, in order: migrations[i] takes the
+// schema from version i to version i+1. The version a database has reached
+// is kept in the one row of schema_version. Never edit a migration that has
+// shipped; add a new one.
+var migrations = []string{
+	// 1: the initial schema.
+	//
+	// items: one row per item. seq is the INTEGER PRIMARY KEY, that is the
+	// rowid, so "changes after N" is a range scan of the table itself in
+	// seq order, and a Put moves the row to its new seq. id has a unique
+	// index for Get. The columns between them are derived from the item
+	// (itemrow.Row); xml is feedsync.MarshalItem's standalone element.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
+CREATE TABLE counter (
+	k   INTEGER PRIMARY KEY CHECK (k = 1),
+	seq INTEGER NOT NULL
+);
+INSERT INTO counter (k, seq) VALUES (1, 0);
+CREATE TABLE items (
+	seq       INTEGER PRIMARY KEY,
+	id        TEXT NOT NULL UNIQUE,
+	updates   INTEGER NOT NULL,
+	deleted   INTEGER NOT NULL,
+	top_by    TEXT NOT NULL,
+	top_seq   INTEGER NOT NULL,
+	top_when  INTEGER,
+	digest    BLOB NOT NULL,
+	conflicts INTEGER NOT NULL,
+	xml       BLOB NOT NULL
+);
+CREATE TABLE peers (
+	peer     TEXT PRIMARY KEY,
+	sent_seq INTEGER NOT NULL
+);
+CREATE TABLE peer_versions (
+	peer      TEXT NOT NULL,
+	id        TEXT NOT NULL,
+	top_by    TEXT NOT NULL,
+	top_seq   INTEGER NOT NULL,
+	top_when  INTEGER,
+	conflicts TEXT NOT NULL,
+	PRIMARY KEY (peer, id)
+) WITHOUT ROWID;
+CREATE TABLE feed (
+	k           INTEGER PRIMARY KEY CHECK (k = 1),
+	format      TEXT NOT NULL,
+	title       TEXT NOT NULL,
+	link        TEXT NOT NULL,
+	description TEXT NOT NULL,
+	atom_id     TEXT NOT NULL,
+	updated     INTEGER
+);
+`,
+}
+
+// schemaVersion is the schema version this package writes: the number of
+// migrations it knows.
+var schemaVersion = len(migrations)
+
+// migrate brings the database up to schemaVersion in one write transaction
+// (BEGIN IMMEDIATE, so two processes opening a new file at once migrate it
+// once: the second waits, then finds the work done) and returns the store's
+// id, creating it on first use.
+func migrate(ctx context.Context, db *sql.DB) (id string, err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			rollback(conn)
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return "", err
+	}
+	var v int
+	switch err := conn.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&v); {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := conn.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	}
+	if v > schemaVersion {
+		return "", fmt.Errorf("%w: version %d, this program knows up to %d", store.ErrSchemaVersion, v, schemaVersion)
+	}
+	for ; v < schemaVersion; v++ {
+		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+			return "", fmt.Errorf("migration %d: %w", v+1, err)
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE schema_version SET version = ?`, v+1); err != nil {
+			return "", err
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT OR IGNORE INTO meta (key, value) VALUES ('store_id', ?)`, feedsync.NewID()); err != nil {
+		return "", err
+	}
+	if err := conn.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id); err != nil {
+		return "", err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return "", err
+	}
+	return id, nil
+}

@@ -1,0 +1,183 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/feedsync/go-feedsync/store"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
+)
+
+// Defaults of Options.
+const (
+	DefaultBusyTimeout = 10 * time.Second
+	DefaultMaxConns    = 8
+)
+
+// Options tune a Store. The zero value gives the defaults.
+type Options struct {
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// process (another Store on the same file) before failing with
+	// SQLITE_BUSY. Writers of one Store queue in Go and do not need it.
+	// Default: DefaultBusyTimeout.
+	BusyTimeout time.Duration
+	// MaxConns bounds the open connections: read-only transactions run in
+	// parallel on them, writable ones one at a time. Default:
+	// DefaultMaxConns.
+	MaxConns int
+}
+
+// Store is a store.Store in one SQLite database file.
+type Store struct {
+	db   *sql.DB
+	id   string
+	path string
+	// writer holds a token while a writable Tx of this Store is open:
+	// writers of one process queue here, with their ctx, instead of
+	// spinning on SQLITE_BUSY. BEGIN IMMEDIATE and the busy timeout
+	// serialise them with other processes.
+	writer chan struct{}
+	closed atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the SQLite database at path, creating the file if needed, and
+// brings its schema up to date (numbered migrations recorded in a
+// schema_version table; re-opening an up-to-date database changes nothing).
+// The database uses WAL mode, so readers never block the writer nor the
+// writer the readers. A database written by a newer version of this package
+// is refused with store.ErrSchemaVersion.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlite: open %q: the path must be a non-empty file name without '?'", path)
+	}
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	// Connection settings go in the DSN so that every connection of the
+	// pool gets them. synchronous=NORMAL is the usual choice with WAL: a
+	// commit is atomic and consistent, and durable once the next checkpoint
+	// has run (a power cut may lose the last commits, never corrupt).
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(opts.MaxConns)
+	db.SetMaxIdleConns(opts.MaxConns)
+	id, err := migrate(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: migrate: %w", path, err)
+	}
+	return &Store{db: db, id: id, path: path, writer: make(chan struct{}, 1)}, nil
+}
+
+// ID returns the store's identifier, kept in the database.
+func (s *Store) ID() string { return s.id }
+
+// Close closes the database. Transactions still open fail with
+// store.ErrClosed; their connections close as they end.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Begin starts a transaction on a connection of its own: BEGIN IMMEDIATE
+// for a writable one, which takes the database's write lock at once, so
+// two writers serialise at Begin instead of one failing with SQLITE_BUSY
+// in the middle of its work; a plain (deferred) BEGIN for a read-only one,
+// which reads a snapshot of the committed state.
+func (s *Store) Begin(ctx context.Context, writable bool) (store.Tx, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("sqlite: begin: %w", store.ErrClosed)
+	}
+	if writable {
+		select {
+		case s.writer <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sqlite: begin: %w", ctx.Err())
+		}
+	}
+	tx, err := s.begin(ctx, writable)
+	if err != nil {
+		if writable {
+			<-s.writer
+		}
+		if s.closed.Load() {
+			err = store.ErrClosed
+		}
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	return tx, nil
+}
+
+func (s *Store) begin(ctx context.Context, writable bool) (*tx, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stmt := "BEGIN"
+	if writable {
+		stmt = "BEGIN IMMEDIATE"
+	}
+	if _, err := conn.ExecContext(ctx, stmt); err != nil {
+		discard(conn)
+		return nil, err
+	}
+	t := &tx{s: s, conn: conn, writable: writable, stmts: map[string]*sql.Stmt{}}
+	if writable {
+		if err := conn.QueryRowContext(ctx, `SELECT seq FROM counter WHERE k = 1`).Scan(&t.seq); err != nil {
+			rollback(conn)
+			discard(conn)
+			return nil, err
+		}
+		t.seq0 = t.seq
+	}
+	return t, nil
+}
+
+// rollback ends the transaction open on conn, if any. It runs without the
+// caller's ctx, which may be the reason the transaction failed.
+func rollback(conn *sql.Conn) error {
+	_, err := conn.ExecContext(context.Background(), "ROLLBACK")
+	if err != nil && strings.Contains(err.Error(), "no transaction is active") {
+		return nil // SQLite already rolled back (after an interrupt, say)
+	}
+	return err
+}
+
+// discard closes conn and keeps database/sql from reusing the connection
+// under it, whose state is unknown after a failure.
+func discard(conn *sql.Conn) {
+	conn.Raw(func(any) error { return driver.ErrBadConn })
+	conn.Close()
+}
+
+// errClosedIf returns store.ErrClosed in place of the errors database/sql
+// gives once the store is closed.
+func (s *Store) errClosedIf(err error) error {
+	if err != nil && s.closed.Load() && !errors.Is(err, store.ErrClosed) {
+		return fmt.Errorf("%w (%v)", store.ErrClosed, err)
+	}
+	return err
+}

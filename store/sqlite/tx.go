@@ -1,0 +1,420 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
+)
+
+// The statements of a transaction, prepared on its connection the first
+// time they are used, so that a bulk of Puts parses the upsert once.
+const (
+	qGet     = `SELECT xml FROM items WHERE id = ?`
+	qChanges = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qPut     = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, xml)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
+	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
+	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
+	xml = excluded.xml`
+	qLastSeq        = `SELECT seq FROM counter WHERE k = 1`
+	qSetSeq         = `UPDATE counter SET seq = ? WHERE k = 1`
+	qCount          = `SELECT COUNT(*) FROM items`
+	qPeerVersion    = `SELECT top_by, top_seq, top_when, conflicts FROM peer_versions WHERE peer = ? AND id = ?`
+	qSetPeerVersion = `INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
+	top_when = excluded.top_when, conflicts = excluded.conflicts`
+	qPeerSeq    = `SELECT sent_seq FROM peers WHERE peer = ?`
+	qSetPeerSeq = `INSERT INTO peers (peer, sent_seq) VALUES (?, ?)
+ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
+	qFeedInfo    = `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`
+	qSetFeedInfo = `INSERT INTO feed (k, format, title, link, description, atom_id, updated) VALUES (1, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
+	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
+)
+
+// tx is a transaction on a connection of its own.
+type tx struct {
+	s        *Store
+	conn     *sql.Conn
+	writable bool
+	done     bool
+	err      error // first failure; the Tx can then only be rolled back
+	stmts    map[string]*sql.Stmt
+	// seq is the last sequence number taken. A writable Tx reads the
+	// counter at Begin, holding the write lock, counts up on each Put and
+	// writes the counter back at Commit: no other writer can run between.
+	seq, seq0 int64
+}
+
+var _ store.Tx = (*tx)(nil)
+
+// enter checks that the Tx may run a method.
+func (t *tx) enter(ctx context.Context, write bool) error {
+	if t.done {
+		return store.ErrTxDone
+	}
+	if t.err != nil {
+		return fmt.Errorf("%w: %w", store.ErrTxFailed, t.err)
+	}
+	if write && !t.writable {
+		return store.ErrReadOnly // a misuse that attempted nothing: no failure
+	}
+	if t.s.closed.Load() {
+		return t.fail(store.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+func (t *tx) fail(err error) error {
+	err = t.s.errClosedIf(err)
+	if t.err == nil {
+		t.err = err
+	}
+	return err
+}
+
+func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *tx) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) error {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx, args...)
+	return err
+}
+
+func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return nil, fmt.Errorf("sqlite: get item %q: %w", id, err)
+	}
+	var xml []byte
+	err := t.queryRow(ctx, qGet, []any{id}, &xml)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get item %q: %w", id, t.fail(err))
+	}
+	it, err := itemrow.Decode(id, xml)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get: %w", t.fail(err))
+	}
+	return it, nil
+}
+
+func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := t.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("sqlite: put item %q: %w", id, err)
+	}
+	r, err := itemrow.FromItem(it)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
+	}
+	seq := t.seq + 1
+	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, unixOrNil(r.TopWhen),
+		r.Digest, r.Conflicts, r.XML); err != nil {
+		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
+	}
+	t.seq = seq
+	return seq, nil
+}
+
+// change is one row read by a batch.
+type change struct {
+	seq int64
+	id  string
+	xml []byte
+}
+
+// batch reads the rows changed after seq after, ascending, up to
+// itemrow.BatchRows rows or itemrow.BatchBytes of XML; more reports whether
+// there may be more. The whole batch is read before the caller sees any
+// of it, so the caller may use the Tx while it works through the batch.
+func (t *tx) batch(ctx context.Context, after int64) (out []change, more bool, err error) {
+	st, err := t.stmt(ctx, qChanges)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	size := 0
+	for rows.Next() {
+		var c change
+		if err := rows.Scan(&c.seq, &c.id, &c.xml); err != nil {
+			return nil, false, err
+		}
+		out = append(out, c)
+		if size += len(c.xml); size >= itemrow.BatchBytes {
+			return out, true, rows.Close()
+		}
+	}
+	return out, len(out) == itemrow.BatchRows, rows.Err()
+}
+
+func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
+	return func(yield func(store.Change, error) bool) {
+		for {
+			if err := t.enter(ctx, false); err != nil {
+				yield(store.Change{}, fmt.Errorf("sqlite: changes after %d: %w", after, err))
+				return
+			}
+			rows, more, err := t.batch(ctx, after)
+			if err != nil {
+				yield(store.Change{}, fmt.Errorf("sqlite: changes after %d: %w", after, t.fail(err)))
+				return
+			}
+			for _, r := range rows {
+				it, err := itemrow.Decode(r.id, r.xml)
+				if err != nil {
+					yield(store.Change{}, fmt.Errorf("sqlite: changes: %w", t.fail(err)))
+					return
+				}
+				if !yield(store.Change{Seq: r.seq, Item: it}, nil) {
+					return
+				}
+				after = r.seq
+			}
+			if !more {
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
+	return func(yield func(*feedsync.Item, error) bool) {
+		for c, err := range t.Changes(ctx, 0) {
+			if !yield(c.Item, err) {
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) LastSeq(ctx context.Context) (int64, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("sqlite: last seq: %w", err)
+	}
+	if t.writable {
+		return t.seq, nil
+	}
+	var seq int64
+	if err := t.queryRow(ctx, qLastSeq, nil, &seq); err != nil {
+		return 0, fmt.Errorf("sqlite: last seq: %w", t.fail(err))
+	}
+	return seq, nil
+}
+
+func (t *tx) Count(ctx context.Context) (int, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("sqlite: count: %w", err)
+	}
+	var n int
+	if err := t.queryRow(ctx, qCount, nil, &n); err != nil {
+		return 0, fmt.Errorf("sqlite: count: %w", t.fail(err))
+	}
+	return n, nil
+}
+
+func (t *tx) PeerVersion(ctx context.Context, peer, id string) (store.Version, bool, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return store.Version{}, false, fmt.Errorf("sqlite: version of item %q at peer %q: %w", id, peer, err)
+	}
+	var v store.Version
+	var when sql.NullInt64
+	err := t.queryRow(ctx, qPeerVersion, []any{peer, id}, &v.Top.By, &v.Top.Sequence, &when, &v.Conflicts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Version{}, false, nil
+	}
+	if err != nil {
+		return store.Version{}, false, fmt.Errorf("sqlite: version of item %q at peer %q: %w", id, peer, t.fail(err))
+	}
+	v.Top.When = fromUnix(when)
+	return v, true, nil
+}
+
+func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("sqlite: seq sent to peer %q: %w", peer, err)
+	}
+	var seq int64
+	err := t.queryRow(ctx, qPeerSeq, []any{peer}, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: seq sent to peer %q: %w", peer, t.fail(err))
+	}
+	return seq, nil
+}
+
+func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, err)
+	}
+	if err := t.exec(ctx, qSetPeerVersion, peer, id, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts); err != nil {
+		return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: set seq sent to peer %q: %w", peer, err)
+	}
+	if err := t.exec(ctx, qSetPeerSeq, peer, seq); err != nil {
+		return fmt.Errorf("sqlite: set seq sent to peer %q: %w", peer, t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", err)
+	}
+	var info feedsync.FeedInfo
+	var format string
+	var updated sql.NullInt64
+	err := t.queryRow(ctx, qFeedInfo, nil, &format, &info.Title, &info.Link, &info.Description, &info.ID, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return feedsync.FeedInfo{}, feedsync.FormatUnknown, nil
+	}
+	if err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", t.fail(err))
+	}
+	info.Updated = fromUnix(updated)
+	f, err := parseFormat(format)
+	if err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", t.fail(err))
+	}
+	return info, f, nil
+}
+
+func (t *tx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: set feed info: %w", err)
+	}
+	info = store.NormalizeFeedInfo(info)
+	if err := t.exec(ctx, qSetFeedInfo, format.String(), info.Title, info.Link, info.Description, info.ID,
+		unixOrNil(info.Updated)); err != nil {
+		return fmt.Errorf("sqlite: set feed info: %w", t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) Commit() error {
+	if t.done {
+		return fmt.Errorf("sqlite: commit: %w", store.ErrTxDone)
+	}
+	if t.err != nil {
+		first := t.err
+		t.end(rollback(t.conn))
+		return fmt.Errorf("sqlite: commit: %w: %w", store.ErrTxFailed, first)
+	}
+	if t.s.closed.Load() {
+		t.end(rollback(t.conn))
+		return fmt.Errorf("sqlite: commit: %w", store.ErrClosed)
+	}
+	// Commit must not be cut short by a caller's ctx: it has none.
+	ctx := context.Background()
+	if t.writable && t.seq != t.seq0 {
+		if err := t.exec(ctx, qSetSeq, t.seq); err != nil {
+			t.end(rollback(t.conn))
+			return fmt.Errorf("sqlite: commit: save seq: %w", t.s.errClosedIf(err))
+		}
+	}
+	if _, err := t.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		t.end(rollback(t.conn))
+		return fmt.Errorf("sqlite: commit: %w", t.s.errClosedIf(err))
+	}
+	t.end(nil)
+	return nil
+}
+
+func (t *tx) Rollback() error {
+	if t.done {
+		return fmt.Errorf("sqlite: rollback: %w", store.ErrTxDone)
+	}
+	err := rollback(t.conn)
+	t.end(err)
+	if err != nil {
+		return fmt.Errorf("sqlite: rollback: %w", t.s.errClosedIf(err))
+	}
+	return nil
+}
+
+// end releases what the Tx holds. A connection whose rollback failed is
+// discarded rather than returned to the pool with a transaction open.
+func (t *tx) end(rollbackErr error) {
+	t.done = true
+	for _, st := range t.stmts {
+		st.Close()
+	}
+	t.stmts = nil
+	if rollbackErr != nil {
+		discard(t.conn)
+	} else {
+		t.conn.Close()
+	}
+	if t.writable {
+		<-t.s.writer
+	}
+}
+
+func unixOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Unix()
+}
+
+func fromUnix(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(n.Int64, 0).UTC()
+}
+
+func parseFormat(s string) (feedsync.Format, error) {
+	if s == feedsync.FormatUnknown.String() {
+		return feedsync.FormatUnknown, nil
+	}
+	return feedsync.ParseFormat(s)
+}

@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// Errors returned by stores. Implementations wrap them with the step and the
+// item that failed; test for them with errors.Is.
+var (
+	// ErrClosed is returned by Store.Begin, and by the methods of a Tx that
+	// is still open, once the store has been closed.
+	ErrClosed = errors.New("store: closed")
+	// ErrTxDone is returned by every method of a Tx after Commit or Rollback
+	// (Rollback included, so a deferred Rollback after Commit is harmless).
+	ErrTxDone = errors.New("store: transaction already committed or rolled back")
+	// ErrReadOnly is returned by the write methods (Put, SetPeerVersion,
+	// SetPeerSeq, SetFeedInfo) of a Tx begun with writable false.
+	ErrReadOnly = errors.New("store: read-only transaction")
+	// ErrTxFailed is returned by every method of a Tx, Commit included, after
+	// an earlier method of that Tx failed: the transaction can only be rolled
+	// back, so a caller that misses one error can never commit half a feed.
+	// Commit rolls back and returns it joined with the first failure.
+	ErrTxFailed = errors.New("store: transaction failed earlier")
+	// ErrInvalidItem is returned by Tx.Put for an item it cannot keep: nil,
+	// without sx:sync (FS-SYNC-1), with an id that is not a URN NSS
+	// (FS-TYPE-5) or without history (FS-ROBUST-1).
+	ErrInvalidItem = errors.New("store: item cannot be stored")
+	// ErrSchemaVersion is returned by the Open functions of the database
+	// stores when the database was written by a newer version of this
+	// package (its schema_version is above the latest migration known here).
+	ErrSchemaVersion = errors.New("store: database schema is newer than this program")
+)
+
+// Store keeps feedsync items, a change sequence and what each peer is known
+// to hold. All access goes through transactions.
+//
+// A Store is safe for concurrent use. Writable transactions run one at a time
+// (Begin waits for the current one to end); read-only transactions run
+// alongside them and see only committed changes.
+type Store interface {
+	// Begin starts a transaction. ctx bounds the wait for it to start (a
+	// writable transaction waits for the previous writer to finish); each
+	// method of the Tx takes its own ctx. The caller must end the Tx with
+	// Commit or Rollback.
+	Begin(ctx context.Context, writable bool) (Tx, error)
+	// ID returns the store's identifier: random, made when the store was
+	// created and kept with its data. Tokens that carry a sequence number
+	// (an incremental feed's "since") also carry this id, so a token minted
+	// by another store (or by a store that was wiped and recreated) is
+	// recognised and rejected instead of silently skipping changes.
+	ID() string
+	// Close releases the store. Begin fails with ErrClosed afterwards.
+	Close() error
+}
+
+// Tx is a transaction: the unit of atomicity. A consumer merges a whole
+// incoming feed in one writable Tx, so the feed lands completely or not at
+// all; a producer reads a consistent set of changes in one Tx.
+//
+// A Tx is not safe for concurrent use; use one per goroutine. Any error
+// from a method fails the Tx: later calls return ErrTxFailed and Commit
+// rolls back. ErrTxDone and ErrReadOnly are the exceptions: they report a
+// misuse and nothing was attempted.
+//
+// Iterators (Changes, All) read in batches, so the loop body may call other
+// methods of the same Tx (Get, PeerVersion, Put, …); the database
+// connections underneath allow only one query at a time.
+type Tx interface {
+	Reader
+	Writer
+	// Commit makes the transaction's changes durable and visible to others.
+	// For a read-only Tx it just ends it.
+	Commit() error
+	// Rollback discards the transaction's changes. It returns ErrTxDone
+	// after Commit or an earlier Rollback, so `defer tx.Rollback()` is safe.
+	Rollback() error
+}
+
+// Reader is the read half of a Tx.
+type Reader interface {
+	ItemReader
+	ChangeReader
+	PeerReader
+	// FeedInfo returns what the store's own feed looks like: title, link,
+	// … and format (FS-FEED-9: the local feed keeps its own feed-level
+	// content). A store whose feed info was never set returns the zero
+	// FeedInfo and FormatUnknown.
+	FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error)
+}
+
+// ItemReader reads items by id, the local side a merge needs (with
+// ItemWriter), and the whole item set, which a complete feed needs.
+type ItemReader interface {
+	// Get returns the item with sync id id, or nil and no error when the
+	// store has none. Tombstones are items like any other (FS-DELETE-1).
+	Get(ctx context.Context, id string) (*feedsync.Item, error)
+	// All returns every item, in change order (oldest change first): the
+	// same items as Changes(ctx, 0), without the sequence numbers.
+	All(ctx context.Context) iter.Seq2[*feedsync.Item, error]
+	// Count returns the number of items, tombstones included.
+	Count(ctx context.Context) (int, error)
+}
+
+// ChangeReader is what an incremental feed needs: the change sequence.
+type ChangeReader interface {
+	// Changes returns the items changed after sequence number after, in
+	// ascending sequence order, each item once at the sequence of its latest
+	// change. The cost grows with the number of changes returned, not with
+	// the number of items in the store. Changes(ctx, 0) returns every item.
+	//
+	// A change the iterator has not reached yet and that is superseded by a
+	// later commit shows up at its new sequence; a change committed by
+	// another Tx is never skipped: every committed sequence number below the
+	// highest one a reader has seen was committed before it.
+	Changes(ctx context.Context, after int64) iter.Seq2[Change, error]
+	// LastSeq returns the sequence number of the latest change, 0 for a
+	// store without changes. Changes(ctx, LastSeq) is empty.
+	LastSeq(ctx context.Context) (int64, error)
+}
+
+// PeerReader reads what the store knows about its peers, for echo
+// suppression: a producer skips an item whose current version the peer is
+// known to hold already, because it sent it or because the peer sent it.
+type PeerReader interface {
+	// PeerVersion returns the version of item id that peer is known to
+	// hold, and false when nothing is known.
+	PeerVersion(ctx context.Context, peer, id string) (Version, bool, error)
+	// PeerSeq returns the sequence number up to which changes have been
+	// sent to peer, 0 when nothing was recorded.
+	PeerSeq(ctx context.Context, peer string) (int64, error)
+}
+
+// Writer is the write half of a Tx. Its methods return ErrReadOnly on a
+// read-only Tx.
+type Writer interface {
+	// Put stores it, replacing the item with the same sync id, and returns
+	// the sequence number of this change. Every Put is a change: it takes
+	// a new, higher sequence number even if it stores the same version
+	// again, so callers put only what changed (a merge's outcome says so).
+	// it must carry sx:sync with a valid id and at least one history entry
+	// (ErrInvalidItem otherwise). Items without sx:sync do not take part in
+	// synchronization (FS-SYNC-1) and have no place in a store.
+	Put(ctx context.Context, it *feedsync.Item) (seq int64, err error)
+	// SetPeerVersion records that peer holds version v of item id.
+	SetPeerVersion(ctx context.Context, peer, id string, v Version) error
+	// SetPeerSeq records that changes up to seq have been sent to peer.
+	SetPeerSeq(ctx context.Context, peer string, seq int64) error
+	// SetFeedInfo sets the store's feed info and format.
+	SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error
+}
+
+// Change is one entry of the change sequence: an item and the sequence
+// number of its latest change.
+type Change struct {
+	Seq  int64
+	Item *feedsync.Item
+}
+
+// Version identifies one state of an item as far as synchronization is
+// concerned, compactly enough to be kept for every item and every peer.
+//
+// The topmost history entry of the winning version identifies that version
+// (FS-SUBSUME-1: it is what subsumption looks at). It does not identify the
+// state of the item: a merge can keep the same winner and add or drop
+// conflict copies (FS-MERGE-16 calls that a change to be republished), so a
+// peer that holds the winner may still lack a conflict. Conflicts therefore
+// records the set of conflict versions too, as a digest of their topmost
+// entries; comparing two Versions compares both.
+type Version struct {
+	// Top is the topmost history entry of the winning version, without
+	// unknown attributes (History.Extra is always nil).
+	Top feedsync.History
+	// Conflicts is a digest of the topmost entries of the item's conflict
+	// copies, independent of their order (FEEDSYNC.md §17 A-17: order in
+	// sx:conflicts is not significant); "" when there are none.
+	Conflicts string
+}
+
+// VersionOf returns the Version of it; the zero Version for nil or an item
+// without sx:sync.
+func VersionOf(it *feedsync.Item) Version {
+	if it == nil || it.Sync == nil {
+		return Version{}
+	}
+	v := Version{Top: bare(it.Sync.Top())}
+	if len(it.Sync.Conflicts) == 0 {
+		return v
+	}
+	tops := make([]feedsync.History, 0, len(it.Sync.Conflicts))
+	for _, c := range it.Sync.Conflicts {
+		if c != nil && c.Sync != nil {
+			tops = append(tops, bare(c.Sync.Top()))
+		}
+	}
+	slices.SortFunc(tops, compareEntry)
+	h := sha256.New()
+	var buf []byte
+	for _, e := range tops {
+		buf = buf[:0]
+		buf = append(buf, e.By...)
+		buf = append(buf, 0)
+		buf = strconv.AppendInt(buf, e.Sequence, 10)
+		buf = append(buf, 0)
+		if e.HasWhen() {
+			buf = strconv.AppendInt(buf, e.When.Unix(), 10)
+		}
+		buf = append(buf, '\n')
+		h.Write(buf)
+	}
+	v.Conflicts = hex.EncodeToString(h.Sum(nil)[:16])
+	return v
+}
+
+// Equal reports whether v and w describe the same state: the same topmost
+// entry (by, sequence and instant) and the same conflict versions.
+func (v Version) Equal(w Version) bool {
+	return v.Top.By == w.Top.By && v.Top.Sequence == w.Top.Sequence &&
+		v.Top.When.Equal(w.Top.When) && v.Conflicts == w.Conflicts
+}
+
+// IsZero reports whether v is the zero Version (no item).
+func (v Version) IsZero() bool {
+	return v.Top.By == "" && v.Top.Sequence == 0 && v.Top.When.IsZero() && v.Conflicts == ""
+}
+
+// bare returns h without unknown attributes, in UTC whole seconds
+// (FS-TYPE-4), as stores keep it.
+func bare(h feedsync.History) feedsync.History {
+	if h.HasWhen() {
+		h.When = feedsync.Normalize(h.When)
+	} else {
+		h.When = time.Time{}
+	}
+	h.Extra = nil
+	return h
+}
+
+func compareEntry(a, b feedsync.History) int {
+	if a.By != b.By {
+		if a.By < b.By {
+			return -1
+		}
+		return 1
+	}
+	if a.Sequence != b.Sequence {
+		if a.Sequence < b.Sequence {
+			return -1
+		}
+		return 1
+	}
+	return a.When.Compare(b.When)
+}
+
+// CheckItem returns nil if Put can keep it, and an error wrapping
+// ErrInvalidItem that says why not otherwise. Implementations of Store call
+// it before storing anything.
+func CheckItem(it *feedsync.Item) error {
+	switch {
+	case it == nil:
+		return fmt.Errorf("%w: nil item", ErrInvalidItem)
+	case it.Sync == nil:
+		return fmt.Errorf("%w: %w", ErrInvalidItem, feedsync.ErrNoSync)
+	case !feedsync.ValidID(it.Sync.ID):
+		return fmt.Errorf("%w: sync id %q is not a URN NSS (FS-TYPE-5)", ErrInvalidItem, it.Sync.ID)
+	case len(it.Sync.History) == 0:
+		return fmt.Errorf("%w: item %q has no history (FS-ROBUST-1)", ErrInvalidItem, it.Sync.ID)
+	}
+	return nil
+}
+
+// NormalizeFeedInfo returns info as stores keep it: Updated in UTC, to whole
+// seconds (the precision FS-TYPE-4 gives every FeedSync time, and one every
+// database keeps exactly).
+func NormalizeFeedInfo(info feedsync.FeedInfo) feedsync.FeedInfo {
+	if !info.Updated.IsZero() {
+		info.Updated = feedsync.Normalize(info.Updated)
+	}
+	return info
+}
