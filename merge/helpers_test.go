@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"testing"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 )
@@ -58,7 +57,7 @@ type itemState struct {
 
 // digestIn returns the payload digest of it in format f: digests are
 // comparable only within one format (FS-FEED-10).
-func digestIn(t testing.TB, it *feedsync.Item, f feedsync.Format) string {
+func digestIn(t tHelper, it *feedsync.Item, f feedsync.Format) string {
 	t.Helper()
 	if f != feedsync.FormatUnknown && it.Format() != f {
 		c, err := convertItem(it, f)
@@ -76,7 +75,7 @@ func digestIn(t testing.TB, it *feedsync.Item, f feedsync.Format) string {
 
 // stateOf describes a sync item. Payload digests are taken in format f
 // (FormatUnknown: the item's own format).
-func stateOf(t testing.TB, it *feedsync.Item, f feedsync.Format) itemState {
+func stateOf(t tHelper, it *feedsync.Item, f feedsync.Format) itemState {
 	t.Helper()
 	st := itemState{
 		ID:      it.ID(),
@@ -106,7 +105,7 @@ func flatten(cs []*feedsync.Item) []*feedsync.Item {
 }
 
 // feedStates reads a feed and describes its sync items in document order.
-func feedStates(t testing.TB, feed []byte, f feedsync.Format) []itemState {
+func feedStates(t tHelper, feed []byte, f feedsync.Format) []itemState {
 	t.Helper()
 	_, items, err := feedsync.ReadAll(bytes.NewReader(feed))
 	if err != nil {
@@ -130,7 +129,7 @@ func sortedStates(s []itemState) []itemState {
 }
 
 // mergeBytes runs Feeds on byte slices.
-func mergeBytes(t testing.TB, local, incoming []byte, opts Options) ([]byte, Summary) {
+func mergeBytes(t tHelper, local, incoming []byte, opts Options) ([]byte, Summary) {
 	t.Helper()
 	var out bytes.Buffer
 	sum, err := Feeds(context.Background(), bytes.NewReader(local), bytes.NewReader(incoming), &out, opts)
@@ -138,4 +137,12 @@ func mergeBytes(t testing.TB, local, incoming []byte, opts Options) ([]byte, Sum
 		t.Fatalf("Feeds: %v\nlocal:\n%s\nincoming:\n%s", err, local, incoming)
 	}
 	return out.Bytes(), sum
+}
+
+// tHelper is what the helpers need of a *testing.T, *testing.B or
+// *rapid.T.
+type tHelper interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
 }
