@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// ConflictsCommand lists the items that hold conflict copies
+// (FS-CONFLICT-2, FS-CONFLICT-5).
+type ConflictsCommand struct {
+	m *Main
+
+	json bool
+	fail bool
+}
+
+func (c *ConflictsCommand) flags() *flag.FlagSet {
+	fs := newFlagSet("conflicts")
+	fs.BoolVar(&c.json, "json", false, "")
+	fs.BoolVar(&c.fail, "fail-on-conflicts", false, "")
+	return fs
+}
+
+// versionInfo describes one version of an item in listings.
+type versionInfo struct {
+	Index    int    `json:"index"` // 0 the winner, k the k-th conflict copy
+	By       string `json:"by,omitempty"`
+	When     string `json:"when,omitempty"`
+	Sequence int64  `json:"sequence"`
+	Updates  int64  `json:"updates"`
+	Deleted  bool   `json:"deleted"`
+	Title    string `json:"title"`
+}
+
+func describe(v *feedsync.Item, index int) versionInfo {
+	top := v.Sync.Top()
+	info := versionInfo{Index: index, By: top.By, Sequence: top.Sequence, Updates: v.Sync.Updates, Deleted: v.Sync.Deleted, Title: itemTitle(v)}
+	if top.HasWhen() {
+		info.When = feedsync.FormatTime(top.When)
+	}
+	return info
+}
+
+// conflictInfo is one line of the JSON output.
+type conflictInfo struct {
+	ID        string        `json:"id"`
+	Line      int           `json:"line"`
+	Winner    versionInfo   `json:"winner"`
+	Conflicts []versionInfo `json:"conflicts"`
+}
+
+// Run lists the conflicts.
+func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
+	pos, err := parseArgs(c.flags(), args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, "FEED"); err != nil {
+		return err
+	}
+	name := pos[0]
+	f, err := c.m.open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	w := bufio.NewWriter(c.m.Stdout)
+	n := 0
+	r := feedsync.NewReader(f)
+	if c.json {
+		io.WriteString(w, "[")
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		it, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return inFile(name, err)
+		}
+		if it.Sync == nil || len(it.Sync.Conflicts) == 0 {
+			continue
+		}
+		n++
+		info := conflictInfo{ID: it.ID(), Line: it.Line(), Winner: describe(it, 0)}
+		for k, cc := range it.Sync.Conflicts {
+			if cc.Sync != nil {
+				info.Conflicts = append(info.Conflicts, describe(cc, k+1))
+			}
+		}
+		if c.json {
+			if n > 1 {
+				io.WriteString(w, ",")
+			}
+			io.WriteString(w, "\n")
+			b, err := json.Marshal(info)
+			if err != nil {
+				return err
+			}
+			w.Write(b)
+			continue
+		}
+		fmt.Fprintf(w, "%s (line %d): %d conflict cop%s\n", info.ID, info.Line, len(info.Conflicts), plural(len(info.Conflicts), "y", "ies"))
+		printVersion(w, "winner", info.Winner)
+		for _, v := range info.Conflicts {
+			printVersion(w, fmt.Sprintf("%6d", v.Index), v)
+		}
+	}
+	if c.json {
+		if n > 0 {
+			io.WriteString(w, "\n")
+		}
+		io.WriteString(w, "]\n")
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if !c.json {
+		if n == 0 {
+			fmt.Fprintf(c.m.Stderr, "%s: no conflicts\n", displayName(name))
+		} else {
+			fmt.Fprintf(c.m.Stderr, "%s: %d item%s with conflicts; settle one with 'feedsync resolve %s --id ID --keep N'\n", displayName(name), n, plural(n, "", "s"), name)
+		}
+	}
+	if c.fail && n > 0 {
+		return &problemError{msg: fmt.Sprintf("%s: %d item%s with conflicts", displayName(name), n, plural(n, "", "s"))}
+	}
+	return nil
+}
+
+func printVersion(w io.Writer, label string, v versionInfo) {
+	by := v.By
+	if by == "" {
+		by = "(anonymous)"
+	}
+	when := v.When
+	if when == "" {
+		when = "-"
+	}
+	state := ""
+	if v.Deleted {
+		state = "  deleted"
+	}
+	fmt.Fprintf(w, "  %-6s  %d@%s  %s  updates=%d%s  %q\n", label, v.Sequence, by, when, v.Updates, state, v.Title)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Usage prints the help of conflicts.
+func (c *ConflictsCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `The conflicts command lists the items whose merges kept conflicting
+versions (FS-CONFLICT-2): for each, the winner and every conflict copy,
+numbered 1..n, with its topmost history entry (sequence@by and when), its
+updates, whether it is deleted, and its title. 'feedsync resolve --keep N'
+takes these numbers; 0 is the winner.
+
+Usage:
+
+	feedsync conflicts FEED [arguments]
+
+FEED may be "-" for standard input.
+
+Arguments:
+
+	--json
+	    Write a JSON array, one object per item: id, line, winner and
+	    conflicts (index, by, when, sequence, updates, deleted, title).
+
+	--fail-on-conflicts
+	    Exit with status 1 when some item has conflicts.
+
+Example:
+
+	feedsync conflicts tasks.xml
+	feedsync conflicts tasks.xml --json --fail-on-conflicts
+`)
+}

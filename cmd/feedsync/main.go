@@ -1,0 +1,231 @@
+// Command feedsync creates, changes, merges and inspects FeedSync feeds:
+// RSS 2.0 and Atom 1.0 feeds whose items carry sx:sync metadata.
+//
+// Run "feedsync help" for the list of commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0 // the command did what was asked
+	exitProblem = 1 // it worked and found a problem (validate; conflicts with --fail-on-conflicts)
+	exitUsage   = 2 // the command line or an input was wrong
+)
+
+// command is one entry of the command table.
+type command struct {
+	name    string
+	summary string
+	new     func(m *Main) runner
+}
+
+// runner is what each subcommand implements, one per file.
+type runner interface {
+	// Run runs the command with the arguments that follow its name.
+	Run(ctx context.Context, args []string) error
+	// Usage prints the command's help to Main.Stdout.
+	Usage()
+	// flags returns the command's flag set, bound to fields of the
+	// command. Usage must mention every flag (a test checks it).
+	flags() *flag.FlagSet
+}
+
+// commands is the command table, in the order "feedsync help" lists them.
+// To add a command, write NAME.go with a type implementing runner and add
+// one line here.
+var commands = []command{
+	{"produce", "make or refresh a feed from JSON Lines data", func(m *Main) runner { return &ProduceCommand{m: m} }},
+	{"merge", "merge another endpoint's feed into yours", func(m *Main) runner { return &MergeCommand{m: m} }},
+	{"create", "add an item to a feed", func(m *Main) runner { return &CreateCommand{m: m} }},
+	{"update", "change the fields of an item", func(m *Main) runner { return &UpdateCommand{m: m} }},
+	{"delete", "delete an item (it stays as a tombstone)", func(m *Main) runner { return &DeleteCommand{m: m} }},
+	{"conflicts", "list items with conflicting versions", func(m *Main) runner { return &ConflictsCommand{m: m} }},
+	{"resolve", "settle an item's conflicts by keeping one version", func(m *Main) runner { return &ResolveCommand{m: m} }},
+	{"validate", "check a feed and list every problem", func(m *Main) runner { return &ValidateCommand{m: m} }},
+	{"show", "list items with their sync metadata", func(m *Main) runner { return &ShowCommand{m: m} }},
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func main() {
+	m := NewMain()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := m.Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(m.Report(err))
+}
+
+// Main is the program: its streams, environment and clock are fields so
+// tests can run it with buffers, a fake environment and a fixed time.
+type Main struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment: FEEDSYNC_BY, and XDG_CONFIG_HOME or
+	// HOME for the endpoint file (see endpoint.go).
+	Getenv func(string) string
+	// Now is the clock that stamps history entries (FS-HIST-3).
+	Now func() time.Time
+}
+
+// NewMain returns a Main wired to the process.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Now: time.Now}
+}
+
+// Run runs the command line args (without the program name).
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		m.usage(m.Stderr)
+		return &usageError{msg: "no command given"}
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		if name == "help" && len(rest) > 0 {
+			c, ok := lookup(rest[0])
+			if !ok {
+				return &usageError{msg: fmt.Sprintf("help: unknown command %q", rest[0]), hint: "Run 'feedsync help' for the list of commands."}
+			}
+			c.new(m).Usage()
+			return nil
+		}
+		m.usage(m.Stdout)
+		return nil
+	}
+	c, ok := lookup(name)
+	if !ok {
+		return &usageError{msg: fmt.Sprintf("unknown command %q", name), hint: "Run 'feedsync help' for the list of commands."}
+	}
+	r := c.new(m)
+	err := r.Run(ctx, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		r.Usage()
+		return nil
+	}
+	if err != nil {
+		var ue *usageError
+		if errors.As(err, &ue) && ue.hint == "" {
+			ue.hint = fmt.Sprintf("Run 'feedsync help %s' for usage.", name)
+		}
+		return &cmdError{cmd: name, err: err}
+	}
+	return nil
+}
+
+// Report prints err, if any, to Stderr and returns the exit code for it.
+func (m *Main) Report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	msg := err.Error()
+	// Core errors carry their package prefix inside our own; once is enough.
+	msg = cleanMsg(msg)
+	if !strings.HasPrefix(msg, "feedsync") {
+		msg = "feedsync: " + msg
+	}
+	fmt.Fprintln(m.Stderr, msg)
+	return ExitCode(err)
+}
+
+// ExitCode maps an error returned by Run to the process exit code: 0 for
+// nil, 1 when the command found a problem it was asked to look for, 2 for
+// usage and input errors.
+func ExitCode(err error) int {
+	var p *problemError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &p):
+		return exitProblem
+	}
+	return exitUsage
+}
+
+// usage prints the list of commands.
+func (m *Main) usage(w io.Writer) {
+	fmt.Fprint(w, `feedsync creates, changes, merges and inspects FeedSync feeds: RSS 2.0 and
+Atom 1.0 feeds whose items carry sx:sync version metadata, so that several
+endpoints can edit the same items and converge.
+
+Usage:
+
+	feedsync <command> [arguments]
+
+Commands:
+
+`)
+	for _, c := range commands {
+		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Every command that writes history takes --by ENDPOINT, this endpoint's own
+identifier. Without it FEEDSYNC_BY is used, or else an identifier generated
+once and kept in the user config directory (feedsync/endpoint): two
+endpoints that share one never converge (FS-BY-1, FS-CONFLICT-6).
+
+Files are written atomically: a temporary file in the same directory is
+renamed over the target only when everything succeeded.
+
+Exit status: 0 ok; 1 a problem was found (validate, or conflicts with
+--fail-on-conflicts); 2 a usage or input error.
+
+Example:
+
+	feedsync produce tasks.jsonl --by laptop -o tasks.xml
+	feedsync merge tasks.xml tablet.xml -o tasks.xml
+
+Run 'feedsync help <command>' for more about a command.
+`)
+}
+
+// cmdError is an error of one command; it prints as "feedsync CMD: ...".
+type cmdError struct {
+	cmd string
+	err error
+}
+
+func (e *cmdError) Error() string { return "feedsync " + e.cmd + ": " + e.err.Error() }
+func (e *cmdError) Unwrap() error { return e.err }
+
+// usageError is a wrong command line: exit 2, with a hint on what to do.
+type usageError struct {
+	msg  string
+	hint string
+}
+
+func (e *usageError) Error() string {
+	if e.hint == "" {
+		return e.msg
+	}
+	return e.msg + "\n" + e.hint
+}
+
+// usagef returns a usageError.
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// problemError says the command found what it was asked to look for:
+// problems in a feed, or conflicts with --fail-on-conflicts. Exit 1.
+type problemError struct{ msg string }
+
+func (e *problemError) Error() string { return e.msg }

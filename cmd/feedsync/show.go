@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// ShowCommand lists items with their sync metadata.
+type ShowCommand struct {
+	m *Main
+
+	json bool
+	id   string
+}
+
+func (c *ShowCommand) flags() *flag.FlagSet {
+	fs := newFlagSet("show")
+	fs.BoolVar(&c.json, "json", false, "")
+	fs.StringVar(&c.id, "id", "", "")
+	return fs
+}
+
+// historyInfo is one sx:history entry in the JSON output.
+type historyInfo struct {
+	Sequence int64  `json:"sequence"`
+	When     string `json:"when,omitempty"`
+	By       string `json:"by,omitempty"`
+}
+
+// itemInfo is one item in the JSON output.
+type itemInfo struct {
+	ID           string        `json:"id"`
+	Line         int           `json:"line"`
+	Synchronized bool          `json:"synchronized"`
+	Updates      int64         `json:"updates,omitempty"`
+	Deleted      bool          `json:"deleted"`
+	NoConflicts  bool          `json:"noconflicts"`
+	Title        string        `json:"title"`
+	History      []historyInfo `json:"history,omitempty"`
+	Conflicts    int           `json:"conflicts"`
+	Copies       []versionInfo `json:"conflict_copies,omitempty"`
+}
+
+func historyOf(s *feedsync.Sync) []historyInfo {
+	out := make([]historyInfo, 0, len(s.History))
+	for _, h := range s.History {
+		hi := historyInfo{Sequence: h.Sequence, By: h.By}
+		if h.HasWhen() {
+			hi.When = feedsync.FormatTime(h.When)
+		}
+		out = append(out, hi)
+	}
+	return out
+}
+
+// Run lists the items.
+func (c *ShowCommand) Run(ctx context.Context, args []string) error {
+	pos, err := parseArgs(c.flags(), args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, "FEED"); err != nil {
+		return err
+	}
+	id := ""
+	if c.id != "" {
+		if id, err = itemID(c.id); err != nil {
+			return err
+		}
+	}
+	name := pos[0]
+	f, err := c.m.open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	w := bufio.NewWriter(c.m.Stdout)
+	r := feedsync.NewReader(f)
+	var items, synced, deleted, conflicted, shown int
+	if c.json {
+		io.WriteString(w, "[")
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		it, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return inFile(name, err)
+		}
+		items++
+		info := itemInfo{ID: it.ID(), Line: it.Line(), Title: itemTitle(it), Synchronized: it.Sync != nil}
+		if s := it.Sync; s != nil {
+			synced++
+			info.Updates, info.Deleted, info.NoConflicts = s.Updates, s.Deleted, s.NoConflicts
+			info.History = historyOf(s)
+			info.Conflicts = len(s.Conflicts)
+			for k, cc := range s.Conflicts {
+				if cc.Sync != nil {
+					info.Copies = append(info.Copies, describe(cc, k+1))
+				}
+			}
+			if s.Deleted {
+				deleted++
+			}
+			if len(s.Conflicts) > 0 {
+				conflicted++
+			}
+		}
+		if id != "" && (it.Sync == nil || feedsync.NormalizeID(it.ID()) != id) {
+			continue
+		}
+		shown++
+		if c.json {
+			if shown > 1 {
+				io.WriteString(w, ",")
+			}
+			io.WriteString(w, "\n")
+			b, err := json.Marshal(info)
+			if err != nil {
+				return err
+			}
+			w.Write(b)
+			continue
+		}
+		printItem(w, info, id != "")
+	}
+	if c.json {
+		if shown > 0 {
+			io.WriteString(w, "\n")
+		}
+		io.WriteString(w, "]\n")
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if id != "" && shown == 0 {
+		return inFile(name, &usageError{msg: fmt.Sprintf("no item with id %q", id), hint: fmt.Sprintf("Run 'feedsync show %s' to list the items.", name)})
+	}
+	if !c.json && id == "" {
+		fmt.Fprintf(c.m.Stderr, "%s: %d items (%d synchronized, %d deleted, %d with conflicts)\n", displayName(name), items, synced, deleted, conflicted)
+	}
+	return nil
+}
+
+// printItem writes one item as text: a line of metadata, its history and,
+// in detail, its conflict copies.
+func printItem(w io.Writer, info itemInfo, detail bool) {
+	if !info.Synchronized {
+		fmt.Fprintf(w, "- (line %d)  not synchronized  %q\n", info.Line, info.Title)
+		return
+	}
+	var flags []string
+	if info.Deleted {
+		flags = append(flags, "deleted")
+	}
+	if info.NoConflicts {
+		flags = append(flags, "noconflicts")
+	}
+	if info.Conflicts > 0 {
+		flags = append(flags, fmt.Sprintf("%d conflict%s", info.Conflicts, plural(info.Conflicts, "", "s")))
+	}
+	extra := ""
+	if len(flags) > 0 {
+		extra = "  " + strings.Join(flags, "  ")
+	}
+	fmt.Fprintf(w, "%s (line %d)  updates=%d%s  %q\n", info.ID, info.Line, info.Updates, extra, info.Title)
+	hist := make([]string, len(info.History))
+	for i, h := range info.History {
+		by := h.By
+		if by == "" {
+			by = "(anonymous)"
+		}
+		hist[i] = fmt.Sprintf("%d@%s", h.Sequence, by)
+		if h.When != "" {
+			hist[i] += " " + h.When
+		}
+	}
+	fmt.Fprintf(w, "  history: %s\n", strings.Join(hist, ", "))
+	if detail {
+		for _, v := range info.Copies {
+			printVersion(w, fmt.Sprintf("%6d", v.Index), v)
+		}
+	}
+}
+
+// Usage prints the help of show.
+func (c *ShowCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `The show command lists the items of a feed with their sync metadata: id,
+line, updates, whether deleted or noconflicts, the number of conflict
+copies, the title, and the history (sequence@by when, newest first).
+Items without sx:sync are listed as "not synchronized".
+
+Usage:
+
+	feedsync show FEED [arguments]
+
+FEED may be "-" for standard input.
+
+Arguments:
+
+	--id ID
+	    Show only this item, with its conflict copies.
+
+	--json
+	    Write a JSON array of objects: id, line, synchronized, updates,
+	    deleted, noconflicts, title, history, conflicts (the count) and
+	    conflict_copies.
+
+Example:
+
+	feedsync show tasks.xml
+	feedsync show tasks.xml --id fence-1 --json
+`)
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"github.com/beevik/etree"
+
+	"github.com/feedsync/go-feedsync/converter"
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// UpdateCommand changes the fields of one item (FS-UPDATE).
+type UpdateCommand struct {
+	m *Main
+
+	by     string
+	id     string
+	out    string
+	fields fieldFlags
+}
+
+func (c *UpdateCommand) flags() *flag.FlagSet {
+	fs := newFlagSet("update")
+	fs.StringVar(&c.by, "by", "", "")
+	fs.StringVar(&c.id, "id", "", "")
+	fs.StringVar(&c.out, "o", "", "")
+	fs.Var(&c.fields.set, "set", "")
+	fs.StringVar(&c.fields.json, "json", "", "")
+	fs.Var(&c.fields.unset, "unset", "")
+	return fs
+}
+
+// Run updates the item and writes the feed.
+func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
+	pos, err := parseArgs(c.flags(), args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, "FEED"); err != nil {
+		return err
+	}
+	id, err := itemID(c.id)
+	if err != nil {
+		return err
+	}
+	if len(c.fields.set) == 0 && c.fields.json == "" && len(c.fields.unset) == 0 {
+		return usagef("nothing to change: give --set, --json or --unset")
+	}
+	by, err := c.m.endpoint(c.by)
+	if err != nil {
+		return err
+	}
+	s := c.m.stamp(by)
+	result := ""
+	err = c.m.editFeed(ctx, edit{
+		in:  pos[0],
+		out: c.out,
+		id:  id,
+		change: func(it *feedsync.Item) (*feedsync.Item, error) {
+			old, err := payloadOf(it)
+			if err != nil {
+				return nil, err
+			}
+			fields, err := converter.Map{Format: it.Format()}.FromPayload(old)
+			if err != nil {
+				return nil, err
+			}
+			if err := c.fields.apply(fields); err != nil {
+				return nil, err
+			}
+			p, err := buildPayload(it.Format(), id, fields, old, s.When)
+			if err != nil {
+				return nil, err
+			}
+			// Only a change of the shared data is an update (FS-UPDATE-6):
+			// setting a field to the value it has writes nothing. Atom's
+			// updated follows the clock, so compare without it.
+			if !it.Sync.Deleted && samePayload(it.Format(), p, old) {
+				result = fmt.Sprintf("%q unchanged: the fields already have these values", id)
+				return it, nil
+			}
+			up, err := feedsync.Update(it, p, s)
+			if err != nil {
+				return nil, err
+			}
+			verb := "updated"
+			if it.Sync.Deleted {
+				verb = "undeleted" // FS-UPDATE-5
+			}
+			result = fmt.Sprintf("%s %q (updates %d)", verb, id, up.Sync.Updates)
+			return up, nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.m.Stderr, result)
+	return nil
+}
+
+// samePayload reports whether two standalone payloads have the same digest,
+// Atom's updated element left out.
+func samePayload(format feedsync.Format, a, b *etree.Element) bool {
+	digest := func(e *etree.Element) (feedsync.Digest, error) {
+		if format == feedsync.Atom {
+			e = e.Copy()
+			if u := e.SelectElement("updated"); u != nil {
+				e.RemoveChild(u)
+			}
+		}
+		return feedsync.NewItem(format, e).Digest()
+	}
+	da, err1 := digest(a)
+	db, err2 := digest(b)
+	return err1 == nil && err2 == nil && da == db
+}
+
+// Usage prints the help of update.
+func (c *UpdateCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `The update command changes fields of one item: it reads the item's fields
+(as 'feedsync show' and produce write them), applies --json, --set and
+--unset, and records an update by this endpoint: updates+1 and a new
+topmost history entry (FS-UPDATE-1..3). Elements no field describes are
+kept. Conflict copies stay, except those the update subsumes, which are
+folded in (FS-UPDATE-4). Updating a deleted item undeletes it
+(FS-UPDATE-5). FEED is rewritten in place, atomically.
+
+Usage:
+
+	feedsync update FEED --id ID [arguments]
+
+Arguments:
+
+	--id ID
+	    The sync id of the item to change.
+
+	--set field=value
+	    Set a field to a string. May be repeated.
+
+	--json OBJECT
+	    Set the fields of a JSON object, with their JSON types (applied
+	    before --set).
+
+	--unset field
+	    Remove a field. May be repeated.
+
+	--by ENDPOINT
+	    This endpoint's identifier. Default: $FEEDSYNC_BY, else the one kept
+	    in the user config directory.
+
+	-o OUT
+	    Write the result to OUT ("-" for standard output) instead of FEED.
+
+Example:
+
+	feedsync update tasks.xml --id stamps-1 --by phone --set description='10 first-class, 5 postcards' --json '{"done":true}'
+`)
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// ValidateCommand checks a feed and lists every problem.
+type ValidateCommand struct {
+	m *Main
+
+	strict bool
+}
+
+func (c *ValidateCommand) flags() *flag.FlagSet {
+	fs := newFlagSet("validate")
+	fs.BoolVar(&c.strict, "strict", false, "")
+	return fs
+}
+
+// Run validates the feed. Each problem is printed to Stderr as it is found,
+// so a big feed streams; the error returned counts them.
+func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
+	pos, err := parseArgs(c.flags(), args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, "FEED"); err != nil {
+		return err
+	}
+	name := pos[0]
+	f, err := c.m.open(name)
+	if err != nil {
+		return err // cannot read it: an input error, not a problem found
+	}
+	defer f.Close()
+
+	var errs, warns int
+	report := func(err error, warning bool) {
+		label := ""
+		if warning {
+			warns++
+			label = "warning: "
+		} else {
+			errs++
+		}
+		msg := inFile(name, err).Error()
+		if label != "" {
+			// "FILE: item "x" (line 3): warning: cause"
+			msg = insertLabel(msg, label)
+		}
+		fmt.Fprintf(c.m.Stderr, "feedsync validate: %s\n", cleanMsg(msg))
+	}
+
+	r := feedsync.NewReaderOptions(f, feedsync.ReaderOptions{Strict: c.strict})
+	var ids feedsync.IDSet
+	items, synced := 0, 0
+	h, err := r.Header()
+	if err == nil {
+		for _, w := range h.Warnings() {
+			report(w, true)
+		}
+		for {
+			if err = ctx.Err(); err != nil {
+				return err
+			}
+			var it *feedsync.Item
+			it, err = r.Next()
+			if err != nil {
+				break
+			}
+			items++
+			if it.Sync == nil {
+				continue
+			}
+			synced++
+			ie, iw := it.Problems()
+			for _, e := range ie {
+				report(e, false)
+			}
+			for _, w := range iw {
+				report(w, true)
+			}
+			if err := ids.Add(it); err != nil {
+				report(err, false)
+			}
+		}
+	}
+	if err != io.EOF {
+		// Malformed XML, or not a feed at all: reading stops here.
+		report(err, false)
+	}
+
+	problems := errs
+	if c.strict {
+		problems += warns
+	}
+	if problems > 0 {
+		return &problemError{msg: fmt.Sprintf("%s: %d error%s, %d warning%s in %d items (%d synchronized)",
+			displayName(name), errs, plural(errs, "", "s"), warns, plural(warns, "", "s"), items, synced)}
+	}
+	msg := fmt.Sprintf("ok: %d items (%d synchronized)", items, synced)
+	if warns > 0 {
+		msg += fmt.Sprintf(", %d warning%s", warns, plural(warns, "", "s"))
+	}
+	fmt.Fprintln(c.m.Stdout, msg)
+	return nil
+}
+
+// insertLabel puts label after the location part of a message, before
+// the cause: "FILE: item "x" (line 3): " for item problems, "FILE: " for
+// the others.
+func insertLabel(msg, label string) string {
+	i := strings.Index(msg, ": ") + 2
+	if j := strings.Index(msg, ": item "); j >= 0 {
+		if k := strings.Index(msg[j:], "): "); k >= 0 {
+			i = j + k + 3
+		}
+	}
+	return msg[:i] + label + msg[i:]
+}
+
+// cleanMsg drops the package prefix that core errors carry inside ours.
+func cleanMsg(msg string) string {
+	return strings.ReplaceAll(msg, ": feedsync: ", ": ")
+}
+
+// Usage prints the help of validate.
+func (c *ValidateCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `The validate command reads a whole feed and lists every problem it finds,
+one per line on standard error, each with the item's id and line:
+
+  - errors: malformed XML or not a feed (reading stops there), invalid
+    sx:sync metadata (FS-ROBUST-1: missing id or updates, no history, a
+    history entry with neither when nor by, bad numbers, conflict copies
+    with another id, ...), and sync ids used twice (FS-SYNC-2);
+  - warnings: problems a merge tolerates (FS-ROBUST-2: topmost sequence
+    differs from updates; lenient booleans, FS-TYPE-3; stale conflict
+    copies, FS-UPDATE-4; ...).
+
+It exits with status 1 if there is an error (or, with --strict, a
+warning), and otherwise prints "ok: N items (M synchronized)".
+
+Usage:
+
+	feedsync validate FEED [arguments]
+
+FEED may be "-" for standard input.
+
+Arguments:
+
+	--strict
+	    Count warnings as problems, and reject booleans other than "true"
+	    and "false" (FS-TYPE-3).
+
+Example:
+
+	feedsync validate tasks.xml
+`)
+}
