@@ -1,0 +1,113 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/feedsync/go-feedsync/store"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options tune a Store. The zero value gives the defaults.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds the store's tables; it is
+	// created if missing and put first in every connection's search_path.
+	// Several stores can share a database, each in its own schema.
+	// Default: "", which uses the connection's search_path as the DSN sets
+	// it (normally the public schema).
+	Schema string
+	// MaxConns bounds the connection pool. Default: 0, pgxpool's default
+	// (the greater of 4 and the number of CPUs), or pool_max_conns in the
+	// DSN.
+	MaxConns int32
+}
+
+// Store is a store.Store in a PostgreSQL database, shared safely by any
+// number of processes.
+type Store struct {
+	pool   *pgxpool.Pool
+	id     string
+	closed atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn (a postgres:// URL or a
+// key=value string, as pgx reads them) and brings the schema up to date
+// (numbered migrations recorded in feedsync_schema_version; re-opening an
+// up-to-date database changes nothing). A database written by a newer
+// version of this package is refused with store.ErrSchemaVersion.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if opts.Schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize()
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	id, err := migrate(ctx, pool, opts.Schema)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: migrate: %w", err)
+	}
+	return &Store{pool: pool, id: id}, nil
+}
+
+// ID returns the store's identifier, kept in the database.
+func (s *Store) ID() string { return s.id }
+
+// Close closes the connection pool. It waits for transactions in progress
+// to end.
+func (s *Store) Close() error {
+	if !s.closed.Swap(true) {
+		s.pool.Close()
+	}
+	return nil
+}
+
+// Begin starts a transaction at isolation level READ COMMITTED. A writable
+// one then locks the sequence counter row, which it holds until it ends:
+// writers run one at a time, across every process sharing the database,
+// and commit in the order of the sequence numbers they hand out. ctx bounds
+// the wait for that lock.
+func (s *Store) Begin(ctx context.Context, writable bool) (store.Tx, error) {
+	if s.closed.Load() {
+		return nil, fmt.Errorf("postgres: begin: %w", store.ErrClosed)
+	}
+	opts := pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadOnly}
+	if writable {
+		opts.AccessMode = pgx.ReadWrite
+	}
+	ptx, err := s.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: begin: %w", s.errClosedIf(err))
+	}
+	t := &tx{s: s, tx: ptx, writable: writable}
+	if writable {
+		if err := ptx.QueryRow(ctx, `SELECT seq FROM feedsync_counter WHERE k = 1 FOR UPDATE`).Scan(&t.seq); err != nil {
+			ptx.Rollback(context.Background())
+			return nil, fmt.Errorf("postgres: begin: lock the sequence: %w", s.errClosedIf(err))
+		}
+		t.seq0 = t.seq
+	}
+	return t, nil
+}
+
+// errClosedIf returns store.ErrClosed in place of the errors pgxpool gives
+// once the store is closed.
+func (s *Store) errClosedIf(err error) error {
+	if err != nil && s.closed.Load() && !errors.Is(err, store.ErrClosed) {
+		return fmt.Errorf("%w (%v)", store.ErrClosed, err)
+	}
+	return err
+}

@@ -1,0 +1,375 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
+	"github.com/jackc/pgx/v5"
+)
+
+// The statements of a transaction. pgx prepares each on a connection the
+// first time it runs there and reuses it (its statement cache), so a bulk
+// of Puts parses the upsert once.
+const (
+	qGet     = `SELECT xml FROM feedsync_items WHERE id = $1`
+	qChanges = `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qPut     = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, xml)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
+	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
+	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
+	xml = excluded.xml`
+	qLastSeq        = `SELECT seq FROM feedsync_counter WHERE k = 1`
+	qSetSeq         = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1`
+	qCount          = `SELECT COUNT(*) FROM feedsync_items`
+	qPeerVersion    = `SELECT top_by, top_seq, top_when, conflicts FROM feedsync_peer_versions WHERE peer = $1 AND id = $2`
+	qSetPeerVersion = `INSERT INTO feedsync_peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
+	top_when = excluded.top_when, conflicts = excluded.conflicts`
+	qPeerSeq    = `SELECT sent_seq FROM feedsync_peers WHERE peer = $1`
+	qSetPeerSeq = `INSERT INTO feedsync_peers (peer, sent_seq) VALUES ($1, $2)
+ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
+	qFeedInfo    = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
+	qSetFeedInfo = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
+ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
+	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
+)
+
+// tx is a transaction on a pooled connection.
+type tx struct {
+	s        *Store
+	tx       pgx.Tx
+	writable bool
+	done     bool
+	err      error // first failure; the Tx can then only be rolled back
+	// seq is the last sequence number taken. A writable Tx reads the
+	// counter at Begin, locking its row, counts up on each Put and writes
+	// the counter back at Commit: no other writer can run between.
+	seq, seq0 int64
+}
+
+var _ store.Tx = (*tx)(nil)
+
+// enter checks that the Tx may run a method.
+func (t *tx) enter(ctx context.Context, write bool) error {
+	if t.done {
+		return store.ErrTxDone
+	}
+	if t.err != nil {
+		return fmt.Errorf("%w: %w", store.ErrTxFailed, t.err)
+	}
+	if write && !t.writable {
+		return store.ErrReadOnly // a misuse that attempted nothing: no failure
+	}
+	if t.s.closed.Load() {
+		return t.fail(store.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+// fail records the Tx's first failure. PostgreSQL aborts a transaction at
+// its first failed statement anyway; this makes every store behave so.
+func (t *tx) fail(err error) error {
+	err = t.s.errClosedIf(err)
+	if t.err == nil {
+		t.err = err
+	}
+	return err
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.Exec(ctx, q, args...)
+	return err
+}
+
+func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return nil, fmt.Errorf("postgres: get item %q: %w", id, err)
+	}
+	var xml []byte
+	err := t.tx.QueryRow(ctx, qGet, id).Scan(&xml)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get item %q: %w", id, t.fail(err))
+	}
+	it, err := itemrow.Decode(id, xml)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get: %w", t.fail(err))
+	}
+	return it, nil
+}
+
+func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := t.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("postgres: put item %q: %w", id, err)
+	}
+	r, err := itemrow.FromItem(it)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: put item %q: %w", id, t.fail(err))
+	}
+	seq := t.seq + 1
+	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, timeOrNil(r.TopWhen),
+		r.Digest, r.Conflicts, r.XML); err != nil {
+		return 0, fmt.Errorf("postgres: put item %q: %w", id, t.fail(err))
+	}
+	t.seq = seq
+	return seq, nil
+}
+
+// change is one row read by a batch.
+type change struct {
+	seq int64
+	id  string
+	xml []byte
+}
+
+// batch reads the rows changed after seq after, ascending, up to
+// itemrow.BatchRows rows or itemrow.BatchBytes of XML; more reports whether
+// there may be more. The whole batch is read before the caller sees any of
+// it: a connection runs one query at a time, and the caller may use the Tx
+// while it works through the batch.
+func (t *tx) batch(ctx context.Context, after int64) (out []change, more bool, err error) {
+	rows, err := t.tx.Query(ctx, qChanges, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	size := 0
+	for rows.Next() {
+		var c change
+		if err := rows.Scan(&c.seq, &c.id, &c.xml); err != nil {
+			return nil, false, err
+		}
+		out = append(out, c)
+		if size += len(c.xml); size >= itemrow.BatchBytes {
+			rows.Close()
+			return out, true, rows.Err()
+		}
+	}
+	return out, len(out) == itemrow.BatchRows, rows.Err()
+}
+
+func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
+	return func(yield func(store.Change, error) bool) {
+		for {
+			if err := t.enter(ctx, false); err != nil {
+				yield(store.Change{}, fmt.Errorf("postgres: changes after %d: %w", after, err))
+				return
+			}
+			rows, more, err := t.batch(ctx, after)
+			if err != nil {
+				yield(store.Change{}, fmt.Errorf("postgres: changes after %d: %w", after, t.fail(err)))
+				return
+			}
+			for _, r := range rows {
+				it, err := itemrow.Decode(r.id, r.xml)
+				if err != nil {
+					yield(store.Change{}, fmt.Errorf("postgres: changes: %w", t.fail(err)))
+					return
+				}
+				if !yield(store.Change{Seq: r.seq, Item: it}, nil) {
+					return
+				}
+				after = r.seq
+			}
+			if !more {
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
+	return func(yield func(*feedsync.Item, error) bool) {
+		for c, err := range t.Changes(ctx, 0) {
+			if !yield(c.Item, err) {
+				return
+			}
+		}
+	}
+}
+
+func (t *tx) LastSeq(ctx context.Context) (int64, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("postgres: last seq: %w", err)
+	}
+	if t.writable {
+		return t.seq, nil
+	}
+	var seq int64
+	if err := t.tx.QueryRow(ctx, qLastSeq).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("postgres: last seq: %w", t.fail(err))
+	}
+	return seq, nil
+}
+
+func (t *tx) Count(ctx context.Context) (int, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("postgres: count: %w", err)
+	}
+	var n int
+	if err := t.tx.QueryRow(ctx, qCount).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count: %w", t.fail(err))
+	}
+	return n, nil
+}
+
+func (t *tx) PeerVersion(ctx context.Context, peer, id string) (store.Version, bool, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return store.Version{}, false, fmt.Errorf("postgres: version of item %q at peer %q: %w", id, peer, err)
+	}
+	var v store.Version
+	var when *time.Time
+	err := t.tx.QueryRow(ctx, qPeerVersion, peer, id).Scan(&v.Top.By, &v.Top.Sequence, &when, &v.Conflicts)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Version{}, false, nil
+	}
+	if err != nil {
+		return store.Version{}, false, fmt.Errorf("postgres: version of item %q at peer %q: %w", id, peer, t.fail(err))
+	}
+	v.Top.When = utc(when)
+	return v, true, nil
+}
+
+func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return 0, fmt.Errorf("postgres: seq sent to peer %q: %w", peer, err)
+	}
+	var seq int64
+	err := t.tx.QueryRow(ctx, qPeerSeq, peer).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: seq sent to peer %q: %w", peer, t.fail(err))
+	}
+	return seq, nil
+}
+
+func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: set version of item %q at peer %q: %w", id, peer, err)
+	}
+	when := v.Top.When
+	if !when.IsZero() {
+		when = feedsync.Normalize(when)
+	}
+	if err := t.exec(ctx, qSetPeerVersion, peer, id, v.Top.By, v.Top.Sequence, timeOrNil(when), v.Conflicts); err != nil {
+		return fmt.Errorf("postgres: set version of item %q at peer %q: %w", id, peer, t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: set seq sent to peer %q: %w", peer, err)
+	}
+	if err := t.exec(ctx, qSetPeerSeq, peer, seq); err != nil {
+		return fmt.Errorf("postgres: set seq sent to peer %q: %w", peer, t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", err)
+	}
+	var info feedsync.FeedInfo
+	var format string
+	var updated *time.Time
+	err := t.tx.QueryRow(ctx, qFeedInfo).Scan(&format, &info.Title, &info.Link, &info.Description, &info.ID, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return feedsync.FeedInfo{}, feedsync.FormatUnknown, nil
+	}
+	if err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", t.fail(err))
+	}
+	info.Updated = utc(updated)
+	f, err := parseFormat(format)
+	if err != nil {
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", t.fail(err))
+	}
+	return info, f, nil
+}
+
+func (t *tx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: set feed info: %w", err)
+	}
+	info = store.NormalizeFeedInfo(info)
+	if err := t.exec(ctx, qSetFeedInfo, format.String(), info.Title, info.Link, info.Description, info.ID,
+		timeOrNil(info.Updated)); err != nil {
+		return fmt.Errorf("postgres: set feed info: %w", t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) Commit() error {
+	if t.done {
+		return fmt.Errorf("postgres: commit: %w", store.ErrTxDone)
+	}
+	t.done = true
+	// Commit must not be cut short by a caller's ctx: it has none.
+	ctx := context.Background()
+	if t.err != nil {
+		t.tx.Rollback(ctx)
+		return fmt.Errorf("postgres: commit: %w: %w", store.ErrTxFailed, t.err)
+	}
+	if t.writable && t.seq != t.seq0 {
+		if err := t.exec(ctx, qSetSeq, t.seq); err != nil {
+			t.tx.Rollback(ctx)
+			return fmt.Errorf("postgres: commit: save seq: %w", t.s.errClosedIf(err))
+		}
+	}
+	if err := t.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", t.s.errClosedIf(err))
+	}
+	return nil
+}
+
+func (t *tx) Rollback() error {
+	if t.done {
+		return fmt.Errorf("postgres: rollback: %w", store.ErrTxDone)
+	}
+	t.done = true
+	if err := t.tx.Rollback(context.Background()); err != nil {
+		return fmt.Errorf("postgres: rollback: %w", t.s.errClosedIf(err))
+	}
+	return nil
+}
+
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func parseFormat(s string) (feedsync.Format, error) {
+	if s == feedsync.FormatUnknown.String() {
+		return feedsync.FormatUnknown, nil
+	}
+	return feedsync.ParseFormat(s)
+}
