@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -36,6 +35,8 @@ type versionInfo struct {
 	Updates  int64  `json:"updates"`
 	Deleted  bool   `json:"deleted"`
 	Title    string `json:"title"`
+	// Fields are the version's fields; only from 'feedsync show --id'.
+	Fields map[string]any `json:"fields,omitempty"`
 }
 
 func describe(v *feedsync.Item, index int) versionInfo {
@@ -103,11 +104,9 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 				io.WriteString(w, ",")
 			}
 			io.WriteString(w, "\n")
-			b, err := json.Marshal(info)
-			if err != nil {
+			if err := writeJSON(w, info); err != nil {
 				return err
 			}
-			w.Write(b)
 			continue
 		}
 		fmt.Fprintf(w, "%s (line %d): %d conflict cop%s\n", info.ID, info.Line, len(info.Conflicts), plural(len(info.Conflicts), "y", "ies"))
@@ -129,7 +128,7 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 		if n == 0 {
 			fmt.Fprintf(c.m.Stderr, "%s: no conflicts\n", displayName(name))
 		} else {
-			fmt.Fprintf(c.m.Stderr, "%s: %d item%s with conflicts; settle one with 'feedsync resolve %s --id ID --keep N'\n", displayName(name), n, plural(n, "", "s"), name)
+			fmt.Fprintf(c.m.Stderr, "%s: %d item%s with conflicts; compare the versions with 'feedsync show %s --id ID', settle with 'feedsync resolve %s --id ID --keep N'\n", displayName(name), n, plural(n, "", "s"), name, name)
 		}
 	}
 	if c.fail && n > 0 {

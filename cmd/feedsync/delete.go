@@ -39,6 +39,9 @@ func (c *DeleteCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := c.m.readable(pos[0]); err != nil {
+		return err
+	}
 	by, err := c.m.endpoint(c.by)
 	if err != nil {
 		return err

@@ -119,3 +119,21 @@ func TestCreateEndpointRace(t *testing.T) {
 		t.Errorf("directory holds %d entries (%v), want only the endpoint file", len(es), err)
 	}
 }
+
+// TestEndpointNotMadeOnError: a command that fails on a wrong file name
+// does not generate an endpoint identifier first.
+func TestEndpointNotMadeOnError(t *testing.T) {
+	h := newHarness(t)
+	for _, args := range [][]string{
+		{"produce", "missing.jsonl"},
+		{"update", "missing.xml", "--id", "a", "--set", "a=b"},
+		{"delete", "missing.xml", "--id", "a"},
+		{"resolve", "missing.xml", "--id", "a", "--keep", "0"},
+		{"merge", "missing.xml", "missing.xml", "--policy", "lww"},
+	} {
+		h.fails(exitUsage, []string{"missing."}, args...)
+	}
+	if _, err := os.Stat(h.env["XDG_CONFIG_HOME"]); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("config directory made by failed commands: %v", err)
+	}
+}

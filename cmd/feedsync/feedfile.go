@@ -113,6 +113,20 @@ func (m *Main) editFeed(ctx context.Context, e edit) error {
 	}))
 }
 
+// readable checks that a file can be opened, so that a command fails on a
+// wrong file name before it has any side effect (such as generating the
+// endpoint identifier).
+func (m *Main) readable(name string) error {
+	if name == "-" {
+		return nil
+	}
+	f, err := m.open(name)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // itemID turns an --id argument into a sync id: a valid id is used as it is
 // (normalised, FS-TYPE-5); anything else is escaped as produce escapes the
 // ids of its data (converter.Map.SyncID), so "a b" finds "a%20b".

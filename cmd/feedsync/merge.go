@@ -74,14 +74,6 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	opts := merge.Options{Format: c.format.f, Policy: policy}
-	if stamps {
-		// Automatic resolutions are updates by this endpoint (FS-RESOLVE-2).
-		by, err := c.m.endpoint(c.by)
-		if err != nil {
-			return err
-		}
-		opts.Stamp = c.m.stamp(by)
-	}
 	var conflicts []string
 	opts.OnItem = func(id string, line int, o feedsync.Outcome, err error) {
 		if o == feedsync.Conflict && len(conflicts) < 100 {
@@ -99,6 +91,14 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer incoming.Close()
+	if stamps {
+		// Automatic resolutions are updates by this endpoint (FS-RESOLVE-2).
+		by, err := c.m.endpoint(c.by)
+		if err != nil {
+			return err
+		}
+		opts.Stamp = c.m.stamp(by)
+	}
 
 	var sum merge.Summary
 	err = c.m.output(c.out, func(w io.Writer) error {

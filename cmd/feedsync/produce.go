@@ -58,11 +58,7 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 		return usagef("--from must be a file: it is read twice")
 	}
 	data := pos[0]
-	by, err := c.m.endpoint(c.by)
-	if err != nil {
-		return err
-	}
-	opts := producer.RefreshOptions{Stamp: c.m.stamp(by), Format: c.format.f, NoConflicts: c.noConflicts}
+	opts := producer.RefreshOptions{Format: c.format.f, NoConflicts: c.noConflicts}
 
 	// Open everything before writing anything.
 	in, err := c.m.open(data)
@@ -92,10 +88,16 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 		if c.title != "" {
 			fmt.Fprintf(c.m.Stderr, "feedsync produce: --title is ignored: %s keeps its own title\n", c.from)
 		}
-	} else {
-		if mapFormat == feedsync.FormatUnknown {
-			mapFormat = feedsync.RSS
-		}
+	} else if mapFormat == feedsync.FormatUnknown {
+		mapFormat = feedsync.RSS
+	}
+
+	by, err := c.m.endpoint(c.by)
+	if err != nil {
+		return err
+	}
+	opts.Stamp = c.m.stamp(by)
+	if prev == nil {
 		opts.Header = feedsync.NewHeader(mapFormat, feedsync.FeedInfo{Title: c.title, Updated: opts.Stamp.When})
 	}
 

@@ -50,6 +50,9 @@ func (c *ResolveCommand) Run(ctx context.Context, args []string) error {
 	case c.keep >= 0 && c.keepFrom != "":
 		return usagef("--keep and --keep-from cannot be used together")
 	}
+	if err := c.m.readable(pos[0]); err != nil {
+		return err
+	}
 	by, err := c.m.endpoint(c.by)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/feedsync/go-feedsync/converter"
 	"github.com/feedsync/go-feedsync/feedsync"
 )
 
@@ -46,6 +48,9 @@ type itemInfo struct {
 	History      []historyInfo `json:"history,omitempty"`
 	Conflicts    int           `json:"conflicts"`
 	Copies       []versionInfo `json:"conflict_copies,omitempty"`
+	// Fields are the item's fields as 'feedsync update' reads them; only
+	// with --id.
+	Fields map[string]any `json:"fields,omitempty"`
 }
 
 func historyOf(s *feedsync.Sync) []historyInfo {
@@ -122,16 +127,22 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 			continue
 		}
 		shown++
+		if id != "" {
+			// In detail, the fields of every version: what resolve chooses
+			// between.
+			info.Fields = fieldsOf(it)
+			for k := range info.Copies {
+				info.Copies[k].Fields = fieldsOf(it.Sync.Conflicts[info.Copies[k].Index-1])
+			}
+		}
 		if c.json {
 			if shown > 1 {
 				io.WriteString(w, ",")
 			}
 			io.WriteString(w, "\n")
-			b, err := json.Marshal(info)
-			if err != nil {
+			if err := writeJSON(w, info); err != nil {
 				return err
 			}
-			w.Write(b)
 			continue
 		}
 		printItem(w, info, id != "")
@@ -149,9 +160,22 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 		return inFile(name, &usageError{msg: fmt.Sprintf("no item with id %q", id), hint: fmt.Sprintf("Run 'feedsync show %s' to list the items.", name)})
 	}
 	if !c.json && id == "" {
-		fmt.Fprintf(c.m.Stderr, "%s: %d items (%d synchronized, %d deleted, %d with conflicts)\n", displayName(name), items, synced, deleted, conflicted)
+		fmt.Fprintf(c.m.Stderr, "%s: %d item%s (%d synchronized, %d deleted, %d with conflicts)\n", displayName(name), items, plural(items, "", "s"), synced, deleted, conflicted)
 	}
 	return nil
+}
+
+// writeJSON writes v as one line of JSON without a newline, leaving <, >
+// and & as they are (titles are often HTML).
+func writeJSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	return err
 }
 
 // printItem writes one item as text: a line of metadata, its history and,
@@ -189,10 +213,35 @@ func printItem(w io.Writer, info itemInfo, detail bool) {
 	}
 	fmt.Fprintf(w, "  history: %s\n", strings.Join(hist, ", "))
 	if detail {
+		printFields(w, "  fields: ", info.Fields)
 		for _, v := range info.Copies {
 			printVersion(w, fmt.Sprintf("%6d", v.Index), v)
+			printFields(w, "          fields: ", v.Fields)
 		}
 	}
+}
+
+// fieldsOf returns the fields of a version, or nil if they cannot be read.
+func fieldsOf(it *feedsync.Item) map[string]any {
+	p, err := payloadOf(it)
+	if err != nil {
+		return nil
+	}
+	f, err := converter.Map{Format: it.Format()}.FromPayload(p)
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// printFields writes fields as one line of JSON (keys sorted).
+func printFields(w io.Writer, label string, fields map[string]any) {
+	if len(fields) == 0 {
+		return
+	}
+	io.WriteString(w, label)
+	writeJSON(w, fields)
+	io.WriteString(w, "\n")
 }
 
 // Usage prints the help of show.
@@ -211,12 +260,13 @@ FEED may be "-" for standard input.
 Arguments:
 
 	--id ID
-	    Show only this item, with its conflict copies.
+	    Show only this item, with its fields (as 'feedsync update' reads
+	    them) and its conflict copies with theirs.
 
 	--json
 	    Write a JSON array of objects: id, line, synchronized, updates,
-	    deleted, noconflicts, title, history, conflicts (the count) and
-	    conflict_copies.
+	    deleted, noconflicts, title, history, conflicts (the count),
+	    conflict_copies and, with --id, fields.
 
 Example:
 

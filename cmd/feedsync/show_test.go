@@ -33,7 +33,9 @@ gravel-1 (line 38)  updates=1  "Order gravel"
 	r = h.ok("", "show", "feed.xml", "--id", "fence-1")
 	want = `fence-1 (line 6)  updates=3  1 conflict  "Fence repair"
   history: 3@tablet 2009-04-02T11:05:00Z, 2@phone 2009-04-02T08:00:00Z, 1@laptop 2009-04-01T18:00:00Z
+  fields: {"content":"Buy 6 posts","title":"Fence repair"}
        1  3@laptop  2009-04-02T11:00:00Z  updates=3  "Fence repair"
+          fields: {"content":"Buy 4 posts and wire","title":"Fence repair"}
 `
 	if diff := cmp.Diff(want, r.stdout); diff != "" {
 		t.Errorf("show --id (-want +got):\n%s", diff)
@@ -47,6 +49,7 @@ gravel-1 (line 38)  updates=1  "Order gravel"
 	wantJSON := []itemInfo{{
 		ID: "shed-1", Line: 30, Synchronized: true, Updates: 1, Title: "Paint the shed",
 		History: []historyInfo{{Sequence: 1, When: "2009-04-02T09:30:00Z", By: "laptop"}},
+		Fields:  map[string]any{"title": "Paint the shed"},
 	}}
 	if diff := cmp.Diff(wantJSON, got); diff != "" {
 		t.Errorf("show --json (-want +got):\n%s", diff)

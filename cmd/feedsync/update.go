@@ -48,6 +48,9 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 	if len(c.fields.set) == 0 && c.fields.json == "" && len(c.fields.unset) == 0 {
 		return usagef("nothing to change: give --set, --json or --unset")
 	}
+	if err := c.m.readable(pos[0]); err != nil {
+		return err
+	}
 	by, err := c.m.endpoint(c.by)
 	if err != nil {
 		return err

@@ -101,10 +101,10 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 		problems += warns
 	}
 	if problems > 0 {
-		return &problemError{msg: fmt.Sprintf("%s: %d error%s, %d warning%s in %d items (%d synchronized)",
-			displayName(name), errs, plural(errs, "", "s"), warns, plural(warns, "", "s"), items, synced)}
+		return &problemError{msg: fmt.Sprintf("%s: %d error%s, %d warning%s in %d item%s (%d synchronized)",
+			displayName(name), errs, plural(errs, "", "s"), warns, plural(warns, "", "s"), items, plural(items, "", "s"), synced)}
 	}
-	msg := fmt.Sprintf("ok: %d items (%d synchronized)", items, synced)
+	msg := fmt.Sprintf("ok: %d item%s (%d synchronized)", items, plural(items, "", "s"), synced)
 	if warns > 0 {
 		msg += fmt.Sprintf(", %d warning%s", warns, plural(warns, "", "s"))
 	}
