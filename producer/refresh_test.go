@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"strings"
@@ -411,5 +412,29 @@ func TestRefreshDoesNotModifyPayloads(t *testing.T) {
 	before.WriteTo(&b2, &etree.WriteSettings{})
 	if b1.String() != b2.String() {
 		t.Errorf("payload changed: %s, was %s", b1.String(), b2.String())
+	}
+}
+
+// BenchmarkRefresh refreshes a feed of 1000 items in which 10 changed.
+func BenchmarkRefresh(b *testing.B) {
+	m := converter.Map{}
+	data := func(changed string) []rec {
+		var recs []rec
+		for i := range 1000 {
+			title := "task"
+			if i%100 == 0 {
+				title = changed
+			}
+			recs = append(recs, rec{fmt.Sprintf("t%d", i), fmt.Sprintf(`{"title":%q,"n":%d}`, title, i)})
+		}
+		return recs
+	}
+	prev, _ := refresh(b, nil, records(b, m, data("task")...), RefreshOptions{Stamp: laps})
+	next := data("changed")
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Refresh(bytes.NewReader(prev), records(b, m, next...), io.Discard, RefreshOptions{Stamp: laps}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

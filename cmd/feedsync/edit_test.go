@@ -166,3 +166,14 @@ func TestEditOutput(t *testing.T) {
 		t.Error("-o - wrote something else than -o out.xml")
 	}
 }
+
+// TestCreateNoConflicts: --noconflicts is set at creation (FS-CREATE-3)
+// and a later update carries it (FS-UPDATE-7).
+func TestCreateNoConflicts(t *testing.T) {
+	h := newHarness(t)
+	h.ok("", "create", "feed.xml", "--id", "a", "--set", "title=A", "--noconflicts", "--by", "laptop")
+	h.ok("", "update", "feed.xml", "--id", "a", "--set", "title=B", "--by", "laptop")
+	if it := h.items("feed.xml")["a"]; !it.Sync.NoConflicts || it.Sync.Updates != 2 {
+		t.Errorf("noconflicts %v, updates %d", it.Sync.NoConflicts, it.Sync.Updates)
+	}
+}

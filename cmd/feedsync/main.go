@@ -1,7 +1,3 @@
-// Command feedsync creates, changes, merges and inspects FeedSync feeds:
-// RSS 2.0 and Atom 1.0 feeds whose items carry sx:sync metadata.
-//
-// Run "feedsync help" for the list of commands.
 package main
 
 import (

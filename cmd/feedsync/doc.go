@@ -1,0 +1,30 @@
+// Command feedsync creates, changes, merges and inspects FeedSync feeds:
+// RSS 2.0 and Atom 1.0 feeds whose items carry sx:sync version metadata.
+//
+// # Usage
+//
+//	feedsync <command> [arguments]
+//
+// The commands, one file each:
+//
+//   - produce (produce.go): make or refresh a feed from JSON Lines data
+//     (producer.Refresh, converter.Map): FS-CREATE, FS-UPDATE, FS-DELETE.
+//   - merge (merge.go): merge another endpoint's feed (merge.Feeds):
+//     FS-MERGE, with a conflict policy (feedsync.ConflictPolicy).
+//   - create, update, delete (create.go, update.go, delete.go): change one
+//     item: FS-CREATE, FS-UPDATE, FS-DELETE.
+//   - conflicts, resolve (conflicts.go, resolve.go): list and settle
+//     conflicts: FS-CONFLICT, FS-RESOLVE.
+//   - validate (validate.go): list every problem of a feed: FS-ROBUST,
+//     FS-SYNC-2.
+//   - show (show.go): items and their sync metadata.
+//
+// Shared pieces: main.go (Main, the command table, exit codes), flags.go
+// (flags after positional arguments, error wording), atomic.go (atomic
+// file writes), endpoint.go (this endpoint's identifier, FS-BY-1),
+// feedfile.go (editing one item of a feed in a stream).
+//
+// Exit status: 0 ok; 1 a problem was found (validate; conflicts with
+// --fail-on-conflicts); 2 a usage or input error. Run "feedsync help" for
+// the details of each command.
+package main
