@@ -1,0 +1,69 @@
+package open
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/postgres"
+	"github.com/feedsync/go-feedsync/store/sqlite"
+)
+
+// SchemaParam is the DSN query parameter that names the PostgreSQL schema
+// (postgres.Options.Schema).
+const SchemaParam = "feedsync_schema"
+
+// Open opens the store that dsn names (see the package documentation).
+func Open(ctx context.Context, dsn string) (store.Store, error) {
+	switch {
+	case dsn == "":
+		return nil, fmt.Errorf("open store: empty DSN (want memory:, sqlite:PATH, a file path or postgres://…)")
+	case dsn == "memory:":
+		return store.NewMemory(), nil
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	case strings.Contains(dsn, "://"), strings.HasPrefix(dsn, "memory:"):
+		return nil, fmt.Errorf("open store %q: unknown kind (want memory:, sqlite:PATH, a file path or postgres://…)", redact(dsn))
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (store.Store, error) {
+	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store: parse PostgreSQL URL: %w", err)
+	}
+	var opts postgres.Options
+	q := u.Query()
+	if q.Has(SchemaParam) {
+		opts.Schema = q.Get(SchemaParam)
+		q.Del(SchemaParam)
+		u.RawQuery = q.Encode()
+	}
+	s, err := postgres.Open(ctx, u.String(), opts)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", redact(dsn), err)
+	}
+	return s, nil
+}
+
+// redact hides a password in a URL-shaped DSN, for error messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.User == nil {
+		return dsn
+	}
+	return u.Redacted()
+}
