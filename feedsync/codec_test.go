@@ -389,6 +389,7 @@ func TestHostileInput(t *testing.T) {
 		{"rss 1.0", `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>`, "is not RSS 2.0", ErrNotFeed},
 		{"empty", ``, "no root element", ErrNotFeed},
 		{"mismatched tags", `<rss><channel><item></channel></rss>`, "line 1", nil},
+		{"mismatched end tag, balanced depth", `<rss><channel><item><title>x</b></item></channel></rss>`, "end tag </b> does not match: expected </title>", nil},
 		{"trailing junk", `<rss><channel></channel></rss><rss/>`, "content after the root element", nil},
 		{"unsupported encoding", `<?xml version="1.0" encoding="Shift_JIS"?><rss><channel/></rss>`, "unsupported encoding", nil},
 		{"bad ascii", "<?xml version=\"1.0\" encoding=\"US-ASCII\"?><rss><channel><title>\xe9</title></channel></rss>", "not US-ASCII", nil},
@@ -437,6 +438,22 @@ func TestOddLayouts(t *testing.T) {
 				t.Errorf("%s lost:\n%s", s, out)
 			}
 		}
+	}
+}
+
+// Info works on a header taken before the reader reached the end of the
+// feed, as a streaming merge takes it.
+func TestHeaderInfoBeforeEOF(t *testing.T) {
+	r := NewReader(bytes.NewReader(readFixture(t, "rss-tasks.xml")))
+	h, err := r.Header()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Info().Title; got != "Household tasks & errands" {
+		t.Errorf("title %q", got)
+	}
+	if got := h.Convert(Atom).Info().Link; got != "https://tasks.example.org/" {
+		t.Errorf("converted link %q", got)
 	}
 }
 

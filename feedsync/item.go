@@ -70,7 +70,7 @@ func NewItem(format Format, elem *etree.Element) *Item {
 // setDigest computes the digest of a parsed payload now, so that items stay
 // immutable once built and may be shared between goroutines.
 func (it *Item) setDigest() {
-	var sc *scope
+	sc := formatScope(it.format)
 	if it.src != nil {
 		sc = it.src.scope
 	}
@@ -158,4 +158,17 @@ func (it *Item) pristine() bool {
 		}
 	}
 	return true
+}
+
+// atomScope binds the default namespace to Atom.
+var atomScope = &scope{decls: []binding{{"", AtomNamespace}}}
+
+// formatScope is the scope an item built in code (without source bytes) is
+// taken to stand in: an Atom <entry> without a namespace declaration is in
+// the Atom namespace, an RSS <item> in none.
+func formatScope(f Format) *scope {
+	if f == Atom {
+		return atomScope
+	}
+	return nil
 }

@@ -74,10 +74,11 @@ type Reader struct {
 	started bool
 	pending *Item // first item, read while looking for the header's end
 
-	depth     int    // depth of the element the decoder is inside
-	container int    // depth of <channel> or <feed>
-	cscope    *scope // scope inside the container
-	lastEnd   int64  // offset just after the previous item
+	depth     int        // depth of the element the decoder is inside
+	open      []xml.Name // names of the open elements, outermost first
+	container int        // depth of <channel> or <feed>
+	cscope    *scope     // scope inside the container
+	lastEnd   int64      // offset just after the previous item
 	items     int
 	sepSet    bool
 
@@ -195,7 +196,18 @@ func (r *Reader) token() (xml.Token, error) {
 		if r.depth > r.opts.MaxDepth {
 			return nil, &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("elements nested deeper than %d", r.opts.MaxDepth), Err: ErrLimit}
 		}
+		r.open = append(r.open, t.Name)
 	case xml.EndElement:
+		// RawToken does not check that end tags match: do it here, or
+		// malformed bytes would be copied into every feed written.
+		if n := len(r.open); n == 0 || r.open[n-1] != t.Name {
+			want := "nothing"
+			if n > 0 {
+				want = "</" + qname(r.open[n-1]) + ">"
+			}
+			return nil, &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("end tag </%s> does not match: expected %s", qname(t.Name), want)}
+		}
+		r.open = r.open[:len(r.open)-1]
 		r.depth--
 	case xml.Directive:
 		// Entities are never expanded by encoding/xml, but a document that
@@ -206,6 +218,13 @@ func (r *Reader) token() (xml.Token, error) {
 		}
 	}
 	return t, nil
+}
+
+func qname(n xml.Name) string {
+	if n.Space != "" {
+		return n.Space + ":" + n.Local
+	}
+	return n.Local
 }
 
 // advance reads up to the next item of the container.
@@ -293,6 +312,7 @@ func (r *Reader) readPrologue() error {
 					if r.depth == 2 && t.Name.Local == "channel" && csc.uri(t.Name.Space) == "" {
 						r.container, r.cscope = 2, csc
 						r.header = &Header{Format: RSS, scope: csc, building: true, sharingStart: -1, sharingEnd: -1}
+						r.header.closing = "</" + qname(t.Name) + "></" + qname(st.Name) + ">"
 						return nil
 					}
 					if err := r.skipOther(t, csc, -1); err != nil {
@@ -305,6 +325,7 @@ func (r *Reader) readPrologue() error {
 		case r.depth == 1 && st.Name.Local == "feed" && uri == AtomNamespace:
 			r.container, r.cscope = 1, sc
 			r.header = &Header{Format: Atom, scope: sc, building: true, sharingStart: -1, sharingEnd: -1}
+			r.header.closing = "</" + qname(st.Name) + ">"
 			return nil
 		case r.depth == 1:
 			what := st.Name.Local

@@ -29,6 +29,8 @@ type Header struct {
 	trailer []byte // from the end of the last item to the end
 	scope   *scope // bindings in force inside <channel> or <feed>
 
+	closing string // end tags of the container and root, for Info before the trailer is read
+
 	sharingStart, sharingEnd int // sx:sharing's place in raw, or -1
 	sharingChanged           bool
 
@@ -297,12 +299,11 @@ func (w *Writer) renderTree(it *Item, to *scope) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	from := to
+	from := formatScope(it.format)
 	if it.src != nil {
 		from = it.src.scope
 	}
 	decls := w.needed(from, to)
-	own := from.pushEtree(e.Attr)
 	e = e.Copy()
 	for _, d := range decls {
 		if d.prefix == "" {
@@ -311,6 +312,8 @@ func (w *Writer) renderTree(it *Item, to *scope) ([]byte, error) {
 			e.CreateAttr("xmlns:"+d.prefix, d.uri)
 		}
 	}
+	// Inside the item: what the place binds, then what the item declares.
+	own := to.pushEtree(e.Attr)
 	const mark = "feedsync-sync-placeholder-7f3a"
 	if it.Sync != nil {
 		ph := etree.NewElement(mark)
@@ -584,7 +587,12 @@ func WriteAll(w io.Writer, h *Header, items []*Item) error {
 func (h *Header) Info() FeedInfo {
 	var info FeedInfo
 	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(append(append([]byte(nil), h.raw...), h.trailer...)); err != nil || doc.Root() == nil {
+	tail := h.trailer
+	if tail == nil {
+		// Read before the end of the feed: close what the header opened.
+		tail = []byte(h.closing)
+	}
+	if err := doc.ReadFromBytes(append(append([]byte(nil), h.raw...), tail...)); err != nil || doc.Root() == nil {
 		return info
 	}
 	c := doc.Root()
