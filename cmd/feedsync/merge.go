@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -82,6 +84,9 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	local, err := c.m.open(localName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &usageError{msg: err.Error(), hint: fmt.Sprintf("To start from the other endpoint's items, copy its feed first: cp %s %s", inName, localName)}
+	}
 	if err != nil {
 		return err
 	}
