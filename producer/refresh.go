@@ -94,11 +94,13 @@ func (s RefreshSummary) String() string {
 //   - A record whose payload digest differs from the item's is an update
 //     (existing conflict copies stay; FS-UPDATE-4 folds any the update
 //     subsumes). A tombstone whose id comes back is updated too, which
-//     undeletes it (FS-UPDATE-5), even with the same payload.
+//     undeletes it, even with the same payload: FS-UPDATE-5 with its [R]
+//     reading that an update restoring a tombstone sets deleted="false".
 //   - A live item whose id is not in next is deleted: it becomes a
-//     tombstone and stays in the feed (FS-DELETE-1, FS-DELETE-4). Absence
-//     from the data is the producer's own deletion; it is not inferred from
-//     another feed (FS-FEED-3).
+//     tombstone and stays in the feed (FS-DELETE-1; FS-DELETE-4 [R]: keep
+//     publishing tombstones, so Refresh never drops one). Absence from the
+//     data is the producer's own deletion of its own data; deletion is
+//     never inferred from absence in another endpoint's feed (FS-FEED-3).
 //   - Everything else (unchanged items, tombstones, items without sx:sync,
 //     feed-level content) is copied byte for byte.
 //
