@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -59,4 +60,38 @@ func TestDurable(t *testing.T) {
 		schema := newSchema(t, dsn)
 		return func() (store.Store, error) { return Open(context.Background(), dsn, Options{Schema: schema}) }
 	})
+}
+
+func TestSchema(t *testing.T) {
+	dsn := testDSN(t)
+	ctx := t.Context()
+	schema := newSchema(t, dsn)
+	s, err := Open(ctx, dsn, Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version, rows int
+	if err := s.pool.QueryRow(ctx, `SELECT max(version), count(*) FROM feedsync_schema_version`).Scan(&version, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if version != len(migrations) || rows != 1 {
+		t.Errorf("feedsync_schema_version holds %d rows, version %d; want 1 row, version %d", rows, version, len(migrations))
+	}
+	var where string
+	if err := s.pool.QueryRow(ctx, `SELECT table_schema FROM information_schema.tables WHERE table_name = 'feedsync_items' AND table_schema = $1`, schema).Scan(&where); err != nil {
+		t.Fatalf("feedsync_items is not in schema %s: %v", schema, err)
+	}
+	// A database from a newer program is refused, not downgraded.
+	if _, err := s.pool.Exec(ctx, `UPDATE feedsync_schema_version SET version = $1`, len(migrations)+1); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(ctx, dsn, Options{Schema: schema})
+	if err == nil {
+		s2.Close()
+		t.Fatal("Open of a database with a newer schema succeeded")
+	}
+	if !errors.Is(err, store.ErrSchemaVersion) {
+		t.Errorf("error %q does not wrap ErrSchemaVersion", err)
+	}
 }
