@@ -474,3 +474,39 @@ func TestHeaderConvert(t *testing.T) {
 		t.Errorf("back to rss: %+v", back)
 	}
 }
+
+// A payload taken out of its feed keeps the meaning of its prefixes, so an
+// edited copy written elsewhere is still well-formed (FS-NS-1).
+func TestPayloadDeclaresInheritedNamespaces(t *testing.T) {
+	_, items := mustReadAll(t, readFixture(t, "rss-tasks.xml"))
+	stamps := items[0] // uses dc:creator, declared on <rss>
+	p, err := stamps.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SelectElement("title").SetText("Buy more stamps")
+	u, err := Update(stamps, p, Stamp{By: "phone", When: time.Date(2009, 4, 3, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := writeAll(t, NewHeader(Atom, FeedInfo{ID: "urn:x", Updated: time.Unix(0, 0)}), []*Item{u})
+	_, got := mustReadAll(t, out)
+	e, err := got[0].Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, c := range e.ChildElements() {
+		if c.Tag == "name" || c.Tag == "author" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("dc:creator did not survive as an Atom author:\n%s", out)
+	}
+	out = writeAll(t, NewHeader(RSS, FeedInfo{}), []*Item{u})
+	if !bytes.Contains(out, []byte(`xmlns:dc="http://purl.org/dc/elements/1.1/"`)) {
+		t.Errorf("dc prefix written without its declaration:\n%s", out)
+	}
+	mustReadAll(t, out)
+}

@@ -94,12 +94,18 @@ func (it *Item) ID() string {
 
 // Payload returns a copy of the item's payload element (<item> or <entry>)
 // without its sx:sync child. The copy may be edited and passed to Update.
+// It declares on its root the namespaces it inherited from the feed, so it
+// means the same outside the document it was read from.
 func (it *Item) Payload() (*etree.Element, error) {
 	e, err := it.payload()
 	if err != nil {
 		return nil, err
 	}
-	return e.Copy(), nil
+	c := e.Copy()
+	if it.src != nil {
+		declareUsed(c, it.src.scope)
+	}
+	return c, nil
 }
 
 // payload returns the shared, parsed payload element. Callers must not
