@@ -32,7 +32,9 @@
 //   - FS-MERGE-13, FS-MERGE-15 (output order), FS-FEED-8, FS-FEED-9 and
 //     FS-SHARING-5 (the local feed's items and header are kept), FS-ROBUST-3
 //     (duplicate ids): feeds.go.
-//   - The Local interface and its in-memory implementation: local.go.
+//   - Options.Format for Feeds (FS-FEED-9, FS-FEED-10 for the header):
+//     header.go.
+//   - The Local interface and Run: merge.go; MemoryLocal: local.go.
 //
 // # Readings of the spec
 //
@@ -45,4 +47,12 @@
 //   - FS-MERGE-16: Unchanged counts incoming items that left their local item
 //     as it was; local items the incoming feed does not mention are not
 //     counted, so Feeds and Run report the same numbers.
+//   - Conflict policies apply to merge results that hold conflict copies and
+//     differ from the local item; the reported outcome is what the merge
+//     found (Conflict stays Conflict even when the policy resolved it).
+//   - FS-FEED-10: the same version in the other format is the same payload
+//     (RSS/Atom conversion is not an exact round trip), so it leaves the
+//     local item Unchanged; a changed incoming item is converted to the
+//     local format before the merge, so conflict copies are kept in the
+//     format of the feed that holds them.
 package merge

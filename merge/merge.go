@@ -34,9 +34,11 @@ type Options struct {
 	// for policies that keep conflicts.
 	Stamp feedsync.Stamp
 	// OnItem, if set, is called once for every incoming item that has
-	// sx:sync, in incoming document order for Run and in local document
-	// order followed by the added items for Feeds, with the item's id and
-	// source line, its outcome and, for Rejected, why. Default: nil.
+	// sx:sync, with the item's id and line in the incoming feed, its
+	// outcome and, for Rejected, why. Run calls it in incoming document
+	// order. Feeds calls it for invalid items while it reads the incoming
+	// feed, then for merged items in local document order, then for added
+	// items in incoming order. Default: nil.
 	OnItem func(id string, line int, o feedsync.Outcome, err error)
 	// TempDir is where Feeds keeps its spill file while it runs. Default:
 	// os.TempDir().
