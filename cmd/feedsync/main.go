@@ -42,6 +42,7 @@ type runner interface {
 // one line here.
 var commands = []command{
 	{"produce", "make or refresh a feed from JSON Lines data", func(m *Main) runner { return &ProduceCommand{m: m} }},
+	{"convert", "make a FeedSync feed from a plain RSS, Atom or JSON feed, or upgrade SSE 0.93", func(m *Main) runner { return &ConvertCommand{m: m} }},
 	{"merge", "merge another endpoint's feed into yours", func(m *Main) runner { return &MergeCommand{m: m} }},
 	{"create", "add an item to a feed", func(m *Main) runner { return &CreateCommand{m: m} }},
 	{"update", "change the fields of an item", func(m *Main) runner { return &UpdateCommand{m: m} }},
@@ -50,6 +51,7 @@ var commands = []command{
 	{"resolve", "settle an item's conflicts by keeping one version", func(m *Main) runner { return &ResolveCommand{m: m} }},
 	{"validate", "check a feed and list every problem", func(m *Main) runner { return &ValidateCommand{m: m} }},
 	{"show", "list items with their sync metadata", func(m *Main) runner { return &ShowCommand{m: m} }},
+	{"export", "write a plain feed for ordinary readers: live items only", func(m *Main) runner { return &ExportCommand{m: m} }},
 }
 
 func lookup(name string) (command, bool) {

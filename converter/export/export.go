@@ -31,17 +31,22 @@ var ErrFormat = errors.New("export: unknown format (want rss, atom or json)")
 type Format uint8
 
 const (
-	// RSS is RSS 2.0, the zero Format.
-	RSS Format = iota
+	// Input is the zero Format: the format of the input feed, RSS 2.0 or
+	// Atom 1.0.
+	Input Format = iota
+	// RSS is RSS 2.0.
+	RSS
 	// Atom is Atom 1.0.
 	Atom
 	// JSON is JSON Feed 1.1.
 	JSON
 )
 
-// String returns "rss", "atom" or "json".
+// String returns "input", "rss", "atom" or "json".
 func (f Format) String() string {
 	switch f {
+	case Input:
+		return "input"
 	case RSS:
 		return "rss"
 	case Atom:
@@ -67,7 +72,8 @@ func ParseFormat(s string) (Format, error) {
 
 // Options are the settings of Write. The zero value gives the defaults.
 type Options struct {
-	// Format is the format written. Default: RSS.
+	// Format is the format written. Default: Input, the format of the
+	// input feed.
 	Format Format
 	// Reader bounds what is accepted from the input. Default: the
 	// feedsync defaults.
@@ -117,8 +123,17 @@ func Write(w io.Writer, r io.Reader, opts Options) (Summary, error) {
 	var sum Summary
 	rd := feedsync.NewReaderOptions(r, opts.Reader)
 	h, err := rd.Header()
+	if errors.Is(err, feedsync.ErrNotFeed) {
+		return sum, fmt.Errorf("export: the input is no RSS 2.0 or Atom 1.0 feed: %w", err)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("export: read: %w", err)
+	}
+	if opts.Format == Input {
+		opts.Format = RSS
+		if h.Format == feedsync.Atom {
+			opts.Format = Atom
+		}
 	}
 	info := h.Info()
 	feed := &feeds.Feed{

@@ -201,7 +201,7 @@ func TestParseFormat(t *testing.T) {
 		{"rss", RSS, nil},
 		{"ATOM", Atom, nil},
 		{"json", JSON, nil},
-		{"opml", 0, ErrFormat},
+		{"opml", Input, ErrFormat},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -213,9 +213,39 @@ func TestParseFormat(t *testing.T) {
 	}
 }
 
+// TestWriteInputFormat: the zero Format keeps the input's format.
+func TestWriteInputFormat(t *testing.T) {
+	for _, in := range []string{"rss20-sx.xml", "golden/atom10-xhtml.atom"} {
+		t.Run(in, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(fixtures, in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, _, err := feedsync.ReadAll(bytes.NewReader(b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want bytes.Buffer
+			if _, err := Write(&got, bytes.NewReader(b), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			f := RSS
+			if h.Format == feedsync.Atom {
+				f = Atom
+			}
+			if _, err := Write(&want, bytes.NewReader(b), Options{Format: f}); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("the default format is not the input's (%v)", f)
+			}
+		})
+	}
+}
+
 func TestWriteNotFeed(t *testing.T) {
 	_, err := Write(&bytes.Buffer{}, strings.NewReader(`{"version": "https://jsonfeed.org/version/1.1"}`), Options{})
-	if err == nil {
-		t.Error("Write accepted a JSON feed as FeedSync input")
+	if !errors.Is(err, feedsync.ErrNotFeed) {
+		t.Errorf("Write of a JSON feed: error %v, want ErrNotFeed", err)
 	}
 }

@@ -24,9 +24,22 @@ func Convert(w io.Writer, r io.Reader, s feedsync.Stamp, opts Options) (*Feed, e
 	if err != nil {
 		return nil, err
 	}
+	if err := f.Write(w, s); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Write writes the feed to w as a FeedSync feed in f.Format: the items of
+// Items(s) under Header(). A feed without a date of its own is dated
+// s.When.
+func (f *Feed) Write(w io.Writer, s feedsync.Stamp) error {
+	if err := s.Valid(); err != nil && f.Created() > 0 {
+		return fmt.Errorf("plainfeed: write: %w", err)
+	}
 	items, err := f.Items(s)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if f.Info.Updated.IsZero() {
 		f.Info.Updated = s.When
@@ -34,13 +47,24 @@ func Convert(w io.Writer, r io.Reader, s feedsync.Stamp, opts Options) (*Feed, e
 	fw := feedsync.NewWriter(w, f.Header())
 	for _, it := range items {
 		if err := fw.WriteItem(it); err != nil {
-			return nil, fmt.Errorf("plainfeed: write item %q: %w", it.ID(), err)
+			return fmt.Errorf("plainfeed: write item %q: %w", it.ID(), err)
 		}
 	}
 	if err := fw.Close(); err != nil {
-		return nil, fmt.Errorf("plainfeed: write: %w", err)
+		return fmt.Errorf("plainfeed: write: %w", err)
 	}
-	return f, nil
+	return nil
+}
+
+// Created counts the entries Items creates: those without sx:sync.
+func (f *Feed) Created() int {
+	n := 0
+	for _, e := range f.Entries {
+		if e.Item == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Items returns the feed's entries as FeedSync items: an entry read with

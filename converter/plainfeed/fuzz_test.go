@@ -14,7 +14,7 @@ import (
 // FuzzConvert: Convert never panics, and whatever it writes reads back with
 // the core reader, every item with valid sync metadata — except items that
 // already carried broken metadata in the input, which Convert keeps as
-// they are and reports in Feed.Warnings.
+// they are and reports (in Feed.Warnings, or as Failed upgrade notes).
 func FuzzConvert(f *testing.F) {
 	files, err := filepath.Glob(filepath.Join(fixtures, "*"))
 	if err != nil {
@@ -48,6 +48,13 @@ func FuzzConvert(f *testing.F) {
 			var ie *feedsync.ItemError
 			if errors.As(w, &ie) {
 				broken[ie.ID] = true
+			}
+		}
+		if fd.Upgrade != nil {
+			for _, n := range fd.Upgrade.Notes {
+				if n.Kind == Failed && n.Item {
+					broken[n.ID] = true
+				}
 			}
 		}
 		rd := feedsync.NewReader(&out)

@@ -65,8 +65,10 @@ func readSync(data []byte, opts Options) (*Feed, error) {
 	index := map[string]int{} // sync id → entry, for FS-ROBUST-3
 	for _, it := range items {
 		if it.Sync != nil {
-			errs, _ := it.Problems()
-			f.Warnings = append(f.Warnings, errs...)
+			if rep == nil { // else the upgrade report has them already
+				errs, _ := it.Problems()
+				f.Warnings = append(f.Warnings, errs...)
+			}
 			if i, ok := index[it.ID()]; ok {
 				// FS-ROBUST-3: merge a duplicate into the running result,
 				// never let the last one win.
