@@ -310,6 +310,9 @@ func Run(ctx context.Context, incoming *feedsync.Reader, local Local, opts Optio
 			m.report(in, feedsync.Rejected, err)
 			continue
 		}
+		if err := observe(ctx, local, in); err != nil {
+			return m.sum, err
+		}
 		l, err := local.Get(ctx, in.ID())
 		if err != nil {
 			return m.sum, fmt.Errorf("merge: get local item %q: %w", in.ID(), err)
