@@ -32,9 +32,8 @@
 //   - FS-MERGE-13, FS-MERGE-15 (output order), FS-FEED-8, FS-FEED-9 and
 //     FS-SHARING-5 (the local feed's items and header are kept), FS-ROBUST-3
 //     (duplicate ids): feeds.go.
-//   - Options.Format for Feeds (FS-FEED-9, FS-FEED-10 for the header):
-//     header.go.
-//   - The Local interface and Run: merge.go; MemoryLocal: local.go.
+//   - The Local interface and Run: merge.go; MemoryLocal: local.go; the
+//     optional Observer of a Local: observe.go.
 //
 // # Readings of the spec
 //

@@ -109,26 +109,14 @@ func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spil
 // local item the incoming feed mentions, writes everything, then appends the
 // incoming items nothing consumed.
 func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer, sp *spill) error {
-	var rec *prefixRecorder
-	if m.opts.Format != feedsync.FormatUnknown {
-		// Keep the bytes before the first item for convertHeader.
-		limit := m.opts.ReaderOptions.MaxHeaderBytes
-		if limit <= 0 {
-			limit = feedsync.DefaultMaxHeaderBytes
-		}
-		rec = &prefixRecorder{r: local, limit: int(limit) + 64<<10, on: true}
-		local = rec
-	}
 	r := feedsync.NewReaderOptions(local, m.opts.ReaderOptions)
 	h, err := r.Header()
 	if err != nil {
 		return fmt.Errorf("merge: read local feed: %w", err)
 	}
-	if rec != nil {
-		rec.on = false
-		h = convertHeader(h, m.opts.Format, rec.buf)
-		rec.buf = nil
-	}
+	// Options.Format: the local header converted keeps the feed's title,
+	// link, description and sx:sharing (FS-FEED-9).
+	h = h.Convert(m.opts.Format)
 	w := feedsync.NewWriter(out, h)
 	var ids feedsync.IDSet
 	var dec feedsync.ItemDecoder
@@ -253,6 +241,11 @@ type spill struct {
 	size    int64
 	index   map[string]int32 // sync id → position in entries
 	entries []entry          // in incoming document order
+
+	// The read cursor: cur reads the file from offset pos on (pos < 0:
+	// not positioned yet).
+	cur *bufio.Reader
+	pos int64
 }
 
 func newSpill(dir string) (*spill, error) {
@@ -282,13 +275,39 @@ func (sp *spill) append(it *feedsync.Item) (off int64, n int32, err error) {
 
 func (sp *spill) flush() error { return sp.bw.Flush() }
 
+// maxSkip is how far ahead of the read cursor an entry may lie for read to
+// reach it by reading on rather than by seeking.
+const maxSkip = 256 << 10
+
 // read decodes the item at e. The bytes are freshly allocated: the decoded
 // item keeps referring to them.
+//
+// Peers usually list the same items in the same order, so consecutive
+// lookups tend to move forward through the spill file. read therefore keeps
+// a buffered cursor and reads on from it when e lies a little ahead, which
+// turns one system call per item into one per buffer; any other entry is
+// read with ReadAt, and the cursor moves to just after it.
 func (sp *spill) read(dec *feedsync.ItemDecoder, e *entry) (*feedsync.Item, error) {
 	b := make([]byte, e.n)
-	if _, err := sp.f.ReadAt(b, e.off); err != nil {
-		return nil, err
+	if sp.cur == nil {
+		sp.cur = bufio.NewReaderSize(nil, 64<<10)
+		sp.pos = -1
 	}
+	end := e.off + int64(e.n)
+	if sp.pos >= 0 && e.off >= sp.pos && e.off-sp.pos <= maxSkip {
+		if _, err := sp.cur.Discard(int(e.off - sp.pos)); err != nil {
+			return nil, err
+		}
+		if _, err := io.ReadFull(sp.cur, b); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := sp.f.ReadAt(b, e.off); err != nil {
+			return nil, err
+		}
+		sp.cur.Reset(io.NewSectionReader(sp.f, end, sp.size-end))
+	}
+	sp.pos = end
 	return dec.Decode(b)
 }
 

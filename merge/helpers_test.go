@@ -60,7 +60,7 @@ type itemState struct {
 func digestIn(t tHelper, it *feedsync.Item, f feedsync.Format) string {
 	t.Helper()
 	if f != feedsync.FormatUnknown && it.Format() != f {
-		c, err := convertItem(it, f)
+		c, err := feedsync.ConvertItem(it, f)
 		if err != nil {
 			t.Fatalf("convert item %q to %v: %v", it.ID(), f, err)
 		}
@@ -105,7 +105,7 @@ func roundTripDigest(t tHelper, it *feedsync.Item) string {
 		if x.Format() == f {
 			return x
 		}
-		c, err := convertItem(x, f)
+		c, err := feedsync.ConvertItem(x, f)
 		if err != nil {
 			t.Fatalf("convert item %q to %v: %v", x.ID(), f, err)
 		}

@@ -1,12 +1,10 @@
 package merge
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 )
@@ -195,7 +193,7 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 				return local, feedsync.Unchanged, nil
 			}
 		}
-		c, err := convertItem(in, to)
+		c, err := feedsync.ConvertItem(in, to)
 		if err != nil {
 			return nil, 0, fmt.Errorf("convert incoming item %q (line %d) to %v: %w", incoming.ID(), incoming.Line(), to, err)
 		}
@@ -215,40 +213,6 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 	}
 	return res, o, nil
 }
-
-// convertItem converts an item to the other format (FS-FEED-10) and gives
-// it the payload digest it would have if read from a feed.
-//
-// Workaround: feedsync.ConvertItem returns RSS items converted to Atom whose
-// Digest differs from the digest of the same entry written out and read back
-// (see TestCoreConvertItemDigest), so a converted incoming version never
-// looks equal to the local copy of it and every merge of an RSS feed into an
-// Atom feed would report Updated, breaking FS-MERGE-14. Writing the
-// converted item into a feed of its own and reading it back gives it the
-// digest of a read item, and namespace bindings that the local feed's
-// writer can reuse. Only merges across formats pay for the extra parse.
-func convertItem(it *feedsync.Item, to feedsync.Format) (*feedsync.Item, error) {
-	c, err := feedsync.ConvertItem(it, to)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := feedsync.WriteAll(&buf, feedsync.NewHeader(to, convertInfo), []*feedsync.Item{c}); err != nil {
-		return nil, err
-	}
-	_, items, err := feedsync.ReadAll(&buf)
-	if err != nil {
-		return nil, err
-	}
-	if len(items) != 1 {
-		return nil, fmt.Errorf("converted item came back as %d items", len(items))
-	}
-	return items[0], nil
-}
-
-// convertInfo fills the throwaway header of convertItem without asking
-// NewHeader for a random id or the current time.
-var convertInfo = feedsync.FeedInfo{Title: "convert", Link: "urn:feedsync", ID: "urn:feedsync:convert", Updated: time.Unix(0, 0)}
 
 // report counts an outcome and tells OnItem.
 func (m *merger) report(in *feedsync.Item, o feedsync.Outcome, err error) {
@@ -281,6 +245,9 @@ type Local interface {
 // feedsync.ErrDuplicateID (FS-ROBUST-3, §17 A-10); the items before it have
 // been put by then, so callers run it inside a transaction they roll back
 // on error.
+//
+// A Local that is also an Observer sees every valid incoming item before it
+// is merged (observe.go).
 //
 // Run checks ctx between items. opts.ReaderOptions and opts.TempDir are not
 // used: the Reader has its own options.

@@ -435,3 +435,59 @@ func etreePayload(s string) (*etree.Element, error) {
 	}
 	return doc.Root(), nil
 }
+
+// observingLocal records Observe calls (Observer) and can fail one.
+type observingLocal struct {
+	*MemoryLocal
+	seen []string
+	fail string
+}
+
+func (o *observingLocal) Observe(_ context.Context, in *feedsync.Item) error {
+	o.seen = append(o.seen, in.ID())
+	if in.ID() == o.fail {
+		return errors.New("observer says no")
+	}
+	return nil
+}
+
+// TestRunObserver: Run shows every valid incoming item with sx:sync to a
+// Local that is an Observer, in document order, before merging it; plain
+// items (FS-FEED-7) and rejected ones (FS-ROBUST-1) are not shown, and an
+// Observe error stops the run.
+func TestRunObserver(t *testing.T) {
+	const feed = `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>phone</title>
+<item><title>plain</title></item>
+<item><title>b</title><sx:sync id="b-1" updates="1"><sx:history sequence="1" by="phone"/></sx:sync></item>
+<item><title>bad</title><sx:sync id="bad-1" updates="1"/></item>
+<item><title>a</title><sx:sync id="a-1" updates="1"><sx:history sequence="1" by="phone"/></sx:sync></item>
+</channel></rss>`
+	tests := []struct {
+		name     string
+		fail     string
+		wantSeen []string
+		wantErr  bool
+		wantLen  int
+	}{
+		{name: "all valid items in order", wantSeen: []string{"b-1", "a-1"}, wantLen: 2},
+		{name: "error stops the run", fail: "b-1", wantSeen: []string{"b-1"}, wantErr: true, wantLen: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &observingLocal{MemoryLocal: NewMemoryLocal(), fail: tc.fail}
+			_, err := Run(context.Background(), feedsync.NewReader(strings.NewReader(feed)), l, Options{})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Run error = %v, want error: %v", err, tc.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), `"b-1"`) {
+				t.Errorf("error %q does not name the item", err)
+			}
+			if diff := cmp.Diff(tc.wantSeen, l.seen); diff != "" {
+				t.Errorf("observed (-want +got):\n%s", diff)
+			}
+			if got := l.Len(); got != tc.wantLen {
+				t.Errorf("local holds %d items, want %d", got, tc.wantLen)
+			}
+		})
+	}
+}
