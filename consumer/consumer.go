@@ -1,0 +1,148 @@
+package consumer
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/merge"
+	"github.com/feedsync/go-feedsync/store"
+)
+
+// Options are the settings of Consume, ConsumeReader and ConsumeTx. The zero
+// value merges as the spec does by default: conflicts are kept
+// (FS-CONFLICT-2) and nothing is recorded about the sender.
+type Options struct {
+	// Peer names the endpoint that sent the feed. For every valid incoming
+	// item the store records the version the peer sent
+	// (store.Writer.SetPeerVersion), so that a producer making a feed for
+	// that peer leaves out what the peer holds already (producer.Options.Peer,
+	// echo suppression). Use the same name for the peer on both sides of the
+	// exchange. Default: "", nothing recorded.
+	Peer string
+	// Policy decides what happens to an item the merge left with conflicts
+	// (feedsync.ConflictPolicy): feedsync.KeepConflicts, Defer, SourceWins,
+	// DestinationWins, EndpointWins(by), LastWriterWins or a MergeFunc.
+	// Default (nil): KeepConflicts, the spec's behaviour (FS-CONFLICT-2).
+	Policy feedsync.ConflictPolicy
+	// Stamp is the local endpoint, whose by and when automatic policies
+	// write into their resolutions (FS-RESOLVE-2). Required by the
+	// automatic policies; default: empty, enough for policies that keep
+	// conflicts.
+	Stamp feedsync.Stamp
+	// Format is the format items new to the store are kept in. Default:
+	// the format each arrives in. An item that meets a stored one is merged
+	// in the stored item's format (FS-FEED-10, merge.Options.Format).
+	Format feedsync.Format
+	// Reader bounds what Consume accepts from the incoming feed
+	// (FS-ROBUST-4). ConsumeReader and ConsumeTx take a Reader that has its
+	// options already. Default: the feedsync defaults.
+	Reader feedsync.ReaderOptions
+	// OnItem, if set, is told the outcome of every incoming item with
+	// sx:sync, in document order (merge.Options.OnItem). Default: nil.
+	OnItem func(id string, line int, o feedsync.Outcome, err error)
+}
+
+// Consume merges the feed read from incoming into st in one writable
+// transaction, and commits it only when the whole feed merged: on any error,
+// a cancelled ctx included, the transaction is rolled back and st is exactly
+// as it was. It returns what happened to each incoming item (FS-MERGE-16):
+// added, updated, deleted, conflicts, unchanged, and the rejected ones with
+// the reason (FS-ROBUST-1). Rejected items do not fail the feed; malformed
+// XML, an exceeded limit, a duplicate sync id (FS-ROBUST-3, §17 A-10) and
+// store errors do.
+//
+// On error the Summary counts what was merged before the failure, all of
+// which was rolled back.
+func Consume(ctx context.Context, st store.Store, incoming io.Reader, opts Options) (merge.Summary, error) {
+	return ConsumeReader(ctx, st, feedsync.NewReaderOptions(incoming, opts.Reader), opts)
+}
+
+// ConsumeReader is Consume for a feed the caller reads with its own Reader,
+// so that it can look at the feed's header (r.Header) afterwards, for
+// instance to keep the sx:sharing until of the feed as the since of its next
+// request (FS-FEED-4). opts.Reader is not used.
+func ConsumeReader(ctx context.Context, st store.Store, r *feedsync.Reader, opts Options) (merge.Summary, error) {
+	tx, err := st.Begin(ctx, true)
+	if err != nil {
+		return merge.Summary{}, fmt.Errorf("consume: begin: %w", err)
+	}
+	defer tx.Rollback()
+	sum, err := ConsumeTx(ctx, tx, r, opts)
+	if err != nil {
+		return sum, err
+	}
+	// A ctx cancelled after the last item still means "do not apply".
+	if err := ctx.Err(); err != nil {
+		return sum, fmt.Errorf("consume: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return sum, fmt.Errorf("consume: commit: %w", err)
+	}
+	return sum, nil
+}
+
+// ConsumeTx merges the feed r reads into tx, a writable transaction the
+// caller commits or rolls back. On error, part of the feed may have been
+// put into tx: roll it back. opts.Reader is not used.
+func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Options) (merge.Summary, error) {
+	sum, err := merge.Run(ctx, r, NewLocal(tx, opts.Peer), merge.Options{
+		Format: opts.Format,
+		Policy: opts.Policy,
+		Stamp:  opts.Stamp,
+		OnItem: opts.OnItem,
+	})
+	if err != nil {
+		return sum, fmt.Errorf("consume: %w", err)
+	}
+	return sum, nil
+}
+
+// Local is the local side of a merge (merge.Local) made of a store
+// transaction: Get reads the stored item, Put stores the merge result.
+// It also observes every valid incoming item (merge.Observer) to record the
+// version the sending peer holds.
+type Local struct {
+	tx   store.Tx
+	peer string
+}
+
+var (
+	_ merge.Local    = (*Local)(nil)
+	_ merge.Observer = (*Local)(nil)
+)
+
+// NewLocal returns the local side for merging a feed sent by peer into tx.
+// An empty peer records nothing.
+func NewLocal(tx store.Tx, peer string) *Local {
+	return &Local{tx: tx, peer: peer}
+}
+
+// Get returns the stored item with sync id id, or nil, nil.
+func (l *Local) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	return l.tx.Get(ctx, id)
+}
+
+// Put stores the merge result for its id, a new change in the store's
+// change sequence, so that the next feed the store produces carries it.
+func (l *Local) Put(ctx context.Context, it *feedsync.Item, _ feedsync.Outcome) error {
+	_, err := l.tx.Put(ctx, it)
+	return err
+}
+
+// Observe records that the peer holds the incoming version of the item:
+// the version it sent, as it sent it (store.VersionOf: winner and conflict
+// set). A producer making a feed for the peer leaves the item out while the
+// store's version is still that one: the peer sent it, so it has it. When the
+// merge changed the item (a conflict, a policy's resolution, a local version
+// that won) the store's version differs and the item goes back to the peer.
+//
+// The record is part of the transaction: if the feed does not land, neither
+// does what it taught us about the peer.
+func (l *Local) Observe(ctx context.Context, incoming *feedsync.Item) error {
+	if l.peer == "" {
+		return nil
+	}
+	return l.tx.SetPeerVersion(ctx, l.peer, incoming.ID(), store.VersionOf(incoming))
+}
