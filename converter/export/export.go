@@ -268,19 +268,10 @@ func readItem(it *feedsync.Item, n int) (*entry, error) {
 	return e, nil
 }
 
-// payload returns the item's payload with every namespace it uses declared
-// on its root, so that prefixes can be resolved (feedsync.MarshalItem keeps
-// the bindings the item inherits from its feed).
+// payload returns the item's payload without sx:sync. It declares the
+// namespaces the item inherits from its feed, so prefixes resolve.
 func payload(it *feedsync.Item) (*etree.Element, error) {
-	b, err := feedsync.MarshalItem(it)
-	if err != nil {
-		return nil, err
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(b); err != nil {
-		return nil, err
-	}
-	return doc.Root(), nil
+	return it.Payload()
 }
 
 // child returns the first child of e with the local name tag in namespace ns.

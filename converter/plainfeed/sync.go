@@ -106,35 +106,21 @@ func readSync(data []byte, opts Options) (*Feed, error) {
 	return f, nil
 }
 
-// standalone returns the payload of it as an element that declares every
-// namespace it uses, without sx:sync. Item.Payload would do, but its copy
-// loses the bindings the item inherits from the feed (see the report in
-// the tests, TestCorePayloadKeepsBindings); MarshalItem keeps them.
+// standalone returns the payload of it without sx:sync, as an element
+// that declares every namespace it uses (Item.Payload declares what the
+// item inherits from its feed) and no other.
 func standalone(it *feedsync.Item) (*etree.Element, error) {
-	b, err := feedsync.MarshalItem(it)
+	p, err := it.Payload()
 	if err != nil {
-		return nil, err
-	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.PreserveCData = true
-	if err := doc.ReadFromBytes(b); err != nil {
 		return nil, fmt.Errorf("plainfeed: item at line %d: %w", it.Line(), err)
 	}
-	root := doc.Root()
-	for _, c := range root.ChildElements() {
-		if c.Tag == "sync" && (c.NamespaceURI() == feedsync.Namespace || c.NamespaceURI() == feedsync.LegacyNamespace) {
-			root.RemoveChild(c)
-			break
-		}
-	}
-	pruneDecls(root)
-	doc.RemoveChild(root)
-	return root, nil
+	pruneDecls(p)
+	return p, nil
 }
 
 // pruneDecls removes the namespace declarations of e's start tag that
-// nothing in e uses (MarshalItem declares every binding in force, sx
-// included).
+// nothing in e uses (a payload may declare every binding in force in its
+// feed, sx included).
 func pruneDecls(e *etree.Element) {
 	used := map[string]bool{}
 	var walk func(x *etree.Element)
@@ -154,7 +140,10 @@ func pruneDecls(e *etree.Element) {
 	for _, a := range e.Attr {
 		switch {
 		case a.Space == "xmlns" && !used[a.Key]:
-		case a.Space == "" && a.Key == "xmlns" && !used[""]:
+		case a.Space == "" && a.Key == "xmlns" && (!used[""] || a.Value == ""):
+			// xmlns="" on the root undeclares nothing: a standalone
+			// element has no outer default namespace, and RSS items only
+			// ever sit in channels without one.
 		default:
 			kept = append(kept, a)
 		}
