@@ -250,26 +250,28 @@ func exchange(t testing.TB, from, to *endpoint, full bool) (producer.Result, mer
 	return res, sum
 }
 
-// converge runs complete exchanges between every ordered pair of endpoints
-// until a whole pass changes nothing, and fails if that takes more than
-// five passes.
-func converge(t testing.TB, eps ...*endpoint) {
+// converge runs exchanges between every ordered pair of endpoints, of
+// complete feeds or of partial ones, until a whole pass changes nothing, and
+// fails if that takes more than five passes. It returns the number of passes
+// that changed something.
+func converge(t testing.TB, full bool, eps ...*endpoint) int {
 	t.Helper()
 	for pass := 0; pass < 5; pass++ {
 		changed := false
 		for _, to := range eps {
 			for _, from := range eps {
 				if from != to {
-					_, sum := exchange(t, from, to, true)
+					_, sum := exchange(t, from, to, full)
 					changed = changed || sum.Changed()
 				}
 			}
 		}
 		if !changed {
-			return
+			return pass
 		}
 	}
-	t.Fatal("complete exchanges still change something after 5 passes")
+	t.Fatalf("exchanges (complete feeds: %v) still change something after 5 passes", full)
+	return 0
 }
 
 // checkSame fails unless every endpoint holds the same items, winners,
