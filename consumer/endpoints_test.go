@@ -368,4 +368,3 @@ func diffLines(ds []producer.Difference) []diffLine {
 	}
 	return out
 }
-
