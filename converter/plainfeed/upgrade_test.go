@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/beevik/etree"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -189,39 +188,5 @@ func TestUpgradeMalformed(t *testing.T) {
 		if _, err := Upgrade(io.Discard, strings.NewReader(in)); err == nil {
 			t.Errorf("Upgrade(%q) succeeded", in)
 		}
-	}
-}
-
-// TestCorePayloadKeepsBindings checks the property standalone relies on:
-// the copy Item.Payload returns declares the namespaces the item inherits
-// from its feed, so an item updated with it keeps its dc: elements in the
-// Dublin Core namespace wherever it is written. (Package feedsync lacked it
-// at first: MarshalItem wrote <dc:creator> unbound.)
-func TestCorePayloadKeepsBindings(t *testing.T) {
-	const in = `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
-<item><title>a</title><dc:creator>Ann</dc:creator><sx:sync id="a" updates="1"><sx:history sequence="1" by="x"/></sx:sync></item>
-</channel></rss>`
-	_, items, err := feedsync.ReadString(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := items[0].Payload()
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := feedsync.Update(items[0], p, feedsync.Stamp{By: "y"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := feedsync.MarshalItem(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := etree.NewDocument()
-	if err := doc.ReadFromBytes(b); err != nil {
-		t.Fatal(err)
-	}
-	if got := doc.Root().SelectElement("dc:creator").NamespaceURI(); got != dcNamespace {
-		t.Errorf("MarshalItem(Update(it, it.Payload())): dc:creator is in namespace %q, want %q\n%s", got, dcNamespace, b)
 	}
 }
