@@ -150,6 +150,11 @@ type Writer interface {
 	// it must carry sx:sync with a valid id and at least one history entry
 	// (ErrInvalidItem otherwise). Items without sx:sync do not take part in
 	// synchronization (FS-SYNC-1) and have no place in a store.
+	//
+	// An implementation may send Puts to its database in batches (the
+	// PostgreSQL store does, to save round trips): the database's error
+	// for such a Put then comes from a later call of the Tx or from
+	// Commit, names the item, and fails the Tx as any error does.
 	Put(ctx context.Context, it *feedsync.Item) (seq int64, err error)
 	// SetPeerVersion records that peer holds version v of item id.
 	SetPeerVersion(ctx context.Context, peer, id string, v Version) error

@@ -34,6 +34,12 @@
 // separate pools against a polling reader and check that nothing is lost
 // or skipped.
 //
+// Puts are queued and sent in batches (one round trip per 256 upserts);
+// any other call that may depend on them sends them first, and a Get sends
+// them only when one of them is for the id asked. Merging a feed into the
+// store then costs about one round trip per item, its Get. The server's
+// error for a queued Put surfaces from the next call or from Commit.
+//
 // Readers run at READ COMMITTED and never wait for the writer. Iterators
 // read in batches (keyset pagination on the unique index on seq), so the
 // loop body may use the same Tx although a pgx connection runs one query at

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
@@ -93,5 +94,63 @@ func TestSchema(t *testing.T) {
 	}
 	if !errors.Is(err, store.ErrSchemaVersion) {
 		t.Errorf("error %q does not wrap ErrSchemaVersion", err)
+	}
+}
+
+// Puts travel in batches, so the server's error for one comes from a later
+// call; it must name the item and fail the Tx like any error.
+func TestBatchedPutError(t *testing.T) {
+	dsn := testDSN(t)
+	ctx := t.Context()
+	s, err := Open(ctx, dsn, Options{Schema: newSchema(t, dsn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	when := time.Date(2009, 4, 2, 8, 0, 0, 0, time.UTC)
+	good, err := feedsync.Create(feedsync.RSS, nil, "good-1", feedsync.Stamp{By: "laptop", When: when}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A by that is not UTF-8: readers accept any by (FS-TYPE-6), but
+	// PostgreSQL refuses the text.
+	bad, err := feedsync.Create(feedsync.RSS, nil, "bad-1", feedsync.Stamp{By: "laptop", When: when}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.Sync = bad.Sync.Clone()
+	bad.Sync.History[0].By = "lap\xfftop"
+
+	for _, then := range []string{"count", "commit"} {
+		t.Run(then, func(t *testing.T) {
+			tx, err := s.Begin(ctx, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			for _, it := range []*feedsync.Item{good, bad} {
+				if _, err := tx.Put(ctx, it); err != nil {
+					t.Fatalf("put %q: %v (expected the error later)", it.ID(), err)
+				}
+			}
+			if then == "count" {
+				_, err = tx.Count(ctx)
+				if err == nil || !strings.Contains(err.Error(), `"bad-1"`) {
+					t.Errorf("Count after a bad Put: %v, want an error naming bad-1", err)
+				}
+			}
+			err = tx.Commit()
+			if !errors.Is(err, store.ErrTxFailed) || !strings.Contains(err.Error(), `"bad-1"`) {
+				t.Errorf("Commit: %v, want ErrTxFailed naming bad-1", err)
+			}
+			rtx, err := s.Begin(ctx, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rtx.Rollback()
+			if n, err := rtx.Count(ctx); err != nil || n != 0 {
+				t.Errorf("Count after the failed Tx = %d, %v; want 0", n, err)
+			}
+		})
 	}
 }

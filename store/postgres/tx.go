@@ -52,7 +52,20 @@ type tx struct {
 	// counter at Begin, locking its row, counts up on each Put and writes
 	// the counter back at Commit: no other writer can run between.
 	seq, seq0 int64
+	// pending holds Puts not sent yet, and pendingIDs their item ids (for
+	// error messages and for Get). Puts travel in batches of up to
+	// putBatch statements, one round trip each, instead of one round trip
+	// per Put; see flush.
+	pending    *pgx.Batch
+	pendingIDs []string
+	pendingSet map[string]bool
 }
+
+// putBatch is how many Puts wait before they are sent together. A batch of
+// upserts is one round trip to the server instead of putBatch: merging a
+// feed into the store then costs about one round trip per item (its Get)
+// instead of two.
+const putBatch = 256
 
 var _ store.Tx = (*tx)(nil)
 
@@ -91,9 +104,47 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) error {
 	return err
 }
 
+// flush sends the pending Puts in one batch. A failed Put fails the Tx
+// here, in whichever call came after it, and the error names its item.
+func (t *tx) flush(ctx context.Context) error {
+	if t.pending == nil || t.pending.Len() == 0 {
+		return nil
+	}
+	b, ids := t.pending, t.pendingIDs
+	t.pending, t.pendingIDs, t.pendingSet = nil, nil, nil
+	br := t.tx.SendBatch(ctx, b)
+	for _, id := range ids {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return t.fail(fmt.Errorf("put item %q: %w", id, err))
+		}
+	}
+	if err := br.Close(); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+// enterFlushed is enter followed by flush, for every method whose result
+// may depend on Puts not sent yet.
+func (t *tx) enterFlushed(ctx context.Context, write bool) error {
+	if err := t.enter(ctx, write); err != nil {
+		return err
+	}
+	return t.flush(ctx)
+}
+
 func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return nil, fmt.Errorf("postgres: get item %q: %w", id, err)
+	}
+	// Get needs the pending Puts only if one of them is for id: a merge
+	// gets each incoming item's local version, almost always one that this
+	// Tx has not put.
+	if t.pendingSet[id] {
+		if err := t.flush(ctx); err != nil {
+			return nil, fmt.Errorf("postgres: get item %q: %w", id, err)
+		}
 	}
 	var xml []byte
 	err := t.tx.QueryRow(ctx, qGet, id).Scan(&xml)
@@ -122,13 +173,20 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("postgres: put item %q: %w", id, t.fail(err))
 	}
-	seq := t.seq + 1
-	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, timeOrNil(r.TopWhen),
-		r.Digest, r.Conflicts, r.XML); err != nil {
-		return 0, fmt.Errorf("postgres: put item %q: %w", id, t.fail(err))
+	t.seq++
+	if t.pending == nil {
+		t.pending, t.pendingSet = &pgx.Batch{}, map[string]bool{}
 	}
-	t.seq = seq
-	return seq, nil
+	t.pending.Queue(qPut, t.seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, timeOrNil(r.TopWhen),
+		r.Digest, r.Conflicts, r.XML)
+	t.pendingIDs = append(t.pendingIDs, r.ID)
+	t.pendingSet[r.ID] = true
+	if t.pending.Len() >= putBatch {
+		if err := t.flush(ctx); err != nil {
+			return 0, fmt.Errorf("postgres: %w", err)
+		}
+	}
+	return t.seq, nil
 }
 
 // change is one row read by a batch.
@@ -167,7 +225,7 @@ func (t *tx) batch(ctx context.Context, after int64) (out []change, more bool, e
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
 	return func(yield func(store.Change, error) bool) {
 		for {
-			if err := t.enter(ctx, false); err != nil {
+			if err := t.enterFlushed(ctx, false); err != nil {
 				yield(store.Change{}, fmt.Errorf("postgres: changes after %d: %w", after, err))
 				return
 			}
@@ -219,7 +277,7 @@ func (t *tx) LastSeq(ctx context.Context) (int64, error) {
 }
 
 func (t *tx) Count(ctx context.Context) (int, error) {
-	if err := t.enter(ctx, false); err != nil {
+	if err := t.enterFlushed(ctx, false); err != nil {
 		return 0, fmt.Errorf("postgres: count: %w", err)
 	}
 	var n int
@@ -230,7 +288,7 @@ func (t *tx) Count(ctx context.Context) (int, error) {
 }
 
 func (t *tx) PeerVersion(ctx context.Context, peer, id string) (store.Version, bool, error) {
-	if err := t.enter(ctx, false); err != nil {
+	if err := t.enterFlushed(ctx, false); err != nil {
 		return store.Version{}, false, fmt.Errorf("postgres: version of item %q at peer %q: %w", id, peer, err)
 	}
 	var v store.Version
@@ -247,7 +305,7 @@ func (t *tx) PeerVersion(ctx context.Context, peer, id string) (store.Version, b
 }
 
 func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
-	if err := t.enter(ctx, false); err != nil {
+	if err := t.enterFlushed(ctx, false); err != nil {
 		return 0, fmt.Errorf("postgres: seq sent to peer %q: %w", peer, err)
 	}
 	var seq int64
@@ -262,7 +320,7 @@ func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 }
 
 func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
-	if err := t.enter(ctx, true); err != nil {
+	if err := t.enterFlushed(ctx, true); err != nil {
 		return fmt.Errorf("postgres: set version of item %q at peer %q: %w", id, peer, err)
 	}
 	when := v.Top.When
@@ -276,7 +334,7 @@ func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Versio
 }
 
 func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
-	if err := t.enter(ctx, true); err != nil {
+	if err := t.enterFlushed(ctx, true); err != nil {
 		return fmt.Errorf("postgres: set seq sent to peer %q: %w", peer, err)
 	}
 	if err := t.exec(ctx, qSetPeerSeq, peer, seq); err != nil {
@@ -286,7 +344,7 @@ func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 }
 
 func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
-	if err := t.enter(ctx, false); err != nil {
+	if err := t.enterFlushed(ctx, false); err != nil {
 		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", err)
 	}
 	var info feedsync.FeedInfo
@@ -308,7 +366,7 @@ func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, 
 }
 
 func (t *tx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error {
-	if err := t.enter(ctx, true); err != nil {
+	if err := t.enterFlushed(ctx, true); err != nil {
 		return fmt.Errorf("postgres: set feed info: %w", err)
 	}
 	info = store.NormalizeFeedInfo(info)
@@ -326,6 +384,9 @@ func (t *tx) Commit() error {
 	t.done = true
 	// Commit must not be cut short by a caller's ctx: it has none.
 	ctx := context.Background()
+	if t.err == nil && !t.s.closed.Load() {
+		t.flush(ctx) // a failure lands in t.err
+	}
 	if t.err != nil {
 		t.tx.Rollback(ctx)
 		return fmt.Errorf("postgres: commit: %w: %w", store.ErrTxFailed, t.err)
