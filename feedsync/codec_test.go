@@ -510,3 +510,77 @@ func TestPayloadDeclaresInheritedNamespaces(t *testing.T) {
 	}
 	mustReadAll(t, out)
 }
+
+// FS-NS-2, FS-NS-3: sx:sharing counts only as a child of <channel> (or
+// atom:feed) and sx:sync only as a child of the item; the same elements
+// elsewhere are ordinary content.
+func TestPlacement(t *testing.T) {
+	doc := `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><sx:sharing since="root"/><channel>
+<item><title>t</title><wrapper><sx:sync id="nested" updates="1"><sx:history sequence="1" by="x"/></sx:sync></wrapper></item>
+<item><sx:sync id="real" updates="1"><sx:history sequence="1" by="x"/></sx:sync></item>
+</channel></rss>`
+	h, items := mustReadAll(t, []byte(doc))
+	if h.Sharing != nil {
+		t.Errorf("sx:sharing outside <channel> was read: %+v", h.Sharing)
+	}
+	if items[0].Sync != nil {
+		t.Errorf("sx:sync below a child of the item was read as its metadata: %+v", items[0].Sync)
+	}
+	if items[1].ID() != "real" {
+		t.Errorf("second item id %q", items[1].ID())
+	}
+	if out := writeAll(t, h, items); !bytes.Equal(out, []byte(doc)) {
+		t.Errorf("round trip changed the document:\n%s", out)
+	}
+}
+
+// FS-SHARING-3, FS-SHARING-4, FS-RELATED-1..4, FS-FEED-5: expires is a
+// date-time; sx:related needs a link and a known type, and others are left
+// out of the model (with a warning) but kept in the bytes.
+func TestSharingAndRelated(t *testing.T) {
+	doc := `<feed xmlns="http://www.w3.org/2005/Atom" xmlns:sx="http://feedsync.org/2007/feedsync"><title>t</title>
+<sx:sharing since="2009-04-01T00:00:00Z" until="2009-04-02T00:00:00+02:00" expires="2009-04-09T10:00:00.5+01:00">
+<sx:related link="https://a.example/all" type="complete" title="Everything"/>
+<sx:related link="https://b.example/theirs" type="aggregated"/>
+<sx:related type="complete"/>
+<sx:related link="https://c.example/" type="mirror"/>
+</sx:sharing></feed>`
+	h, _ := mustReadAll(t, []byte(doc))
+	want := []Related{
+		{Link: "https://a.example/all", Type: RelatedComplete, Title: "Everything"},
+		{Link: "https://b.example/theirs", Type: RelatedAggregated},
+	}
+	if d := cmp.Diff(want, h.Sharing.Related); d != "" {
+		t.Errorf("related (-want +got):\n%s", d)
+	}
+	if len(h.Warnings()) != 2 {
+		t.Errorf("warnings = %v, want two for the ignored sx:related", h.Warnings())
+	}
+	if want := time.Date(2009, 4, 9, 9, 0, 0, 0, time.UTC); !h.Sharing.Expires.Equal(want) {
+		t.Errorf("expires = %v, want %v", h.Sharing.Expires, want)
+	}
+	since, until, ok := h.Sharing.Window()
+	if !ok || !since.Equal(time.Date(2009, 4, 1, 0, 0, 0, 0, time.UTC)) || !until.Equal(time.Date(2009, 4, 1, 22, 0, 0, 0, time.UTC)) {
+		t.Errorf("window = %v %v %v", since, until, ok)
+	}
+	if out := writeAll(t, h, nil); !bytes.Equal(out, []byte(doc)) {
+		t.Errorf("ignored sx:related elements were not kept on a round trip:\n%s", out)
+	}
+}
+
+// FS-ROBUST-5, FS-TYPE-4: when values are compared as instants after
+// normalisation, never as strings: the same anonymous update written with an
+// offset and a fraction by one peer and in canonical form by another is the
+// same update.
+func TestWhenComparedAsInstants(t *testing.T) {
+	a := `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel><item><sx:sync id="x" updates="1"><sx:history sequence="1" when="2009-04-01T10:00:00.900+02:00"/></sx:sync></item></channel></rss>`
+	b := `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel><item><sx:sync id="x" updates="1"><sx:history sequence="1" when="2009-04-01T08:00:00Z"/></sx:sync></item></channel></rss>`
+	_, ia := mustReadAll(t, []byte(a))
+	_, ib := mustReadAll(t, []byte(b))
+	if !SubsumedBy(ia[0].Sync, ib[0].Sync) || !SubsumedBy(ib[0].Sync, ia[0].Sync) {
+		t.Error("the same anonymous update in two notations is not recognised as one")
+	}
+	if got, o := MergeItem(ia[0], ib[0]); o == Conflict || len(got.Sync.Conflicts) != 0 {
+		t.Errorf("merge found a conflict between one update written twice: %v", o)
+	}
+}

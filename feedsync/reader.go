@@ -692,6 +692,12 @@ func (r *Reader) readSharing(t xml.StartElement) (*Sharing, error) {
 				rel.Title = a.Value
 			}
 		}
+		// FS-RELATED-4: a link-less or unknown-type sx:related is ignored by
+		// the model; the header's bytes still keep it on a round trip.
+		if rel.Link == "" || rel.Type != RelatedComplete && rel.Type != RelatedAggregated {
+			r.header.warnings = append(r.header.warnings, fmt.Errorf("sx:related with link %q and type %q ignored (FS-RELATED-4)", rel.Link, rel.Type))
+			continue
+		}
 		sh.Related = append(sh.Related, rel)
 	}
 	return sh, nil
