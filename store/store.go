@@ -142,6 +142,12 @@ type PeerReader interface {
 
 // Writer is the write half of a Tx. Its methods return ErrReadOnly on a
 // read-only Tx.
+//
+// An implementation may send writes to its database in batches (the
+// PostgreSQL store does, to save round trips): the database's error for
+// such a write then comes from a later call of the Tx or from Commit, says
+// which write failed, and fails the Tx as any error does. Reads in the same
+// Tx always see the Tx's own writes.
 type Writer interface {
 	// Put stores it, replacing the item with the same sync id, and returns
 	// the sequence number of this change. Every Put is a change: it takes
@@ -151,10 +157,6 @@ type Writer interface {
 	// (ErrInvalidItem otherwise). Items without sx:sync do not take part in
 	// synchronization (FS-SYNC-1) and have no place in a store.
 	//
-	// An implementation may send Puts to its database in batches (the
-	// PostgreSQL store does, to save round trips): the database's error
-	// for such a Put then comes from a later call of the Tx or from
-	// Commit, names the item, and fails the Tx as any error does.
 	Put(ctx context.Context, it *feedsync.Item) (seq int64, err error)
 	// SetPeerVersion records that peer holds version v of item id.
 	SetPeerVersion(ctx context.Context, peer, id string, v Version) error

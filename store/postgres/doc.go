@@ -34,11 +34,12 @@
 // separate pools against a polling reader and check that nothing is lost
 // or skipped.
 //
-// Puts are queued and sent in batches (one round trip per 256 upserts);
-// any other call that may depend on them sends them first, and a Get sends
-// them only when one of them is for the id asked. Merging a feed into the
-// store then costs about one round trip per item, its Get. The server's
-// error for a queued Put surfaces from the next call or from Commit.
+// Writes (Put, SetPeerVersion, SetPeerSeq, SetFeedInfo) are queued and sent
+// in batches, one round trip per 256; a read that may depend on them sends
+// them first, and a Get sends them only when one of them puts the id asked.
+// Merging a feed into the store then costs about one round trip per item,
+// its Get. The server's error for a queued write surfaces from the next
+// call or from Commit, and says which write it was.
 //
 // Readers run at READ COMMITTED and never wait for the writer. Iterators
 // read in batches (keyset pagination on the unique index on seq), so the

@@ -52,20 +52,20 @@ type tx struct {
 	// counter at Begin, locking its row, counts up on each Put and writes
 	// the counter back at Commit: no other writer can run between.
 	seq, seq0 int64
-	// pending holds Puts not sent yet, and pendingIDs their item ids (for
-	// error messages and for Get). Puts travel in batches of up to
-	// putBatch statements, one round trip each, instead of one round trip
-	// per Put; see flush.
-	pending    *pgx.Batch
-	pendingIDs []string
-	pendingSet map[string]bool
+	// pending holds writes not sent yet, what (what each is, for error
+	// messages) and items the ids of the items among them (for Get).
+	// Writes travel in batches of up to writeBatch statements, one round
+	// trip each, instead of one round trip per write; see flush.
+	pending *pgx.Batch
+	what    []string
+	items   map[string]bool
 }
 
-// putBatch is how many Puts wait before they are sent together. A batch of
-// upserts is one round trip to the server instead of putBatch: merging a
-// feed into the store then costs about one round trip per item (its Get)
-// instead of two.
-const putBatch = 256
+// writeBatch is how many writes wait before they are sent together. A batch
+// of upserts is one round trip to the server instead of writeBatch: merging
+// a feed into the store (a Get, maybe a Put and a SetPeerVersion per item)
+// then costs about one round trip per item, its Get, instead of three.
+const writeBatch = 256
 
 var _ store.Tx = (*tx)(nil)
 
@@ -104,19 +104,34 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) error {
 	return err
 }
 
-// flush sends the pending Puts in one batch. A failed Put fails the Tx
-// here, in whichever call came after it, and the error names its item.
+// queue adds a write to the pending batch, and sends the batch once it
+// holds writeBatch writes. what says what the write is, for an error.
+func (t *tx) queue(ctx context.Context, what string, q string, args ...any) error {
+	if t.pending == nil {
+		t.pending, t.items = &pgx.Batch{}, map[string]bool{}
+	}
+	t.pending.Queue(q, args...)
+	t.what = append(t.what, what)
+	if t.pending.Len() >= writeBatch {
+		return t.flush(ctx)
+	}
+	return nil
+}
+
+// flush sends the pending writes in one batch. A failed write fails the Tx
+// here, in whichever call came after it, and the error says which write it
+// was.
 func (t *tx) flush(ctx context.Context) error {
 	if t.pending == nil || t.pending.Len() == 0 {
 		return nil
 	}
-	b, ids := t.pending, t.pendingIDs
-	t.pending, t.pendingIDs, t.pendingSet = nil, nil, nil
+	b, what := t.pending, t.what
+	t.pending, t.what, t.items = nil, nil, nil
 	br := t.tx.SendBatch(ctx, b)
-	for _, id := range ids {
+	for _, w := range what {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return t.fail(fmt.Errorf("put item %q: %w", id, err))
+			return t.fail(fmt.Errorf("%s: %w", w, err))
 		}
 	}
 	if err := br.Close(); err != nil {
@@ -125,8 +140,8 @@ func (t *tx) flush(ctx context.Context) error {
 	return nil
 }
 
-// enterFlushed is enter followed by flush, for every method whose result
-// may depend on Puts not sent yet.
+// enterFlushed is enter followed by flush, for every read whose result
+// may depend on writes not sent yet.
 func (t *tx) enterFlushed(ctx context.Context, write bool) error {
 	if err := t.enter(ctx, write); err != nil {
 		return err
@@ -138,10 +153,10 @@ func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return nil, fmt.Errorf("postgres: get item %q: %w", id, err)
 	}
-	// Get needs the pending Puts only if one of them is for id: a merge
+	// Get needs the pending writes only if one of them puts id: a merge
 	// gets each incoming item's local version, almost always one that this
 	// Tx has not put.
-	if t.pendingSet[id] {
+	if t.items[id] {
 		if err := t.flush(ctx); err != nil {
 			return nil, fmt.Errorf("postgres: get item %q: %w", id, err)
 		}
@@ -174,19 +189,16 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 		return 0, fmt.Errorf("postgres: put item %q: %w", id, t.fail(err))
 	}
 	t.seq++
-	if t.pending == nil {
-		t.pending, t.pendingSet = &pgx.Batch{}, map[string]bool{}
+	seq := t.seq
+	err = t.queue(ctx, fmt.Sprintf("put item %q", r.ID), qPut, seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq,
+		timeOrNil(r.TopWhen), r.Digest, r.Conflicts, r.XML)
+	if t.items != nil {
+		t.items[r.ID] = true
 	}
-	t.pending.Queue(qPut, t.seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, timeOrNil(r.TopWhen),
-		r.Digest, r.Conflicts, r.XML)
-	t.pendingIDs = append(t.pendingIDs, r.ID)
-	t.pendingSet[r.ID] = true
-	if t.pending.Len() >= putBatch {
-		if err := t.flush(ctx); err != nil {
-			return 0, fmt.Errorf("postgres: %w", err)
-		}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: %w", err)
 	}
-	return t.seq, nil
+	return seq, nil
 }
 
 // change is one row read by a batch.
@@ -320,25 +332,27 @@ func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 }
 
 func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
-	if err := t.enterFlushed(ctx, true); err != nil {
-		return fmt.Errorf("postgres: set version of item %q at peer %q: %w", id, peer, err)
+	what := fmt.Sprintf("set version of item %q at peer %q", id, peer)
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	when := v.Top.When
 	if !when.IsZero() {
 		when = feedsync.Normalize(when)
 	}
-	if err := t.exec(ctx, qSetPeerVersion, peer, id, v.Top.By, v.Top.Sequence, timeOrNil(when), v.Conflicts); err != nil {
-		return fmt.Errorf("postgres: set version of item %q at peer %q: %w", id, peer, t.fail(err))
+	if err := t.queue(ctx, what, qSetPeerVersion, peer, id, v.Top.By, v.Top.Sequence, timeOrNil(when), v.Conflicts); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }
 
 func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
-	if err := t.enterFlushed(ctx, true); err != nil {
-		return fmt.Errorf("postgres: set seq sent to peer %q: %w", peer, err)
+	what := fmt.Sprintf("set seq sent to peer %q", peer)
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
 	}
-	if err := t.exec(ctx, qSetPeerSeq, peer, seq); err != nil {
-		return fmt.Errorf("postgres: set seq sent to peer %q: %w", peer, t.fail(err))
+	if err := t.queue(ctx, what, qSetPeerSeq, peer, seq); err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }
@@ -366,13 +380,13 @@ func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, 
 }
 
 func (t *tx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error {
-	if err := t.enterFlushed(ctx, true); err != nil {
+	if err := t.enter(ctx, true); err != nil {
 		return fmt.Errorf("postgres: set feed info: %w", err)
 	}
 	info = store.NormalizeFeedInfo(info)
-	if err := t.exec(ctx, qSetFeedInfo, format.String(), info.Title, info.Link, info.Description, info.ID,
+	if err := t.queue(ctx, "set feed info", qSetFeedInfo, format.String(), info.Title, info.Link, info.Description, info.ID,
 		timeOrNil(info.Updated)); err != nil {
-		return fmt.Errorf("postgres: set feed info: %w", t.fail(err))
+		return fmt.Errorf("postgres: %w", err)
 	}
 	return nil
 }
