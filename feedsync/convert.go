@@ -21,6 +21,12 @@ const (
 // author, category, enclosure); elements of other namespaces are copied as
 // they are; elements of the source format without a counterpart are kept in
 // their own namespace, so nothing is lost.
+//
+// Atom requires id and updated. An RSS item without a guid gets the id
+// "urn:feedsync:" plus its sync id (or a hash of its content when it has
+// none); without a pubDate, updated is the topmost history entry's when, or
+// the Unix epoch for an item with no time at all — a fixed value, so that
+// converting the same item twice gives the same entry.
 func ConvertItem(it *Item, to Format) (*Item, error) {
 	if it.format == to || to == FormatUnknown {
 		return it, nil
@@ -211,6 +217,12 @@ func rssToAtom(e *etree.Element, sc *scope, it *Item) *etree.Element {
 	}
 	if !hasID {
 		id := "urn:feedsync:" + it.ID()
+		if it.ID() == "" {
+			// No sync id yet: name the entry after its content, which is
+			// stable for the same item.
+			d, _ := it.Digest()
+			id = fmt.Sprintf("urn:feedsync:sha256-%x", d[:16])
+		}
 		out.CreateElement("id").SetText(id)
 	}
 	if !hasUpdated {

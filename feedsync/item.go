@@ -104,6 +104,8 @@ func (it *Item) Payload() (*etree.Element, error) {
 	c := e.Copy()
 	if it.src != nil {
 		declareUsed(c, it.src.scope)
+	} else {
+		declareUsed(c, formatScope(it.format))
 	}
 	return c, nil
 }
