@@ -106,6 +106,14 @@ func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Option
 type Local struct {
 	tx   store.Tx
 	peer string
+	// checked says whether empty was read. empty is true when the store
+	// had no change at all when the merge began (LastSeq 0, so no item):
+	// then an id the merge has not put cannot be in the store, and Get
+	// answers from put without asking the store. This is the initial load
+	// of a new or wiped endpoint from a complete feed (FS-FEED-4), where
+	// the store lookups would be a large part of the work and all miss.
+	checked, empty bool
+	put            map[string]struct{}
 }
 
 var (
@@ -120,15 +128,40 @@ func NewLocal(tx store.Tx, peer string) *Local {
 }
 
 // Get returns the stored item with sync id id, or nil, nil.
+//
+// In a store that was empty when the transaction began (its LastSeq was 0)
+// only the items put through l exist, so Get asks the store only for those;
+// l keeps their ids in memory. Writable transactions run one at a time
+// (store.Store), so nothing else can add an item meanwhile.
 func (l *Local) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	if !l.checked {
+		last, err := l.tx.LastSeq(ctx)
+		if err != nil {
+			return nil, err
+		}
+		l.checked, l.empty = true, last == 0
+		if l.empty {
+			l.put = map[string]struct{}{}
+		}
+	}
+	if l.empty {
+		if _, ok := l.put[id]; !ok {
+			return nil, nil
+		}
+	}
 	return l.tx.Get(ctx, id)
 }
 
 // Put stores the merge result for its id, a new change in the store's
 // change sequence, so that the next feed the store produces carries it.
 func (l *Local) Put(ctx context.Context, it *feedsync.Item, _ feedsync.Outcome) error {
-	_, err := l.tx.Put(ctx, it)
-	return err
+	if _, err := l.tx.Put(ctx, it); err != nil {
+		return err
+	}
+	if l.put != nil {
+		l.put[it.ID()] = struct{}{}
+	}
+	return nil
 }
 
 // Observe records that the peer holds the incoming version of the item:

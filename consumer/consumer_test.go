@@ -284,3 +284,56 @@ func TestPolicies(t *testing.T) {
 		})
 	}
 }
+
+// countingTx counts the Gets that reach the store.
+type countingTx struct {
+	store.Tx
+	gets int
+}
+
+func (c *countingTx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	c.gets++
+	return c.Tx.Get(ctx, id)
+}
+
+// TestLocalEmptyStore checks the initial load: in a store without any
+// change, Local answers Get for ids it has not put without asking the
+// store, and still finds what it put; in any other store every Get asks.
+func TestLocalEmptyStore(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		before   []*feedsync.Item
+		wantGets int
+	}{
+		{"empty", nil, 1},
+		{"not empty", []*feedsync.Item{create("other", "laptop", 1)}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newMemory(t)
+			if len(tc.before) > 0 {
+				put(t, st, tc.before...)
+			}
+			withTx(t, st, true, func(tx store.Tx) {
+				ctx := context.Background()
+				ct := &countingTx{Tx: tx}
+				l := consumer.NewLocal(ct, "")
+				x := create("x", "phone", 1)
+				for _, id := range []string{"x", "y"} {
+					if got, err := l.Get(ctx, id); err != nil || got != nil {
+						t.Fatalf("Get(%s) = %v, %v before any Put; want nil", id, got, err)
+					}
+				}
+				if err := l.Put(ctx, x, feedsync.Added); err != nil {
+					t.Fatal(err)
+				}
+				got, err := l.Get(ctx, "x")
+				if err != nil || got == nil || got.ID() != "x" {
+					t.Fatalf("Get(x) after Put = %v, %v; want the item", got, err)
+				}
+				if ct.gets != tc.wantGets {
+					t.Errorf("%d Gets reached the store, want %d", ct.gets, tc.wantGets)
+				}
+			})
+		})
+	}
+}
