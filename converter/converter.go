@@ -258,6 +258,7 @@ func standalone(c, target *etree.Element) *etree.Element {
 			declared[""] = true
 		}
 	}
+	var decls []etree.Attr
 	need := func(prefix string) {
 		if declared[prefix] || prefix == "xml" || prefix == "xmlns" {
 			return
@@ -268,9 +269,9 @@ func standalone(c, target *etree.Element) *etree.Element {
 			return
 		}
 		if prefix == "" {
-			out.CreateAttr("xmlns", uri)
+			decls = append(decls, etree.Attr{Key: "xmlns", Value: uri})
 		} else if uri != "" {
-			out.CreateAttr("xmlns:"+prefix, uri)
+			decls = append(decls, etree.Attr{Space: "xmlns", Key: prefix, Value: uri})
 		}
 	}
 	var walk func(e *etree.Element)
@@ -289,6 +290,18 @@ func standalone(c, target *etree.Element) *etree.Element {
 		}
 	}
 	walk(c)
+	if target == nil {
+		dropEmptyDefault(out)
+	}
+	if len(decls) > 0 {
+		// Declarations first, as they are usually written. Attributes are
+		// re-created so that each points at out.
+		attrs := append(decls, out.Attr...)
+		out.Attr = nil
+		for _, a := range attrs {
+			out.CreateAttr(a.FullKey(), a.Value)
+		}
+	}
 	return out
 }
 
@@ -306,44 +319,50 @@ func lookupNS(e *etree.Element, prefix string) (string, bool) {
 	return "", prefix == ""
 }
 
-// FromItem returns the value the payload of it holds. Unlike
-// it.Payload(), the element given to c.FromPayload declares every namespace
-// the payload relies on, including those its feed declared on the <rss> or
-// <feed> element (the payload is taken from feedsync.MarshalItem), so that
-// converters matching on namespace URIs (FS-NS-1) read namespaced elements
-// such as dc:creator.
+// FromItem returns the value the payload of it holds: c.FromPayload of
+// the item's payload, which declares every namespace the item inherited
+// from its feed, without sx:sync. Errors are *feedsync.ItemError values
+// naming the item.
 func FromItem[T any](c ItemConverter[T], it *feedsync.Item) (T, error) {
 	var zero T
 	e, err := payloadOf(it)
 	if err != nil {
-		return zero, fmt.Errorf("converter: item %s: %w", it.ID(), err)
+		return zero, &feedsync.ItemError{ID: it.ID(), Line: it.Line(), Err: fmt.Errorf("converter: payload: %w", err)}
 	}
 	v, err := c.FromPayload(e)
 	if err != nil {
-		return zero, fmt.Errorf("converter: item %s: %w", it.ID(), err)
+		return zero, &feedsync.ItemError{ID: it.ID(), Line: it.Line(), Err: err}
 	}
 	return v, nil
 }
 
-// payloadOf returns the payload of it as a standalone element: the item as
-// feedsync.MarshalItem writes it, without sx:sync.
+// payloadOf returns the payload of it as a standalone element, without
+// sx:sync and without declarations of the sync namespace nothing uses.
 func payloadOf(it *feedsync.Item) (*etree.Element, error) {
-	b, err := feedsync.MarshalItem(it)
+	if it == nil {
+		return nil, errors.New("no item")
+	}
+	e, err := it.Payload()
 	if err != nil {
 		return nil, err
 	}
-	doc := etree.NewDocument()
-	doc.ReadSettings.PreserveCData = true
-	if err := doc.ReadFromBytes(b); err != nil {
-		return nil, fmt.Errorf("read marshalled item: %w", err)
+	removeSync(e)
+	dropEmptyDefault(e)
+	return e, nil
+}
+
+// dropEmptyDefault removes xmlns="" from a root element, where it says
+// nothing: without a parent there is no default namespace to undeclare.
+func dropEmptyDefault(root *etree.Element) {
+	if root.Parent() != nil {
+		return
 	}
-	root := doc.Root()
-	if root == nil {
-		return nil, errors.New("marshalled item has no element")
+	for i, a := range root.Attr {
+		if a.Space == "" && a.Key == "xmlns" && a.Value == "" {
+			root.Attr = append(root.Attr[:i], root.Attr[i+1:]...)
+			return
+		}
 	}
-	doc.RemoveChild(root)
-	removeSync(root)
-	return root, nil
 }
 
 // removeSync removes the sx:sync children of e (FS-NS-1: matched on the

@@ -49,7 +49,7 @@ type Raw struct {
 // ToPayload parses b into a payload element. id is not used.
 func (r Raw) ToPayload(id string, b []byte) (*etree.Element, error) {
 	if err := r.check(b); err != nil {
-		return nil, fmt.Errorf("converter: raw payload: %w", err)
+		return nil, err
 	}
 	doc := etree.NewDocument()
 	doc.ReadSettings.PreserveCData = true
@@ -78,12 +78,12 @@ func RawFormat(e *etree.Element) feedsync.Format {
 // without sx:sync children, and with carriage returns in text and tabs,
 // newlines and carriage returns in attribute values written as character
 // references so that they read back unchanged. The output is deterministic
-// and ToPayload accepts it, unless e uses a prefix nothing declares
-// (a payload cut out of its feed by feedsync.Item.Payload can; FromItem
-// gives a complete one).
+// and ToPayload accepts it, unless e uses a prefix nothing declares (an
+// element copied out of a feed without its ancestors' declarations can;
+// feedsync.Item.Payload and FromItem keep them).
 func (r Raw) FromPayload(e *etree.Element) ([]byte, error) {
 	if err := r.checkElement(e); err != nil {
-		return nil, fmt.Errorf("converter: raw payload: %w", err)
+		return nil, err
 	}
 	c := standalone(e, nil)
 	removeSync(c)
@@ -111,7 +111,7 @@ func (r Raw) check(b []byte) error {
 		maxDepth = feedsync.DefaultMaxDepth
 	}
 	if int64(len(b)) > maxBytes {
-		return fmt.Errorf("%w: %d bytes, more than %d", feedsync.ErrLimit, len(b), maxBytes)
+		return fmt.Errorf("converter: raw payload: %w: %d bytes, more than %d", feedsync.ErrLimit, len(b), maxBytes)
 	}
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = true
@@ -137,31 +137,31 @@ func (r Raw) check(b []byte) error {
 			break
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("converter: raw payload: %w", err)
 		}
 		line, _ := d.InputPos()
 		switch t := tok.(type) {
 		case xml.Directive:
-			return fmt.Errorf("%w: line %d: <!%s> (document type declarations and entities are refused)",
+			return fmt.Errorf("%w: raw payload line %d: <!%s> (document type declarations and entities are refused)",
 				ErrUnsafeXML, line, firstWord(t))
 		case xml.ProcInst:
 			if t.Target != "xml" || roots > 0 || len(stack) > 0 {
-				return fmt.Errorf("%w: line %d: processing instruction <?%s?> (only an XML declaration may precede the element)",
+				return fmt.Errorf("%w: raw payload line %d: processing instruction <?%s?> (only an XML declaration may precede the element)",
 					ErrNotItem, line, t.Target)
 			}
 		case xml.CharData:
 			if len(stack) == 0 && len(bytes.TrimSpace(t)) > 0 {
-				return fmt.Errorf("%w: line %d: text outside the element", ErrNotItem, line)
+				return fmt.Errorf("%w: raw payload line %d: text outside the element", ErrNotItem, line)
 			}
 		case xml.StartElement:
 			if len(stack) == 0 {
 				roots++
 				if roots > 1 {
-					return fmt.Errorf("%w: line %d: more than one element", ErrNotItem, line)
+					return fmt.Errorf("%w: raw payload line %d: more than one element", ErrNotItem, line)
 				}
 			}
 			if len(stack)+1 > maxDepth {
-				return fmt.Errorf("%w: line %d: elements nested deeper than %d", feedsync.ErrLimit, line, maxDepth)
+				return fmt.Errorf("converter: raw payload line %d: %w: elements nested deeper than %d", line, feedsync.ErrLimit, maxDepth)
 			}
 			o := open{name: t.Name, ns: map[string]string{}}
 			for _, a := range t.Attr {
@@ -175,38 +175,38 @@ func (r Raw) check(b []byte) error {
 			stack = append(stack, o)
 			uri, ok := lookup(t.Name.Space)
 			if !ok {
-				return fmt.Errorf("%w: line %d: <%s:%s> uses an undeclared prefix", ErrUnsafeXML, line, t.Name.Space, t.Name.Local)
+				return fmt.Errorf("%w: raw payload line %d: <%s:%s> uses an undeclared prefix", ErrUnsafeXML, line, t.Name.Space, t.Name.Local)
 			}
 			for _, a := range t.Attr {
 				if a.Name.Space == "" || a.Name.Space == "xmlns" || a.Name.Space == "xml" {
 					continue
 				}
 				if _, ok := lookup(a.Name.Space); !ok {
-					return fmt.Errorf("%w: line %d: attribute %s:%s uses an undeclared prefix", ErrUnsafeXML, line, a.Name.Space, a.Name.Local)
+					return fmt.Errorf("%w: raw payload line %d: attribute %s:%s uses an undeclared prefix", ErrUnsafeXML, line, a.Name.Space, a.Name.Local)
 				}
 			}
 			switch len(stack) {
 			case 1:
 				if err := r.checkRoot(t.Name, uri); err != nil {
-					return fmt.Errorf("line %d: %w", line, err)
+					return fmt.Errorf("%w (raw payload line %d)", err, line)
 				}
 			case 2:
 				if t.Name.Local == "sync" && (uri == feedsync.Namespace || uri == feedsync.LegacyNamespace) {
-					return fmt.Errorf("%w: line %d: the payload carries sx:sync (use feedsync.UnmarshalItem for whole items)", ErrNotItem, line)
+					return fmt.Errorf("%w: raw payload line %d: the payload carries sx:sync (use feedsync.UnmarshalItem for whole items)", ErrNotItem, line)
 				}
 			}
 		case xml.EndElement:
 			if len(stack) == 0 || stack[len(stack)-1].name != t.Name {
-				return fmt.Errorf("%w: line %d: unexpected end tag </%s>", ErrNotItem, line, qname(t.Name))
+				return fmt.Errorf("%w: raw payload line %d: unexpected end tag </%s>", ErrNotItem, line, qname(t.Name))
 			}
 			stack = stack[:len(stack)-1]
 		}
 	}
 	if len(stack) > 0 {
-		return fmt.Errorf("%w: <%s> is not closed", ErrNotItem, qname(stack[len(stack)-1].name))
+		return fmt.Errorf("%w: raw payload: <%s> is not closed", ErrNotItem, qname(stack[len(stack)-1].name))
 	}
 	if roots == 0 {
-		return fmt.Errorf("%w: no element", ErrNotItem)
+		return fmt.Errorf("%w: raw payload: no element", ErrNotItem)
 	}
 	return nil
 }

@@ -158,7 +158,7 @@ func TestRawRefuses(t *testing.T) {
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("got %v, want %v", err, tc.want)
 			}
-			if !strings.HasPrefix(err.Error(), "converter: raw payload: ") {
+			if msg := err.Error(); !strings.HasPrefix(msg, "converter: ") || !strings.Contains(msg, "raw payload") || strings.Count(msg, "converter:") > 1 {
 				t.Errorf("error %q does not say what failed", err)
 			}
 		})

@@ -38,9 +38,10 @@ import (
 // feeds (dc, dcterms, content, atom, media, georss, itunes, slash, thr, f
 // for FieldNamespace), otherwise ns1, ns2, … in order of first use. The
 // prefixes carry no meaning (FS-NS-1); readers match namespace URIs.
-// FromPayload reads the same namespaces, and, for a payload cut out of its
-// feed without its declarations (feedsync.Item.Payload), takes those usual
-// prefixes to mean their usual namespaces. FromItem avoids the problem.
+// FromPayload reads the same namespaces under any prefix. For an element
+// copied out of a feed without the declarations of its ancestors, it takes
+// those usual prefixes, left undeclared, to mean their usual namespaces
+// (feedsync.Item.Payload and FromItem keep the declarations).
 //
 // Atom entries need atom:id, atom:title and atom:updated. A struct may map
 // them itself; when its XML lacks one, ToPayload derives it as Map does:
