@@ -121,7 +121,7 @@ func (IDs[K]) AppID(syncID string) (K, error) {
 	v := reflect.ValueOf(&key).Elem()
 	fail := func(why string) (K, error) {
 		var zero K
-		return zero, fmt.Errorf("%w: sync id %q is not a %v key: %s", ErrID, syncID, v.Type(), why)
+		return zero, fmt.Errorf("%w: sync id %q as %v key: %s", ErrID, syncID, v.Type(), why)
 	}
 	switch v.Kind() {
 	case reflect.String:
