@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -86,9 +87,9 @@ func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spil
 		if id := in.ID(); id != "" {
 			// An item without an id is rejected below and cannot clash.
 			if first, ok := sp.index[id]; ok {
-				return fmt.Errorf("merge: incoming feed: %w", duplicate(in, sp.entries[first].line))
+				return fmt.Errorf("merge: incoming feed: %w", duplicate(in, int(sp.entries[first].line)))
 			}
-			e := entry{line: in.Line(), state: pending}
+			e := entry{line: int32(min(in.Line(), math.MaxInt32)), state: pending}
 			if rejected != nil {
 				e.state = rejectedState
 			} else if e.off, e.n, err = sp.append(in); err != nil {
@@ -133,10 +134,20 @@ func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer,
 		}
 		res := l
 		if id := l.ID(); id != "" {
-			if err := ids.Add(l); err != nil {
-				return fmt.Errorf("merge: local feed: %w", err)
+			// Duplicate local ids (FS-ROBUST-3): ids the incoming feed
+			// has are marked in the index, the others go to ids, so the
+			// index is not held twice.
+			i, ok := sp.index[id]
+			if !ok {
+				if err := ids.Add(l); err != nil {
+					return fmt.Errorf("merge: local feed: %w", err)
+				}
+			} else if e := &sp.entries[i]; e.localLine != 0 {
+				return fmt.Errorf("merge: local feed: %w", duplicate(l, int(e.localLine)))
+			} else {
+				e.localLine = int32(min(max(l.Line(), 1), math.MaxInt32))
 			}
-			if i, ok := sp.index[id]; ok && sp.entries[i].state == pending {
+			if ok && sp.entries[i].state == pending {
 				e := &sp.entries[i]
 				in, err := sp.read(&dec, e)
 				if err != nil {
@@ -225,12 +236,14 @@ const (
 )
 
 // entry is the index record of one incoming sync item: where its binary
-// form lies in the spill file, its source line and its state.
+// form lies in the spill file, its source line, the line of the local item
+// with its id (0 until one is seen) and its state.
 type entry struct {
-	off   int64
-	n     int32
-	line  int
-	state uint8
+	off       int64
+	n         int32
+	line      int32
+	localLine int32
+	state     uint8
 }
 
 // spill is the temporary file holding the incoming items and the index of
