@@ -20,11 +20,12 @@ type Options struct {
 	// Items kept in the other format are converted on the way out
 	// (FS-FEED-10).
 	Format feedsync.Format
-	// Peer names the endpoint the feed is for, as that endpoint's consumer
-	// names this one (consumer.Options.Peer on its side is our name; here
-	// we use its name). Incremental leaves out items whose current version
-	// the store knows the peer holds (store.PeerReader): echo suppression,
-	// see Incremental. Default: "", no suppression.
+	// Peer names the endpoint the feed is for, by the name this store
+	// records its knowledge under: the consumer.Options.Peer given when
+	// that endpoint's feeds are merged into this store. Incremental leaves
+	// out items whose current version the store knows the peer holds
+	// (store.PeerReader): echo suppression, see Incremental. Default: "",
+	// no suppression.
 	Peer string
 	// CompleteURL is the absolute URI of this publisher's complete feed.
 	// Incremental names it in an sx:related type="complete", which marks the
