@@ -67,6 +67,9 @@ var (
 	_ ItemConverter[map[string]any] = Map{}
 	_ ItemConverter[[]byte]         = Raw{}
 	_ ItemConverter[struct{}]       = Struct[struct{}]{}
+
+	_ PublisherSpecific = Struct[struct{}]{}
+	_ PublisherSpecific = PublisherFunc(nil)
 )
 
 // PublisherSpecific is implemented by converters that know which children

@@ -356,8 +356,9 @@ func tidyNamespaces(root *etree.Element) {
 	prefixes := map[string]string{} // uri → prefix
 	for _, a := range root.Attr {
 		// Bindings the root already makes (encoding/xml declares them for
-		// namespaced attributes) serve elements too.
-		if a.Space == "xmlns" {
+		// namespaced attributes) serve elements too, unless the namespace
+		// has a usual prefix, which reads better than encoding/xml's guess.
+		if a.Space == "xmlns" && usualPrefix(a.Value) == "" {
 			if _, ok := prefixes[a.Value]; !ok {
 				prefixes[a.Value] = a.Key
 			}

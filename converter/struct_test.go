@@ -145,6 +145,9 @@ func TestStructRoundTrip(t *testing.T) {
 			checkStructRoundTrip(t, converter.Struct[note]{Format: feedsync.Atom}, tc.v)
 		})
 	}
+	t.Run("rss/pointer", func(t *testing.T) {
+		checkStructRoundTrip(t, converter.Struct[*task]{}, &task{Title: "T", Due: &due})
+	})
 	// Carriage returns survive text written with character references, as
 	// stores keep payloads; a feed written by feedsync.Writer loses them
 	// (see corebugs_test.go).
@@ -179,7 +182,11 @@ func checkStructRoundTrip[T any](t *testing.T, c converter.Struct[T], want T) {
 		t.Errorf("text round trip (-want +got):\n%s\npayload: %s", diff, writeElem(e))
 	}
 
-	created, read := throughFeed(t, c.Format, "item-1", e)
+	f := c.Format
+	if f == feedsync.FormatUnknown {
+		f = feedsync.RSS // Struct's default
+	}
+	created, read := throughFeed(t, f, "item-1", e)
 	got, err = converter.FromItem[T](c, read)
 	if err != nil {
 		t.Fatalf("FromItem: %v", err)
