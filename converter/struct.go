@@ -30,7 +30,8 @@ import (
 // FromPayload(ToPayload(v)) == v for every value encoding/xml can write
 // and read back. T is a struct or a pointer to one; it needs no XMLName
 // field, and one that names an element must name the wrapper (<item> for
-// RSS, <entry> in the Atom namespace for Atom).
+// RSS, <entry> in the Atom namespace for Atom). FromPayload sets an
+// XMLName field to the wrapper's name, as encoding/xml does.
 //
 // Namespaces. Unqualified fields are in the wrapper's namespace: none in
 // RSS, Atom in an Atom entry. A field whose tag names a namespace gets a
@@ -188,8 +189,14 @@ func invisible[T any](tag, text string) bool {
 	e := etree.NewElement("entry")
 	e.CreateAttr("xmlns", feedsync.AtomNamespace)
 	e.CreateElement(tag).SetText(text)
-	var v T
-	ok := xml.Unmarshal(writeCanonical(e), &v) == nil && reflect.ValueOf(&v).Elem().IsZero()
+	// Into the struct itself: a nil *S would be allocated and so not stay
+	// zero, whatever the element.
+	st := key.t
+	for st.Kind() == reflect.Pointer {
+		st = st.Elem()
+	}
+	v := reflect.New(st)
+	ok := xml.Unmarshal(writeCanonical(e), v.Interface()) == nil && v.Elem().IsZero()
 	invisibleCache.Store(key, ok)
 	return ok
 }

@@ -145,9 +145,11 @@ func TestStructRoundTrip(t *testing.T) {
 			checkStructRoundTrip(t, converter.Struct[note]{Format: feedsync.Atom}, tc.v)
 		})
 	}
-	t.Run("rss/pointer", func(t *testing.T) {
-		checkStructRoundTrip(t, converter.Struct[*task]{}, &task{Title: "T", Due: &due})
-	})
+	for _, f := range []feedsync.Format{feedsync.RSS, feedsync.Atom} {
+		t.Run(f.String()+"/pointer", func(t *testing.T) {
+			checkStructRoundTrip(t, converter.Struct[*task]{Format: f}, &task{Title: "T", Due: &due})
+		})
+	}
 	// Carriage returns survive text written with character references, as
 	// stores keep payloads; a feed written by feedsync.Writer loses them
 	// (see corebugs_test.go).
