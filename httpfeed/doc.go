@@ -1,0 +1,74 @@
+// Package httpfeed serves a FeedSync collection over HTTP and syncs a local
+// store with one, so that endpoints converge through plain GET and POST
+// requests.
+//
+// A collection is a store.Store. Handler is an http.Handler for one
+// collection, to mount in any mux; Router serves several named collections
+// under /{name}; Client is the other end.
+//
+// # Usage
+//
+//  1. Open a store (store/open.Open, or a store package) and wrap it:
+//     h := &httpfeed.Handler{Store: st}. The zero value of every other field
+//     is a usable default.
+//  2. Mount it: mux.Handle("/tasks", h), optionally behind BearerAuth, and
+//     mount a Metrics at /metrics if Handler.Metrics is set.
+//  3. A subscriber sends GET for the complete feed, then GET ?since=TOKEN
+//     with the token of the last feed it merged (header FeedSync-Token, or
+//     the feed's sx:sharing until) for the changes after it.
+//  4. A publisher POSTs its feed; the server merges it in one transaction.
+//     With ?since=TOKEN the response is the server's changes the client has
+//     not seen, so that one round trip syncs both ways (Client.Sync).
+//
+// # The protocol
+//
+// GET (and HEAD):
+//
+//   - no since: the complete feed (FS-FEED-1, FS-FEED-4).
+//   - ?since=TOKEN: the partial feed of the changes after TOKEN (FS-FEED-6),
+//     without the items the requesting peer is known to hold (echo
+//     suppression, producer.Options.Peer). A token this store did not mint
+//     (another store, a store wiped and recreated, a restored backup) gets the
+//     complete feed, and the header FeedSync-Token-Rejected says why.
+//   - the format is ?format=rss|atom, else the Accept header
+//     (application/rss+xml, application/atom+xml), else the store's own.
+//   - response headers: FeedSync-Token (the since of the next request),
+//     FeedSync-Feed ("full" or "incremental"), ETag. If-None-Match with
+//     that ETag gets 304 Not Modified while nothing changed. Bodies are
+//     gzip-compressed when the request accepts it.
+//
+// POST or PUT a FeedSync feed (gzip-compressed or not):
+//
+//   - the feed is merged with consumer.Consume in one transaction: it lands
+//     completely or not at all (FS-MERGE, FS-ROBUST-1, FS-ROBUST-3).
+//   - the response is a JSON Summary, or, when the request has a since
+//     parameter (even empty) or its Accept names a feed type, the server's
+//     feed after since for the peer, with the merge summary in the header
+//     FeedSync-Summary. The items the client just sent are left out when
+//     the request names its peer (echo suppression).
+//   - bodies larger than Handler.MaxBodyBytes, or with more items than
+//     Handler.MaxItems, get 413; a malformed feed gets 400. Error bodies are
+//     JSON Problems: {"error": "...", "item": "...", "line": N}.
+//
+// # Identity
+//
+// The peer a request comes from names the endpoint whose knowledge the store
+// keeps (store.PeerReader): what it sent, so that it is not sent back. It is
+// the principal of an authenticated request (BearerAuth, or any middleware
+// that calls WithPrincipal), which a client cannot forge; otherwise the
+// FeedSync-Peer request header. Automatic conflict resolutions
+// (Handler.Policy) are updates made by this server, stamped with Handler.By:
+// never with the client's identifier, because an update written under a
+// client's by would be subsumed by that client's next own edit of the item
+// and silently lost (FS-BY-2, FS-CONFLICT-6).
+//
+// # Files
+//
+//   - handler.go: Handler, GET and POST.
+//   - negotiate.go: formats, ETags, compression, the buffered response.
+//   - problem.go: JSON error bodies and status codes.
+//   - auth.go: BearerAuth and principals.
+//   - router.go: Router, several collections.
+//   - metrics.go: Prometheus text-format metrics.
+//   - client.go: Client, the sync round trip and resumable tokens.
+package httpfeed

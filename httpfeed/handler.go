@@ -1,0 +1,530 @@
+package httpfeed
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/feedsync/go-feedsync/consumer"
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/merge"
+	"github.com/feedsync/go-feedsync/producer"
+	"github.com/feedsync/go-feedsync/store"
+)
+
+// HTTP headers of the protocol (see the package documentation).
+const (
+	// HeaderToken carries, in a feed response, the token to send as since
+	// in the next request: the same value as the feed's sx:sharing until,
+	// or an earlier one when a change committed while the feed was being
+	// written (asking from an earlier token only repeats changes, which
+	// merging ignores, FS-MERGE-14).
+	HeaderToken = "FeedSync-Token"
+	// HeaderFeed says what a feed response holds: "full" (every item,
+	// FS-FEED-1) or "incremental" (the changes after since).
+	HeaderFeed = "FeedSync-Feed"
+	// HeaderTokenRejected says why the since token of a request was not
+	// used and the complete feed was sent instead.
+	HeaderTokenRejected = "FeedSync-Token-Rejected"
+	// HeaderSummary carries, in the feed response to a POST, the JSON
+	// Summary of the merge (without Rejections).
+	HeaderSummary = "FeedSync-Summary"
+	// HeaderPeer names the requesting endpoint when the request is not
+	// authenticated (see Principal). Its value must be a valid endpoint
+	// identifier (feedsync.ValidBy) of at most 256 bytes.
+	HeaderPeer = "FeedSync-Peer"
+)
+
+// Feed kinds, the values of HeaderFeed.
+const (
+	FeedFull        = "full"
+	FeedIncremental = "incremental"
+)
+
+// Defaults of the Handler settings.
+const (
+	// DefaultMaxBodyBytes bounds a POST body, after decompression.
+	DefaultMaxBodyBytes = 32 << 20
+	// DefaultMaxItems bounds the items of a POSTed feed.
+	DefaultMaxItems = 100_000
+)
+
+// maxPeerLen bounds the FeedSync-Peer header.
+const maxPeerLen = 256
+
+// Handler serves one collection, a store.Store, over HTTP: GET and HEAD
+// send its complete or partial feed, POST and PUT merge a feed into it. See
+// the package documentation for the protocol.
+//
+// Store is required; the zero value of every other field is its default.
+// A Handler must not be changed once it serves requests; it is safe for
+// concurrent use.
+type Handler struct {
+	// Store is the collection.
+	Store store.Store
+	// Name names the collection in logs and metrics. Default: "".
+	Name string
+	// By is this server's endpoint identifier (FS-BY-1), which stamps the
+	// updates an automatic Policy makes when it resolves a conflict
+	// (FS-RESOLVE-2). Servers that share one store may share it: their
+	// writes are serialised by the store. Default: "", which writes
+	// anonymous entries (FS-CONFLICT-6 discourages them: set By when
+	// Policy resolves).
+	By string
+	// Policy decides what happens to items a POST leaves with conflicts
+	// (consumer.Options.Policy). Default: nil, keep them (FS-CONFLICT-2).
+	Policy feedsync.ConflictPolicy
+	// MaxBodyBytes bounds a POST body, after decompression.
+	// Default: DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxItems bounds the items (with sx:sync) of a POSTed feed.
+	// Default: DefaultMaxItems.
+	MaxItems int
+	// Reader bounds each item of a POSTed feed (FS-ROBUST-4).
+	// Default: the feedsync defaults.
+	Reader feedsync.ReaderOptions
+	// CompleteURL is the absolute URI of this collection's complete feed,
+	// named in the sx:related type="complete" of partial feeds (FS-FEED-2).
+	// Default: the request's own URL without its query, which is right
+	// unless a proxy rewrites URLs.
+	CompleteURL string
+	// Acknowledge records, for a request from a named peer with a valid
+	// since token, that the peer holds every change up to the token
+	// (producer.Acknowledge): for operators, and for deciding how long
+	// tombstones must be kept (FS-DELETE-4). It costs a writable
+	// transaction per such request. Default: false.
+	Acknowledge bool
+	// Logger receives one record per request and the details of every
+	// server error. Default: nil, no logs.
+	Logger *slog.Logger
+	// Metrics counts requests, merges and outcomes. Default: nil, none.
+	Metrics *Metrics
+	// Now is the clock that stamps automatic resolutions.
+	// Default: time.Now.
+	Now func() time.Time
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+var discardLogger = slog.New(slog.DiscardHandler)
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger == nil {
+		return discardLogger
+	}
+	return h.Logger
+}
+
+func (h *Handler) maxBody() int64 {
+	if h.MaxBodyBytes <= 0 {
+		return DefaultMaxBodyBytes
+	}
+	return h.MaxBodyBytes
+}
+
+func (h *Handler) maxItems() int {
+	if h.MaxItems <= 0 {
+		return DefaultMaxItems
+	}
+	return h.MaxItems
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now == nil {
+		return time.Now()
+	}
+	return h.Now()
+}
+
+// ServeHTTP serves GET and HEAD (a feed) and POST and PUT (a merge); other
+// methods get 405.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		h.Metrics.observeRequest(h.Name, r.Method, sw.status(), time.Since(start))
+	}()
+	if h.Store == nil {
+		writeProblem(sw, http.StatusInternalServerError, Problem{Error: "no store configured"})
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.serveFeed(sw, r, start)
+	case http.MethodPost, http.MethodPut:
+		h.serveMerge(sw, r, start)
+	default:
+		sw.Header().Set("Allow", "GET, HEAD, POST, PUT")
+		writeProblem(sw, http.StatusMethodNotAllowed, Problem{Error: "method " + r.Method + " not allowed (use GET to read the feed, POST to merge one)"})
+	}
+}
+
+// peer returns the endpoint a request comes from: its authenticated
+// principal, else its FeedSync-Peer header, else "".
+func (h *Handler) peer(r *http.Request) (string, error) {
+	if p, ok := Principal(r.Context()); ok {
+		return p, nil
+	}
+	p := r.Header.Get(HeaderPeer)
+	if p == "" {
+		return "", nil
+	}
+	if len(p) > maxPeerLen || !feedsync.ValidBy(p) {
+		return "", fmt.Errorf("%s header %.64q is not a valid endpoint identifier (ASCII letters, digits and ()+,-.:=@;$_!*' only, at most %d bytes)", HeaderPeer, p, maxPeerLen)
+	}
+	return p, nil
+}
+
+// serveFeed answers GET and HEAD.
+func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, start time.Time) {
+	peer, err := h.peer(r)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, Problem{Error: err.Error()})
+		return
+	}
+	f, _, err := requestFormat(r)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, Problem{Error: "format " + r.URL.Query().Get("format") + ": " + err.Error()})
+		return
+	}
+	since := r.URL.Query().Get("since")
+	res := h.writeFeed(r.Context(), w, r, since, peer, f, true)
+	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "feed",
+		slog.String("collection", h.Name), slog.String("method", r.Method), slog.String("peer", peer),
+		slog.Int("status", res.status), slog.String("feed", res.kind), slog.Int64("bytes", res.bytes),
+		slog.Duration("duration", time.Since(start)))
+}
+
+// feedResult says what writeFeed sent, for logs.
+type feedResult struct {
+	status int
+	kind   string
+	bytes  int64
+}
+
+// writeFeed sends the feed after since for peer in format f (the store's
+// when unknown). conditional allows a 304 answer to If-None-Match.
+func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.Request, since, peer string, f feedsync.Format, conditional bool) feedResult {
+	fail := func(code int, msg string, err error) feedResult {
+		h.logger().LogAttrs(ctx, slog.LevelError, "feed failed", slog.String("collection", h.Name), slog.String("error", err.Error()))
+		writeProblem(w, code, Problem{Error: msg})
+		return feedResult{status: code}
+	}
+	id := h.Store.ID()
+	tx, err := h.Store.Begin(ctx, false)
+	if err != nil {
+		return fail(storeStatus(err), "cannot read the store", err)
+	}
+	defer tx.Rollback()
+	// The token of the response is read first, in the transaction the feed
+	// is read in: a change committed later is in the next feed, and at
+	// worst in this one too (producer.Full).
+	last, err := tx.LastSeq(ctx)
+	if err != nil {
+		return fail(storeStatus(err), "cannot read the store", err)
+	}
+	if f == feedsync.FormatUnknown {
+		_, sf, err := tx.FeedInfo(ctx)
+		if err != nil {
+			return fail(storeStatus(err), "cannot read the store", err)
+		}
+		f = sf
+		if f == feedsync.FormatUnknown {
+			f = feedsync.RSS
+		}
+	}
+	var tok producer.Token
+	var reason error
+	full := true
+	if since != "" {
+		t, err := producer.ParseToken(since, id)
+		switch {
+		case err != nil:
+			reason = err
+		case t.Seq > last:
+			reason = fmt.Errorf("%w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)", producer.ErrBadToken, t.Seq, last)
+		default:
+			tok, full = t, false
+		}
+	}
+	if !full && h.Acknowledge && peer != "" {
+		if err := producer.Acknowledge(ctx, h.Store, peer, tok); err != nil {
+			h.logger().LogAttrs(ctx, slog.LevelWarn, "acknowledge failed", slog.String("collection", h.Name), slog.String("peer", peer), slog.String("error", err.Error()))
+		}
+	}
+	kind := FeedIncremental
+	if full {
+		kind = FeedFull
+	}
+	hdr := w.Header()
+	hdr.Set(HeaderToken, producer.Token{Store: id, Seq: last}.String())
+	hdr.Set(HeaderFeed, kind)
+	if reason != nil {
+		hdr.Set(HeaderTokenRejected, headerSafe(reason.Error()))
+	}
+	tag := etag(id, last, f, since, peer)
+	hdr.Set("ETag", tag)
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Vary", "Accept, Accept-Encoding, Authorization, "+HeaderPeer)
+	if conditional && noneMatch(r.Header.Values("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		h.Metrics.observeFeed(h.Name, "not_modified")
+		return feedResult{status: http.StatusNotModified, kind: kind}
+	}
+	hdr.Set("Content-Type", contentType(f))
+
+	fw := newFeedWriter(w, acceptsGzip(r))
+	opts := producer.Options{Format: f, Peer: peer}
+	if full {
+		_, err = producer.Full(ctx, tx, id, fw, opts)
+	} else {
+		opts.CompleteURL = h.completeURL(r)
+		_, err = producer.Incremental(ctx, tx, tok, fw, opts)
+	}
+	if err == nil {
+		err = fw.Close()
+	}
+	if err != nil {
+		if fw.discard() {
+			hdr.Del(HeaderToken)
+			hdr.Del(HeaderFeed)
+			hdr.Del("ETag")
+			return fail(storeStatus(err), "cannot produce the feed", err)
+		}
+		// Part of the feed has gone out: break the connection, so that the
+		// client sees a failed transfer instead of a short feed.
+		h.logger().LogAttrs(ctx, slog.LevelError, "feed broken off", slog.String("collection", h.Name), slog.String("error", err.Error()))
+		panic(http.ErrAbortHandler)
+	}
+	h.Metrics.observeFeed(h.Name, kind)
+	return feedResult{status: http.StatusOK, kind: kind, bytes: fw.n}
+}
+
+// storeStatus is the status of a failure to read the store.
+func storeStatus(err error) int {
+	if errors.Is(err, store.ErrClosed) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// completeURL returns the URL of the complete feed for an incremental feed
+// answering r.
+func (h *Handler) completeURL(r *http.Request) string {
+	if h.CompleteURL != "" {
+		return h.CompleteURL
+	}
+	if r.Host == "" {
+		return ""
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	// RequestURI is the path the client asked for, before any
+	// http.StripPrefix in front of the handler removed part of it.
+	path := r.URL.EscapedPath()
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && r.RequestURI != "" {
+		path = u.EscapedPath()
+	}
+	return scheme + "://" + r.Host + path
+}
+
+// headerSafe makes s fit a header value: printable ASCII, at most 300 bytes.
+func headerSafe(s string) string {
+	b := []byte(s)
+	if len(b) > 300 {
+		b = append(b[:297], "..."...)
+	}
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	return string(b)
+}
+
+// serveMerge answers POST and PUT.
+func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.Time) {
+	peer, err := h.peer(r)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, Problem{Error: err.Error()})
+		return
+	}
+	f, explicit, err := requestFormat(r)
+	if err != nil {
+		writeProblem(w, http.StatusBadRequest, Problem{Error: "format " + r.URL.Query().Get("format") + ": " + err.Error()})
+		return
+	}
+	q := r.URL.Query()
+	wantFeed := q.Has("since") || explicit
+
+	body := http.MaxBytesReader(w, r.Body, h.maxBody())
+	var in io.Reader = body
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			code, p := h.classify(r.Context(), err)
+			if code == http.StatusInternalServerError {
+				code, p = http.StatusBadRequest, Problem{Error: "request body is not gzip: " + err.Error()}
+			}
+			writeProblem(w, code, p)
+			return
+		}
+		defer zr.Close()
+		in = &boundedReader{r: zr, n: h.maxBody()}
+	default:
+		writeProblem(w, http.StatusUnsupportedMediaType, Problem{Error: "Content-Encoding " + enc + " not supported (use gzip or none)"})
+		return
+	}
+
+	ctx, cancel := context.WithCancelCause(r.Context())
+	defer cancel(nil)
+	maxItems, items := h.maxItems(), 0
+	sum, err := consumer.Consume(ctx, h.Store, in, consumer.Options{
+		Peer:   peer,
+		Policy: h.Policy,
+		Stamp:  feedsync.Stamp{By: h.By, When: h.now()},
+		Reader: h.Reader,
+		OnItem: func(string, int, feedsync.Outcome, error) {
+			if items++; items > maxItems {
+				cancel(errTooManyItems)
+			}
+		},
+	})
+	if err != nil {
+		code, p := h.classify(ctx, err)
+		level := slog.LevelWarn
+		if code >= 500 {
+			level = slog.LevelError
+		}
+		h.logger().LogAttrs(r.Context(), level, "merge failed",
+			slog.String("collection", h.Name), slog.String("peer", peer), slog.Int("status", code),
+			slog.String("error", err.Error()), slog.Duration("duration", time.Since(start)))
+		writeProblem(w, code, p)
+		return
+	}
+	h.Metrics.observeMerge(h.Name, sum)
+	s := SummaryOf(sum)
+	attrs := []slog.Attr{
+		slog.String("collection", h.Name), slog.String("peer", peer),
+		slog.Int("added", s.Added), slog.Int("updated", s.Updated), slog.Int("deleted", s.Deleted),
+		slog.Int("conflicts", s.Conflicts), slog.Int("unchanged", s.Unchanged), slog.Int("rejected", s.Rejected),
+	}
+	if !wantFeed {
+		writeJSON(w, http.StatusOK, s)
+		h.logger().LogAttrs(r.Context(), slog.LevelInfo, "merge", append(attrs,
+			slog.Int("status", http.StatusOK), slog.Duration("duration", time.Since(start)))...)
+		return
+	}
+	head := s
+	head.Rejections = nil
+	b, _ := json.Marshal(head)
+	w.Header().Set(HeaderSummary, string(b))
+	// The merge is committed: the feed that follows is read after it, so
+	// it holds the merge's results, without what the peer just sent.
+	res := h.writeFeed(r.Context(), w, r, q.Get("since"), peer, f, false)
+	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "merge", append(attrs,
+		slog.Int("status", res.status), slog.String("feed", res.kind), slog.Int64("bytes", res.bytes),
+		slog.Duration("duration", time.Since(start)))...)
+}
+
+// boundedReader reads at most n bytes from r, then fails with
+// errBodyTooLarge: the bound on a decompressed body, which
+// http.MaxBytesReader cannot see.
+type boundedReader struct {
+	r io.Reader
+	n int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if b.n <= 0 {
+		// Allow a clean end of stream exactly at the bound.
+		var one [1]byte
+		if n, err := b.r.Read(one[:]); n == 0 && err == io.EOF {
+			return 0, io.EOF
+		}
+		return 0, errBodyTooLarge
+	}
+	if int64(len(p)) > b.n {
+		p = p[:b.n]
+	}
+	n, err := b.r.Read(p)
+	b.n -= int64(n)
+	return n, err
+}
+
+// Summary is the JSON form of a merge's result (merge.Summary), the body of
+// the response to a POST without since, and, without Rejections, the value
+// of the FeedSync-Summary header.
+type Summary struct {
+	Added     int `json:"added"`
+	Updated   int `json:"updated"`
+	Deleted   int `json:"deleted"`
+	Conflicts int `json:"conflicts"`
+	Unchanged int `json:"unchanged"`
+	Rejected  int `json:"rejected"`
+	// Rejections describes the first rejected items (merge.MaxRejections).
+	Rejections []Problem `json:"rejections,omitempty"`
+}
+
+// SummaryOf returns the JSON form of s.
+func SummaryOf(s merge.Summary) Summary {
+	out := Summary{
+		Added: s.Added, Updated: s.Updated, Deleted: s.Deleted,
+		Conflicts: s.Conflicts, Unchanged: s.Unchanged, Rejected: s.Rejected,
+	}
+	for _, err := range s.Rejections {
+		out.Rejections = append(out.Rejections, problemOf(err))
+	}
+	return out
+}
+
+// String returns the one-line form merge.Summary.String uses, for example
+// "2 new, 1 updated, 0 deleted, 1 conflict, 7 unchanged, 0 rejected".
+func (s Summary) String() string {
+	return merge.Summary{
+		Added: s.Added, Updated: s.Updated, Deleted: s.Deleted,
+		Conflicts: s.Conflicts, Unchanged: s.Unchanged, Rejected: s.Rejected,
+	}.String()
+}
+
+// statusWriter remembers the status code of a response, for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusWriter) status() int {
+	if s.code == 0 {
+		return http.StatusOK
+	}
+	return s.code
+}

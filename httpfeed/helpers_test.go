@@ -1,0 +1,271 @@
+package httpfeed_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/producer"
+	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/postgres"
+	"github.com/feedsync/go-feedsync/store/sqlite"
+)
+
+var day = time.Date(2009, 4, 2, 0, 0, 0, 0, time.UTC)
+
+func stamp(by string, minute int) feedsync.Stamp {
+	return feedsync.Stamp{By: by, When: day.Add(time.Duration(minute) * time.Minute)}
+}
+
+// rssItem returns an RSS <item> payload.
+func rssItem(title string) *etree.Element {
+	e := etree.NewElement("item")
+	e.CreateElement("title").SetText(title)
+	e.CreateElement("description").SetText(title + " description")
+	return e
+}
+
+func must(it *feedsync.Item, err error) *feedsync.Item {
+	if err != nil {
+		panic(err)
+	}
+	return it
+}
+
+func create(id, by string, minute int) *feedsync.Item {
+	return must(feedsync.Create(feedsync.RSS, rssItem(id+" by "+by), id, stamp(by, minute), false))
+}
+
+func update(it *feedsync.Item, by string, minute int) *feedsync.Item {
+	return must(feedsync.Update(it, rssItem(fmt.Sprintf("%s by %s at %d", it.ID(), by, minute)), stamp(by, minute)))
+}
+
+// title returns the title of the item's payload.
+func title(t testing.TB, it *feedsync.Item) string {
+	t.Helper()
+	p, err := it.Payload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := p.SelectElement("title"); e != nil {
+		return e.Text()
+	}
+	return ""
+}
+
+func newMemory(t testing.TB) store.Store {
+	s := store.NewMemory()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newSQLite(t testing.TB) store.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "store.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// postgresDSN returns the test server's DSN, or skips the test.
+func postgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("FEEDSYNC_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("PostgreSQL tests need a server: set FEEDSYNC_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	return dsn
+}
+
+// newPostgresSchema returns a fresh schema name, dropped with everything in
+// it when t ends.
+func newPostgresSchema(t testing.TB, dsn string) string {
+	schema := "feedsync_httpfeed_test_" + strings.ReplaceAll(strings.ToLower(feedsync.NewID()), "-", "")
+	t.Cleanup(func() {
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+func openPostgres(t testing.TB, dsn, schema string) store.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// put stores items in one transaction.
+func put(t testing.TB, st store.Store, items ...*feedsync.Item) {
+	t.Helper()
+	withTx(t, st, true, func(tx store.Tx) {
+		for _, it := range items {
+			if _, err := tx.Put(context.Background(), it); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
+
+// withTx runs f in a transaction of st and commits it.
+func withTx(t testing.TB, st store.Store, writable bool, f func(tx store.Tx)) {
+	t.Helper()
+	tx, err := st.Begin(context.Background(), writable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	f(tx)
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t testing.TB, st store.Store, id string) *feedsync.Item {
+	t.Helper()
+	var it *feedsync.Item
+	withTx(t, st, false, func(tx store.Tx) {
+		var err error
+		if it, err = tx.Get(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return it
+}
+
+// edit updates item id in st as endpoint by, or creates it.
+func edit(t testing.TB, st store.Store, id, by string, minute int) {
+	t.Helper()
+	withTx(t, st, true, func(tx store.Tx) {
+		ctx := context.Background()
+		it, err := tx.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it == nil {
+			it = create(id, by, minute)
+		} else {
+			it = update(it, by, minute)
+		}
+		if _, err := tx.Put(ctx, it); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func count(t testing.TB, st store.Store) int {
+	t.Helper()
+	var n int
+	withTx(t, st, false, func(tx store.Tx) {
+		var err error
+		if n, err = tx.Count(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return n
+}
+
+func lastSeq(t testing.TB, st store.Store) int64 {
+	t.Helper()
+	var last int64
+	withTx(t, st, false, func(tx store.Tx) {
+		var err error
+		if last, err = tx.LastSeq(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return last
+}
+
+func manifest(t testing.TB, st store.Store) producer.Manifest {
+	t.Helper()
+	m, err := producer.StoreManifest(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// feedOf writes items into an RSS feed.
+func feedOf(t testing.TB, items ...*feedsync.Item) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	h := feedsync.NewHeader(feedsync.RSS, feedsync.FeedInfo{Title: "incoming"})
+	if err := feedsync.WriteAll(&buf, h, items); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// readFeed parses a feed body.
+func readFeed(t testing.TB, body []byte) (*feedsync.Header, []*feedsync.Item) {
+	t.Helper()
+	h, items, err := feedsync.ReadAll(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("read feed: %v\n%s", err, body)
+	}
+	return h, items
+}
+
+func ids(items []*feedsync.Item) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, it.ID())
+	}
+	return out
+}
+
+// serve runs req through h and returns the recorded response.
+func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func newRequest(method, target string, body []byte, header ...string) *http.Request {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, r)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return req
+}
+
+// newServer serves h on a loopback address until t ends.
+func newServer(t testing.TB, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// testClient is an HTTP client for loopback servers, with a timeout so that
+// no test hangs on a request.
+var testClient = &http.Client{Timeout: 30 * time.Second}

@@ -1,0 +1,254 @@
+package httpfeed
+
+import (
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+// Media types of the two feed formats.
+const (
+	mediaRSS  = "application/rss+xml"
+	mediaAtom = "application/atom+xml"
+)
+
+// contentType returns the Content-Type of a feed in format f.
+func contentType(f feedsync.Format) string {
+	if f == feedsync.Atom {
+		return mediaAtom + "; charset=utf-8"
+	}
+	return mediaRSS + "; charset=utf-8"
+}
+
+// errBadFormat is returned by requestFormat for an unknown ?format.
+var errBadFormat = errors.New("unknown format (want rss or atom)")
+
+// requestFormat returns the format a request asks for: ?format=rss|atom,
+// else the feed type its Accept header prefers, else FormatUnknown (the
+// store's own). explicit reports whether the request named a feed format at
+// all, which makes a POST answer with a feed instead of a JSON summary.
+func requestFormat(r *http.Request) (f feedsync.Format, explicit bool, err error) {
+	if q := r.URL.Query().Get("format"); q != "" {
+		f, err := feedsync.ParseFormat(strings.ToLower(q))
+		if err != nil {
+			return feedsync.FormatUnknown, false, errBadFormat
+		}
+		return f, true, nil
+	}
+	f, explicit = acceptFormat(r.Header.Values("Accept"))
+	return f, explicit, nil
+}
+
+// acceptFormat returns the feed format an Accept header prefers: the one of
+// application/rss+xml and application/atom+xml with the higher q value, or
+// FormatUnknown (the store's own) when both have the same. listed reports
+// whether either is acceptable at all.
+func acceptFormat(values []string) (f feedsync.Format, listed bool) {
+	best, bestQ, tie := feedsync.FormatUnknown, 0.0, false
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			media, q := mediaRange(part)
+			var f feedsync.Format
+			switch media {
+			case mediaRSS:
+				f = feedsync.RSS
+			case mediaAtom:
+				f = feedsync.Atom
+			default:
+				continue
+			}
+			switch {
+			case q > bestQ:
+				best, bestQ, tie = f, q, false
+			case q == bestQ && q > 0 && f != best:
+				tie = true
+			}
+		}
+	}
+	if tie {
+		return feedsync.FormatUnknown, true
+	}
+	return best, best != feedsync.FormatUnknown
+}
+
+// mediaRange splits one element of an Accept or Accept-Encoding header into
+// its lower-case value and q parameter (1 when absent, 0 when malformed).
+func mediaRange(part string) (string, float64) {
+	media, params, _ := strings.Cut(part, ";")
+	q := 1.0
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || x < 0 || x > 1 {
+				x = 0
+			}
+			q = x
+		}
+	}
+	return strings.ToLower(strings.TrimSpace(media)), q
+}
+
+// acceptsGzip reports whether a request accepts a gzip-encoded response.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			coding, q := mediaRange(part)
+			if (coding == "gzip" || coding == "x-gzip") && q > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// etag returns the weak entity tag of a feed response: a digest of
+// everything the feed is made from. The store's id and latest sequence
+// number stand for its content, since every change takes a new number; the
+// format, the since token and the peer choose which feed of that content is
+// sent. It is weak because two responses with the same tag are equivalent
+// feeds, not byte-identical ones (an Atom feed's updated time, gzip).
+func etag(storeID string, last int64, f feedsync.Format, since, peer string) string {
+	d := sha256.New()
+	for _, s := range []string{"v1", storeID, strconv.FormatInt(last, 10), f.String(), since, peer} {
+		io.WriteString(d, s)
+		d.Write([]byte{0})
+	}
+	var sum [sha256.Size]byte
+	return `W/"` + hex.EncodeToString(d.Sum(sum[:0])[:16]) + `"`
+}
+
+// noneMatch reports whether an If-None-Match header lists tag (weak
+// comparison, RFC 9110 §13.1.2), or is "*".
+func noneMatch(values []string, tag string) bool {
+	want := strings.TrimPrefix(tag, "W/")
+	for _, v := range values {
+		for t := range strings.SplitSeq(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" || strings.TrimPrefix(t, "W/") == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Response buffering.
+const (
+	// bufferLimit is how much of a feed response is held before the status
+	// line goes out. An error found before then still becomes a 500 with
+	// a Problem; a body that fits entirely gets a Content-Length. Empty
+	// and small incremental feeds, the common case of polling, always fit.
+	bufferLimit = 64 << 10
+	// minGzip is the smallest body worth compressing: below it the gzip
+	// header and trailer outweigh the savings.
+	minGzip = 1024
+)
+
+var (
+	bufPool  = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return w }}
+)
+
+// feedWriter is the body of a feed response. It holds the first
+// bufferLimit bytes; then, or at Close, it sends the header (gzip-encoded
+// when allowed and worth it) and streams the rest.
+type feedWriter struct {
+	rw      http.ResponseWriter
+	gzipOK  bool
+	buf     *[]byte
+	started bool
+	zw      *gzip.Writer
+	out     io.Writer
+	n       int64 // body bytes written, before compression
+}
+
+func newFeedWriter(rw http.ResponseWriter, gzipOK bool) *feedWriter {
+	return &feedWriter{rw: rw, gzipOK: gzipOK, buf: bufPool.Get().(*[]byte)}
+}
+
+func (f *feedWriter) Write(p []byte) (int, error) {
+	f.n += int64(len(p))
+	if f.started {
+		return f.out.Write(p)
+	}
+	if len(*f.buf)+len(p) <= bufferLimit {
+		*f.buf = append(*f.buf, p...)
+		return len(p), nil
+	}
+	if err := f.start(false); err != nil {
+		return 0, err
+	}
+	return f.out.Write(p)
+}
+
+// start sends the status line and headers, then the buffered bytes.
+// complete says the whole body is in the buffer.
+func (f *feedWriter) start(complete bool) error {
+	f.started = true
+	h := f.rw.Header()
+	b := *f.buf
+	if f.gzipOK && (!complete || len(b) >= minGzip) {
+		h.Set("Content-Encoding", "gzip")
+		h.Del("Content-Length")
+		f.zw = gzipPool.Get().(*gzip.Writer)
+		f.zw.Reset(f.rw)
+		f.out = f.zw
+	} else {
+		if complete {
+			h.Set("Content-Length", strconv.Itoa(len(b)))
+		}
+		f.out = f.rw
+	}
+	f.rw.WriteHeader(http.StatusOK)
+	_, err := f.out.Write(b)
+	f.release()
+	return err
+}
+
+// release returns the buffer to its pool.
+func (f *feedWriter) release() {
+	if f.buf == nil {
+		return
+	}
+	if cap(*f.buf) <= bufferLimit {
+		*f.buf = (*f.buf)[:0]
+		bufPool.Put(f.buf)
+	}
+	f.buf = nil
+}
+
+// Close sends what is still buffered and ends the gzip stream.
+func (f *feedWriter) Close() error {
+	if !f.started {
+		if err := f.start(true); err != nil {
+			return err
+		}
+	}
+	if f.zw != nil {
+		err := f.zw.Close()
+		f.zw.Reset(io.Discard)
+		gzipPool.Put(f.zw)
+		f.zw = nil
+		return err
+	}
+	return nil
+}
+
+// discard drops what is buffered, before an error response replaces it.
+// It reports false when part of the body has been sent already.
+func (f *feedWriter) discard() bool {
+	if f.started {
+		return false
+	}
+	f.release()
+	return true
+}

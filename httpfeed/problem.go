@@ -1,0 +1,100 @@
+package httpfeed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store"
+)
+
+// Problem is the JSON body of an error response, and of each rejected item
+// in a Summary:
+//
+//	{"error": "end tag </item> does not match: expected </title>", "line": 12}
+//
+// Item is the sync id of the item the problem is about and Line the line of
+// the request body where it is, when known.
+type Problem struct {
+	Error string `json:"error"`
+	Item  string `json:"item,omitempty"`
+	Line  int    `json:"line,omitempty"`
+}
+
+// problemOf returns the Problem that describes err, with the item and line
+// of the innermost *feedsync.ItemError or *feedsync.SyntaxError.
+func problemOf(err error) Problem {
+	var ie *feedsync.ItemError
+	if errors.As(err, &ie) {
+		return Problem{Error: ie.Err.Error(), Item: ie.ID, Line: ie.Line}
+	}
+	var se *feedsync.SyntaxError
+	if errors.As(err, &se) {
+		return Problem{Error: se.Msg, Line: se.Line}
+	}
+	return Problem{Error: err.Error()}
+}
+
+// Errors a POST can fail with, besides the feed's own.
+var (
+	errTooManyItems = errors.New("httpfeed: too many items")
+	errBodyTooLarge = errors.New("httpfeed: request body too large")
+)
+
+// classify maps an error of a POST merge to a status and the Problem the
+// client sees. Problems in the request get 4xx and say exactly what is
+// wrong; failures of the server get 5xx and a generic message (the details,
+// which may name tables or files, go to the log only).
+func (h *Handler) classify(ctx context.Context, err error) (int, Problem) {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(context.Cause(ctx), errTooManyItems):
+		return http.StatusRequestEntityTooLarge, Problem{Error: fmt.Sprintf("the feed has more than %d items; nothing was merged", h.maxItems())}
+	case errors.As(err, &mbe), errors.Is(err, errBodyTooLarge):
+		return http.StatusRequestEntityTooLarge, Problem{Error: "request body larger than " + strconv.FormatInt(h.maxBody(), 10) + " bytes; nothing was merged"}
+	case errors.Is(err, feedsync.ErrLimit):
+		p := problemOf(err)
+		p.Error += "; nothing was merged"
+		return http.StatusRequestEntityTooLarge, p
+	case errors.Is(err, store.ErrClosed):
+		return http.StatusServiceUnavailable, Problem{Error: "the store is closed; nothing was merged"}
+	case ctx.Err() != nil:
+		// The client went away or the server is stopping: the merge was
+		// rolled back. Nobody may read this answer.
+		return http.StatusServiceUnavailable, Problem{Error: "request cancelled; nothing was merged"}
+	}
+	var ie *feedsync.ItemError
+	var se *feedsync.SyntaxError
+	if errors.As(err, &ie) || errors.As(err, &se) || errors.Is(err, feedsync.ErrNotFeed) ||
+		errors.Is(err, feedsync.ErrDuplicateID) || errors.Is(err, feedsync.ErrInvalidSync) {
+		p := problemOf(err)
+		p.Error += "; nothing was merged"
+		return http.StatusBadRequest, p
+	}
+	return http.StatusInternalServerError, Problem{Error: "internal error; nothing was merged"}
+}
+
+// writeProblem sends p as a JSON error response with status code.
+func writeProblem(w http.ResponseWriter, code int, p Problem) {
+	writeJSON(w, code, p)
+}
+
+// writeJSON sends v as a JSON response with status code.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	b = append(b, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Del("Content-Encoding")
+	w.WriteHeader(code)
+	w.Write(b)
+}
