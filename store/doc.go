@@ -27,12 +27,15 @@
 //  1. Open a store: NewMemory here, sqlite.Open or postgres.Open in the
 //     subpackages, or open.Open with a DSN ("memory:", "sqlite:PATH",
 //     "postgres://…").
-//  2. Begin a writable Tx, Get the local version of each incoming item, merge
-//     it (feedsync.MergeItem) and Put the result if it changed; record what
-//     the peer holds with SetPeerVersion; Commit.
-//  3. To produce a feed, Begin a read-only Tx and range over All (complete
-//     feed) or Changes(after) (incremental feed), skipping items whose
-//     VersionOf equals the PeerVersion.
+//  2. To merge a feed, Begin a writable Tx; for each incoming item, skip it
+//     if its StatOf is the Same as the stored Stat (nothing new, and no need
+//     to decode the stored item), else Get the local version, merge
+//     (feedsync.MergeItem) and Put the result if it changed; record what the
+//     peer holds with SetPeerVersion; Commit.
+//  3. To produce a feed, Begin a read-only Tx and range over Stats(after)
+//     (after 0 for a complete feed), skipping items whose Version equals the
+//     PeerVersion and Getting the others, or over Changes(after) or All when
+//     every item goes out anyway.
 //
 // The interfaces are split by role (ItemReader, ChangeReader, PeerReader,
 // Writer) so that code can ask for only what it uses. Package storetest

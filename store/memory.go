@@ -44,6 +44,7 @@ var _ Store = (*Memory)(nil)
 type memRow struct {
 	id   string
 	seq  int64
+	stat ItemStat
 	data []byte
 }
 
@@ -190,6 +191,24 @@ func (tx *memTx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	return it, nil
 }
 
+func (tx *memTx) Stat(ctx context.Context, id string) (ItemStat, bool, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return ItemStat{}, false, fmt.Errorf("store: stat item %q: %w", id, err)
+	}
+	r, ok := tx.items[id]
+	if !ok {
+		if err := tx.rlock(); err != nil {
+			return ItemStat{}, false, fmt.Errorf("store: stat item %q: %w", id, err)
+		}
+		r = tx.m.items[id]
+		tx.m.mu.RUnlock()
+	}
+	if r == nil {
+		return ItemStat{}, false, nil
+	}
+	return r.stat, true, nil
+}
+
 func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	id := ""
 	if it != nil {
@@ -198,7 +217,8 @@ func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if err := tx.enter(ctx, true); err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, err)
 	}
-	if err := CheckItem(it); err != nil {
+	stat, err := StatOf(it)
+	if err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
 	}
 	data, err := it.MarshalBinary()
@@ -216,7 +236,8 @@ func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 		}
 	}
 	tx.seq++
-	r := &memRow{id: id, seq: tx.seq, data: data}
+	stat.Seq = tx.seq
+	r := &memRow{id: id, seq: tx.seq, stat: stat, data: data}
 	tx.items[id] = r
 	tx.log = append(tx.log, r)
 	return r.seq, nil
@@ -255,30 +276,61 @@ func (tx *memTx) batch(after int64, max int) ([]*memRow, error) {
 
 const memBatch = 256
 
-func (tx *memTx) Changes(ctx context.Context, after int64) iter.Seq2[Change, error] {
-	return func(yield func(Change, error) bool) {
+// rows returns the latest row of each item changed after seq after, in
+// ascending seq, reading the store in batches so that the loop body may
+// use the Tx.
+func (tx *memTx) rows(ctx context.Context, after int64) iter.Seq2[*memRow, error] {
+	return func(yield func(*memRow, error) bool) {
 		for {
 			if err := tx.enter(ctx, false); err != nil {
-				yield(Change{}, fmt.Errorf("store: changes after %d: %w", after, err))
+				yield(nil, fmt.Errorf("store: changes after %d: %w", after, err))
 				return
 			}
 			rows, err := tx.batch(after, memBatch)
 			if err != nil {
-				yield(Change{}, fmt.Errorf("store: changes after %d: %w", after, err))
+				yield(nil, fmt.Errorf("store: changes after %d: %w", after, err))
 				return
 			}
 			for _, r := range rows {
-				it, err := decodeRow(r)
-				if err != nil {
-					yield(Change{}, tx.fail(err))
-					return
-				}
-				if !yield(Change{Seq: r.seq, Item: it}, nil) {
+				if !yield(r, nil) {
 					return
 				}
 				after = r.seq
 			}
 			if len(rows) < memBatch {
+				return
+			}
+		}
+	}
+}
+
+func (tx *memTx) Changes(ctx context.Context, after int64) iter.Seq2[Change, error] {
+	return func(yield func(Change, error) bool) {
+		for r, err := range tx.rows(ctx, after) {
+			if err != nil {
+				yield(Change{}, err)
+				return
+			}
+			it, err := decodeRow(r)
+			if err != nil {
+				yield(Change{}, tx.fail(err))
+				return
+			}
+			if !yield(Change{Seq: r.seq, Item: it}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (tx *memTx) Stats(ctx context.Context, after int64) iter.Seq2[ItemStat, error] {
+	return func(yield func(ItemStat, error) bool) {
+		for r, err := range tx.rows(ctx, after) {
+			if err != nil {
+				yield(ItemStat{}, err)
+				return
+			}
+			if !yield(r.stat, nil) {
 				return
 			}
 		}

@@ -109,6 +109,11 @@ type ItemReader interface {
 	All(ctx context.Context) iter.Seq2[*feedsync.Item, error]
 	// Count returns the number of items, tombstones included.
 	Count(ctx context.Context) (int, error)
+	// Stat returns what the store keeps beside item id, without decoding
+	// the item, and false when the store has none. A merge can skip an
+	// incoming item whose Version and Digest equal the local item's: it
+	// is the version the store holds (see ItemStat.Same).
+	Stat(ctx context.Context, id string) (ItemStat, bool, error)
 }
 
 // ChangeReader is what an incremental feed needs: the change sequence.
@@ -123,6 +128,10 @@ type ChangeReader interface {
 	// another Tx is never skipped: every committed sequence number below the
 	// highest one a reader has seen was committed before it.
 	Changes(ctx context.Context, after int64) iter.Seq2[Change, error]
+	// Stats is Changes without decoding the items: the same entries, as
+	// ItemStats. A producer reads it to skip the items a peer already
+	// holds (their Version equals the PeerVersion) and Gets the others.
+	Stats(ctx context.Context, after int64) iter.Seq2[ItemStat, error]
 	// LastSeq returns the sequence number of the latest change, 0 for a
 	// store without changes. Changes(ctx, LastSeq) is empty.
 	LastSeq(ctx context.Context) (int64, error)
@@ -171,6 +180,57 @@ type Writer interface {
 type Change struct {
 	Seq  int64
 	Item *feedsync.Item
+}
+
+// ItemStat is what a store keeps beside an item, readable without decoding
+// the item: the indexed columns of the database stores.
+type ItemStat struct {
+	// ID is the sync id.
+	ID string
+	// Seq is the sequence number of the item's latest change (0 in the
+	// result of StatOf, which knows no store).
+	Seq int64
+	// Version identifies the item's state for synchronization.
+	Version Version
+	// Digest is the payload digest of the winning version.
+	Digest feedsync.Digest
+	// Updates and Deleted are the winning version's sx:sync attributes.
+	Updates int64
+	Deleted bool
+	// Conflicts counts the conflict copies.
+	Conflicts int
+}
+
+// StatOf returns the ItemStat of it, with Seq 0. it must pass CheckItem.
+func StatOf(it *feedsync.Item) (ItemStat, error) {
+	if err := CheckItem(it); err != nil {
+		return ItemStat{}, err
+	}
+	d, err := it.Digest()
+	if err != nil {
+		return ItemStat{}, fmt.Errorf("digest of item %q: %w", it.Sync.ID, err)
+	}
+	return ItemStat{
+		ID:        it.Sync.ID,
+		Version:   VersionOf(it),
+		Digest:    d,
+		Updates:   it.Sync.Updates,
+		Deleted:   it.Sync.Deleted,
+		Conflicts: len(it.Sync.Conflicts),
+	}, nil
+}
+
+// Same reports whether s and o describe the same state of an item: the same
+// id, Version (topmost entry of the winner and of every conflict copy) and
+// payload digest. An incoming item whose stat is the Same as the stored
+// one's brings nothing new in the usual case, and a merge may skip it
+// without decoding the stored item. Two corner cases still differ in
+// detail, and a merge that skips them keeps the local form: histories
+// thinned differently by sparse purging (FS-PURGE, same topmost entry,
+// fewer older ones) and conflict copies with equal metadata but other
+// payloads (anonymous collisions, FS-CONFLICT-6, §17 A-18).
+func (s ItemStat) Same(o ItemStat) bool {
+	return s.ID == o.ID && s.Version.Equal(o.Version) && s.Digest == o.Digest
 }
 
 // Version identifies one state of an item as far as synchronization is

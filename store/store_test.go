@@ -228,3 +228,40 @@ func TestMemoryCompaction(t *testing.T) {
 		t.Errorf("Changes after compaction (-want +got):\n%s", diff)
 	}
 }
+
+func TestItemStatSame(t *testing.T) {
+	a := mustItem(feedsync.Create(feedsync.Atom, entry("a"), "a-1", feedsync.Stamp{By: "laptop", When: t0}, false))
+	other := mustItem(feedsync.Update(a, entry("b"), feedsync.Stamp{By: "phone", When: t0.Add(time.Hour)}))
+	// The same metadata with another payload: an anonymous collision
+	// (FS-CONFLICT-6) as far as the stat can tell.
+	samePayloadless := mustItem(feedsync.Create(feedsync.Atom, entry("changed"), "a-1", feedsync.Stamp{By: "laptop", When: t0}, false))
+	stat := func(it *feedsync.Item) store.ItemStat {
+		st, err := store.StatOf(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	base := stat(a)
+	tests := []struct {
+		name string
+		o    store.ItemStat
+		want bool
+	}{
+		{"itself", stat(a), true},
+		{"another seq", func() store.ItemStat { s := stat(a); s.Seq = 7; return s }(), true},
+		{"an update", stat(other), false},
+		{"other payload", stat(samePayloadless), false},
+		{"another item", stat(conflict("alpha", "beta")), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := base.Same(tc.o); got != tc.want {
+				t.Errorf("Same = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	if _, err := store.StatOf(nil); !errors.Is(err, store.ErrInvalidItem) {
+		t.Errorf("StatOf(nil) = %v, want ErrInvalidItem", err)
+	}
+}

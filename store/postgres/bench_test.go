@@ -18,7 +18,8 @@ import (
 //     put in one transaction through the store ("store") against a plain
 //     bulk insert of the same rows into the same table ("bulk": raw INSERTs
 //     with one prepared statement in one transaction, rows computed
-//     beforehand). Compare their items/s.
+//     beforehand). Compare their items/s. "merge" and "remerge" time a
+//     consumer's work per item (Get, MergeItem, Put, SetPeerVersion).
 //   - BenchmarkChanges: Changes after LastSeq-10 (an incremental feed of
 //     the last 10 changes) in stores of 1k and 100k items. Compare ns/op.
 //
@@ -60,6 +61,47 @@ func BenchmarkPut(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
+	// merge and remerge time what a consumer does per incoming item (Get,
+	// MergeItem, Put if changed, SetPeerVersion) for a feed of new items
+	// into an empty store, and for the same feed again (nothing changes).
+	merge := func(b *testing.B, s *Store, wantPuts int) {
+		b.Helper()
+		tx, err := s.Begin(ctx, true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer tx.Rollback()
+		puts, err := benchdata.Merge(ctx, tx, "https://peer.example/feed", all)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if puts != wantPuts {
+			b.Fatalf("merge put %d items, want %d", puts, wantPuts)
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("merge", func(b *testing.B) {
+		runtime.GC()
+		for b.Loop() {
+			b.StopTimer()
+			s := open(b)
+			b.StartTimer()
+			merge(b, s, len(all))
+		}
+		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
+	})
+	b.Run("remerge", func(b *testing.B) {
+		s := open(b)
+		merge(b, s, len(all))
+		runtime.GC()
+		b.ResetTimer()
+		for b.Loop() {
+			merge(b, s, 0)
+		}
+		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
+	})
 	b.Run("bulk", func(b *testing.B) {
 		rows, err := benchdata.Rows(all)
 		if err != nil {
@@ -87,13 +129,14 @@ func bulkInsert(ctx context.Context, s *Store, rows []itemrow.Row) error {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Prepare(ctx, "bulk", `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, xml)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`); err != nil {
+	if _, err := tx.Prepare(ctx, "bulk", `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`); err != nil {
 		return err
 	}
 	for i, r := range rows {
-		if _, err := tx.Exec(ctx, "bulk", int64(i)+1, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, timeOrNil(r.TopWhen),
-			r.Digest, r.Conflicts, r.XML); err != nil {
+		v := r.Version
+		if _, err := tx.Exec(ctx, "bulk", int64(i)+1, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When),
+			r.Digest[:], r.Conflicts, v.Conflicts, r.XML); err != nil {
 			return err
 		}
 	}
@@ -148,13 +191,14 @@ func BenchmarkChanges(b *testing.B) {
 func fill(ctx context.Context, s *Store, n int) error {
 	var rows [][]any
 	err := benchdata.Clones(0, n, func(seq int64, r itemrow.Row) error {
-		rows = append(rows, []any{seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, timeOrNil(r.TopWhen), r.Digest, r.Conflicts, r.XML})
+		v := r.Version
+		rows = append(rows, []any{seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.XML})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	cols := []string{"seq", "id", "updates", "deleted", "top_by", "top_seq", "top_when", "digest", "conflicts", "xml"}
+	cols := []string{"seq", "id", "updates", "deleted", "top_by", "top_seq", "top_when", "digest", "conflicts", "conflicts_digest", "xml"}
 	if _, err := s.pool.CopyFrom(ctx, pgx.Identifier{"feedsync_items"}, cols, pgx.CopyFromRows(rows)); err != nil {
 		return err
 	}

@@ -25,8 +25,9 @@ var migrations = []string{
 	// doc.go for why.
 	//
 	// feedsync_items: one row per item; seq (unique, indexed) is the seq of
-	// its latest change. The columns between id and xml are derived from the
-	// item (itemrow.Row); xml is feedsync.MarshalItem's standalone element.
+	// its latest change. The columns between id and xml are the item's
+	// store.ItemStat (conflicts_digest is its Version.Conflicts); xml is
+	// feedsync.MarshalItem's standalone element.
 	`
 CREATE TABLE feedsync_meta (
 	key   text PRIMARY KEY,
@@ -47,6 +48,7 @@ CREATE TABLE feedsync_items (
 	top_when  timestamptz,
 	digest    bytea NOT NULL,
 	conflicts integer NOT NULL,
+	conflicts_digest text NOT NULL,
 	xml       bytea NOT NULL
 );
 CREATE UNIQUE INDEX feedsync_items_seq ON feedsync_items (seq);

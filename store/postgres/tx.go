@@ -19,12 +19,14 @@ import (
 const (
 	qGet     = `SELECT xml FROM feedsync_items WHERE id = $1`
 	qChanges = `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qPut     = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, xml)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+	qStat    = `SELECT ` + statCols + ` FROM feedsync_items WHERE id = $1`
+	qStats   = `SELECT ` + statCols + ` FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qPut     = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
-	xml = excluded.xml`
+	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`
 	qLastSeq        = `SELECT seq FROM feedsync_counter WHERE k = 1`
 	qSetSeq         = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1`
 	qCount          = `SELECT COUNT(*) FROM feedsync_items`
@@ -40,6 +42,27 @@ ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )
+
+// statCols are the columns scanStat reads.
+const statCols = `seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest`
+
+// scanStat reads the statCols of one row.
+func scanStat(scan func(dest ...any) error) (store.ItemStat, error) {
+	var st store.ItemStat
+	var when *time.Time
+	var digest []byte
+	if err := scan(&st.Seq, &st.ID, &st.Updates, &st.Deleted, &st.Version.Top.By, &st.Version.Top.Sequence, &when,
+		&digest, &st.Conflicts, &st.Version.Conflicts); err != nil {
+		return store.ItemStat{}, err
+	}
+	st.Version.Top.When = utc(when)
+	d, err := itemrow.Digest(st.ID, digest)
+	if err != nil {
+		return store.ItemStat{}, err
+	}
+	st.Digest = d
+	return st, nil
+}
 
 // tx is a transaction on a pooled connection.
 type tx struct {
@@ -176,6 +199,25 @@ func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	return it, nil
 }
 
+func (t *tx) Stat(ctx context.Context, id string) (store.ItemStat, bool, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return store.ItemStat{}, false, fmt.Errorf("postgres: stat item %q: %w", id, err)
+	}
+	if t.items[id] {
+		if err := t.flush(ctx); err != nil {
+			return store.ItemStat{}, false, fmt.Errorf("postgres: stat item %q: %w", id, err)
+		}
+	}
+	stat, err := scanStat(t.tx.QueryRow(ctx, qStat, id).Scan)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ItemStat{}, false, nil
+	}
+	if err != nil {
+		return store.ItemStat{}, false, fmt.Errorf("postgres: stat item %q: %w", id, t.fail(err))
+	}
+	return stat, true, nil
+}
+
 func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	id := ""
 	if it != nil {
@@ -190,8 +232,9 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	}
 	t.seq++
 	seq := t.seq
-	err = t.queue(ctx, fmt.Sprintf("put item %q", r.ID), qPut, seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq,
-		timeOrNil(r.TopWhen), r.Digest, r.Conflicts, r.XML)
+	v := r.Version
+	err = t.queue(ctx, fmt.Sprintf("put item %q", r.ID), qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence,
+		timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.XML)
 	if t.items != nil {
 		t.items[r.ID] = true
 	}
@@ -258,6 +301,50 @@ func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, e
 				after = r.seq
 			}
 			if !more {
+				return
+			}
+		}
+	}
+}
+
+// statBatch reads the stats of up to itemrow.BatchRows rows changed after
+// seq after, ascending, before the caller sees any of them.
+func (t *tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, error) {
+	rows, err := t.tx.Query(ctx, qStats, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.ItemStat
+	for rows.Next() {
+		stat, err := scanStat(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stat)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
+	return func(yield func(store.ItemStat, error) bool) {
+		for {
+			if err := t.enterFlushed(ctx, false); err != nil {
+				yield(store.ItemStat{}, fmt.Errorf("postgres: stats after %d: %w", after, err))
+				return
+			}
+			stats, err := t.statBatch(ctx, after)
+			if err != nil {
+				yield(store.ItemStat{}, fmt.Errorf("postgres: stats after %d: %w", after, t.fail(err)))
+				return
+			}
+			for _, st := range stats {
+				if !yield(st, nil) {
+					return
+				}
+				after = st.Seq
+			}
+			if len(stats) < itemrow.BatchRows {
 				return
 			}
 		}

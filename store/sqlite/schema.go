@@ -20,8 +20,9 @@ var migrations = []string{
 	// items: one row per item. seq is the INTEGER PRIMARY KEY, that is the
 	// rowid, so "changes after N" is a range scan of the table itself in
 	// seq order, and a Put moves the row to its new seq. id has a unique
-	// index for Get. The columns between them are derived from the item
-	// (itemrow.Row); xml is feedsync.MarshalItem's standalone element.
+	// index for Get. The columns between them are the item's
+	// store.ItemStat (conflicts_digest is its Version.Conflicts); xml is
+	// feedsync.MarshalItem's standalone element.
 	`
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
@@ -42,6 +43,7 @@ CREATE TABLE items (
 	top_when  INTEGER,
 	digest    BLOB NOT NULL,
 	conflicts INTEGER NOT NULL,
+	conflicts_digest TEXT NOT NULL,
 	xml       BLOB NOT NULL
 );
 CREATE TABLE peers (

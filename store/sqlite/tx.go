@@ -18,12 +18,14 @@ import (
 const (
 	qGet     = `SELECT xml FROM items WHERE id = ?`
 	qChanges = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qPut     = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, xml)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qStat    = `SELECT ` + statCols + ` FROM items WHERE id = ?`
+	qStats   = `SELECT ` + statCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qPut     = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
-	xml = excluded.xml`
+	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`
 	qLastSeq        = `SELECT seq FROM counter WHERE k = 1`
 	qSetSeq         = `UPDATE counter SET seq = ? WHERE k = 1`
 	qCount          = `SELECT COUNT(*) FROM items`
@@ -39,6 +41,27 @@ ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )
+
+// statCols are the columns scanStat reads.
+const statCols = `seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest`
+
+// scanStat reads the statCols of one row.
+func scanStat(scan func(dest ...any) error) (store.ItemStat, error) {
+	var st store.ItemStat
+	var when sql.NullInt64
+	var digest []byte
+	if err := scan(&st.Seq, &st.ID, &st.Updates, &st.Deleted, &st.Version.Top.By, &st.Version.Top.Sequence, &when,
+		&digest, &st.Conflicts, &st.Version.Conflicts); err != nil {
+		return store.ItemStat{}, err
+	}
+	st.Version.Top.When = fromUnix(when)
+	d, err := itemrow.Digest(st.ID, digest)
+	if err != nil {
+		return store.ItemStat{}, err
+	}
+	st.Digest = d
+	return st, nil
+}
 
 // tx is a transaction on a connection of its own.
 type tx struct {
@@ -132,6 +155,24 @@ func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	return it, nil
 }
 
+func (t *tx) Stat(ctx context.Context, id string) (store.ItemStat, bool, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return store.ItemStat{}, false, fmt.Errorf("sqlite: stat item %q: %w", id, err)
+	}
+	st, err := t.stmt(ctx, qStat)
+	if err != nil {
+		return store.ItemStat{}, false, fmt.Errorf("sqlite: stat item %q: %w", id, t.fail(err))
+	}
+	stat, err := scanStat(st.QueryRowContext(ctx, id).Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ItemStat{}, false, nil
+	}
+	if err != nil {
+		return store.ItemStat{}, false, fmt.Errorf("sqlite: stat item %q: %w", id, t.fail(err))
+	}
+	return stat, true, nil
+}
+
 func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	id := ""
 	if it != nil {
@@ -145,8 +186,9 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
 	}
 	seq := t.seq + 1
-	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, r.TopBy, r.TopSeq, unixOrNil(r.TopWhen),
-		r.Digest, r.Conflicts, r.XML); err != nil {
+	v := r.Version
+	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When),
+		r.Digest[:], r.Conflicts, v.Conflicts, r.XML); err != nil {
 		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
 	}
 	t.seq = seq
@@ -212,6 +254,54 @@ func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, e
 				after = r.seq
 			}
 			if !more {
+				return
+			}
+		}
+	}
+}
+
+// statBatch reads the stats of up to itemrow.BatchRows rows changed after
+// seq after, ascending, before the caller sees any of them.
+func (t *tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, error) {
+	st, err := t.stmt(ctx, qStats)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.ItemStat
+	for rows.Next() {
+		stat, err := scanStat(rows.Scan)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stat)
+	}
+	return out, rows.Err()
+}
+
+func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
+	return func(yield func(store.ItemStat, error) bool) {
+		for {
+			if err := t.enter(ctx, false); err != nil {
+				yield(store.ItemStat{}, fmt.Errorf("sqlite: stats after %d: %w", after, err))
+				return
+			}
+			stats, err := t.statBatch(ctx, after)
+			if err != nil {
+				yield(store.ItemStat{}, fmt.Errorf("sqlite: stats after %d: %w", after, t.fail(err)))
+				return
+			}
+			for _, st := range stats {
+				if !yield(st, nil) {
+					return
+				}
+				after = st.Seq
+			}
+			if len(stats) < itemrow.BatchRows {
 				return
 			}
 		}

@@ -2,12 +2,14 @@ package benchdata
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/beevik/etree"
 	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 )
 
@@ -95,4 +97,42 @@ func Clones(start, end int, fn func(seq int64, r itemrow.Row) error) error {
 		}
 	}
 	return nil
+}
+
+// Merge does in tx what a consumer does for each incoming item of a feed
+// from peer: look at the local item's stat and skip the item if it is the
+// Same version (no decoding); otherwise get the local version, merge the
+// incoming one into it (feedsync.MergeItem) and put the result if it
+// changed. Either way it records that the peer holds the incoming version.
+// It reports how many items it put.
+func Merge(ctx context.Context, tx store.Tx, peer string, items []*feedsync.Item) (puts int, err error) {
+	for _, in := range items {
+		inStat, err := store.StatOf(in)
+		if err != nil {
+			return puts, err
+		}
+		local, ok, err := tx.Stat(ctx, in.ID())
+		if err != nil {
+			return puts, err
+		}
+		if !ok || !local.Same(inStat) {
+			var localItem *feedsync.Item
+			if ok {
+				if localItem, err = tx.Get(ctx, in.ID()); err != nil {
+					return puts, err
+				}
+			}
+			merged, outcome := feedsync.MergeItem(localItem, in)
+			if outcome != feedsync.Unchanged {
+				if _, err := tx.Put(ctx, merged); err != nil {
+					return puts, err
+				}
+				puts++
+			}
+		}
+		if err := tx.SetPeerVersion(ctx, peer, in.ID(), inStat.Version); err != nil {
+			return puts, err
+		}
+	}
+	return puts, nil
 }

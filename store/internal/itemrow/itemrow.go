@@ -2,58 +2,40 @@ package itemrow
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 )
 
-// Row is one item as the database stores keep it. The columns beside XML
-// are derived from the item, kept so that queries (and people looking at the
-// database) need not parse XML.
+// Row is one item as the database stores keep it: its ItemStat, kept in
+// columns so that queries (and people looking at the database) need not
+// parse XML, and its standalone XML (feedsync.MarshalItem).
 type Row struct {
-	ID      string
-	Updates int64
-	Deleted bool
-	// TopBy, TopSeq and TopWhen are the topmost history entry; TopBy is ""
-	// for an anonymous entry and TopWhen the zero Time when absent.
-	TopBy   string
-	TopSeq  int64
-	TopWhen time.Time
-	// Digest is the payload digest (feedsync.Item.Digest).
-	Digest []byte
-	// Conflicts counts the conflict copies.
-	Conflicts int
-	// XML is the standalone form written by feedsync.MarshalItem.
+	store.ItemStat
 	XML []byte
 }
 
-// FromItem returns the row of it, after store.CheckItem.
+// FromItem returns the row of it, after store.CheckItem. Its Seq is 0.
 func FromItem(it *feedsync.Item) (Row, error) {
-	if err := store.CheckItem(it); err != nil {
+	stat, err := store.StatOf(it)
+	if err != nil {
 		return Row{}, err
 	}
-	s := it.Sync
 	b, err := feedsync.MarshalItem(it)
 	if err != nil {
-		return Row{}, fmt.Errorf("marshal item %q: %w", s.ID, err)
+		return Row{}, fmt.Errorf("marshal item %q: %w", stat.ID, err)
 	}
-	d, err := it.Digest()
-	if err != nil {
-		return Row{}, fmt.Errorf("digest of item %q: %w", s.ID, err)
+	return Row{ItemStat: stat, XML: b}, nil
+}
+
+// Digest converts a digest column back.
+func Digest(id string, b []byte) (feedsync.Digest, error) {
+	var d feedsync.Digest
+	if len(b) != len(d) {
+		return d, fmt.Errorf("item %q: digest column holds %d bytes, want %d", id, len(b), len(d))
 	}
-	v := store.VersionOf(it)
-	return Row{
-		ID:        s.ID,
-		Updates:   s.Updates,
-		Deleted:   s.Deleted,
-		TopBy:     v.Top.By,
-		TopSeq:    v.Top.Sequence,
-		TopWhen:   v.Top.When,
-		Digest:    d[:],
-		Conflicts: len(s.Conflicts),
-		XML:       b,
-	}, nil
+	copy(d[:], b)
+	return d, nil
 }
 
 // Decode reads back the item stored under id.
