@@ -8,9 +8,12 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"time"
 
+	"github.com/feedsync/go-feedsync/consumer"
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/merge"
+	"github.com/feedsync/go-feedsync/store"
 )
 
 // MergeCommand merges an incoming feed into a local one (FS-MERGE).
@@ -22,6 +25,8 @@ type MergeCommand struct {
 	by     string
 	policy string
 	fail   bool
+	store  string
+	peer   string
 }
 
 func (c *MergeCommand) flags() *flag.FlagSet {
@@ -31,6 +36,8 @@ func (c *MergeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.BoolVar(&c.fail, "fail-on-conflicts", false, "")
+	fs.StringVar(&c.store, "store", "", "")
+	fs.StringVar(&c.peer, "peer", "", "")
 	return fs
 }
 
@@ -60,9 +67,30 @@ func parsePolicy(s string) (feedsync.ConflictPolicy, bool, error) {
 
 // Run merges.
 func (c *MergeCommand) Run(ctx context.Context, args []string) error {
-	pos, err := parseArgs(c.flags(), args)
+	fset := c.flags()
+	pos, err := parseArgs(fset, args)
 	if err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["store"] {
+		if len(pos) > 1 {
+			return &usageError{
+				msg:  fmt.Sprintf("unexpected argument %q: with --store give only INCOMING", pos[1]),
+				hint: "The store is the local side: feedsync merge --store DSN INCOMING.",
+			}
+		}
+		if set["o"] {
+			return &usageError{msg: "-o cannot be used with --store: the merge goes into the store", hint: "Write the store's feed with 'feedsync produce --store DSN -o OUT'."}
+		}
+		if err := wantArgs(pos, "INCOMING"); err != nil {
+			return err
+		}
+		return c.mergeStore(ctx, pos[0])
+	}
+	if set["peer"] {
+		return &usageError{msg: "--peer needs --store", hint: "Only a store records what each peer holds."}
 	}
 	if err := wantArgs(pos, "LOCAL", "INCOMING"); err != nil {
 		return err
@@ -115,27 +143,156 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 		return c.blame(err, localName, inName)
 	}
 
+	hint := ""
+	if !stamps && c.out != "" && c.out != "-" {
+		hint = fmt.Sprintf("run 'feedsync conflicts %s' to review, and 'feedsync resolve' to settle them", c.out)
+	}
+	return c.report(sum, inName, outLabel(c.out), policy, conflicts, hint)
+}
+
+// report prints what a merge did, the same way for a feed and a store:
+// the rejected items, the one-line summary labelled with where the result
+// went, the items a deferring policy leaves for review and hint. With
+// --fail-on-conflicts, new conflicts are a problem (exit 1).
+func (c *MergeCommand) report(sum merge.Summary, inName, label string, policy feedsync.ConflictPolicy, conflicts []string, hint string) error {
 	for _, r := range sum.Rejections {
 		fmt.Fprintf(c.m.Stderr, "feedsync merge: %s\n", cleanMsg(insertLabel(inFile(inName, r).Error(), "rejected: ")))
 	}
 	if sum.Rejected > len(sum.Rejections) {
 		fmt.Fprintf(c.m.Stderr, "feedsync merge: %s: %d more items rejected\n", displayName(inName), sum.Rejected-len(sum.Rejections))
 	}
-	fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)
+	fmt.Fprintf(c.m.Stderr, "%s: %s\n", label, sum)
 	if sum.Conflicts > 0 {
 		if policy == feedsync.Defer {
 			for _, id := range conflicts {
 				fmt.Fprintf(c.m.Stderr, "conflict to review: %s\n", id)
 			}
 		}
-		if !stamps && c.out != "" && c.out != "-" {
-			fmt.Fprintf(c.m.Stderr, "run 'feedsync conflicts %s' to review, and 'feedsync resolve' to settle them\n", c.out)
+		if hint != "" {
+			fmt.Fprintln(c.m.Stderr, hint)
 		}
 		if c.fail {
 			return &problemError{msg: fmt.Sprintf("%d item%s with new conflicts", sum.Conflicts, plural(sum.Conflicts, "", "s"))}
 		}
 	}
 	return nil
+}
+
+// mergeStore merges the feed inName into the store --store names, in one
+// transaction: the whole feed lands, or on any error (malformed XML, a
+// duplicate sync id, a store failure, an interrupt) nothing does
+// (consumer.ConsumeTx). --peer names the sender, so that the store records
+// what it holds and a feed produced for it later leaves that out (echo
+// suppression).
+//
+// A store that does not exist yet is created, so the first merge seeds it,
+// as 'cp INCOMING LOCAL' seeds a feed file. A store without feed info of
+// its own (a new one) takes the incoming feed's title, link, description
+// and format (or --format) in the same transaction, so that the feed it
+// produces looks like the one it was seeded from (FS-FEED-9: from then on
+// it keeps its own). The Atom feed id and updated time are not taken: the
+// store's feed is another feed, and the producer gives it its own.
+func (c *MergeCommand) mergeStore(ctx context.Context, inName string) error {
+	policy, stamps, err := parsePolicy(c.policy)
+	if err != nil {
+		return err
+	}
+	opts := consumer.Options{Peer: c.peer, Policy: policy, Format: c.format.f}
+	var conflicts []string
+	opts.OnItem = func(id string, line int, o feedsync.Outcome, err error) {
+		if o == feedsync.Conflict && len(conflicts) < 100 {
+			conflicts = append(conflicts, fmt.Sprintf("%q (incoming line %d)", id, line))
+		}
+	}
+	// The incoming feed is opened first, so that a wrong file name does
+	// not leave a new, empty database behind.
+	incoming, err := c.m.open(inName)
+	if err != nil {
+		return err
+	}
+	defer incoming.Close()
+	if stamps {
+		by, err := c.m.endpoint(c.by)
+		if err != nil {
+			return err
+		}
+		opts.Stamp = c.m.stamp(by)
+	}
+	st, err := c.m.openStore(ctx, c.store, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	label := storeLabel(c.store)
+
+	sum, err := consumeSeeding(ctx, st, incoming, opts)
+	if err != nil {
+		return c.blameStore(err, label, inName)
+	}
+	return c.report(sum, inName, label, policy, conflicts, "")
+}
+
+// consumeSeeding is consumer.Consume, with the store's feed info taken from
+// the incoming feed when the store has none, in the same transaction (see
+// mergeStore).
+func consumeSeeding(ctx context.Context, st store.Store, in io.Reader, opts consumer.Options) (merge.Summary, error) {
+	tx, err := st.Begin(ctx, true)
+	if err != nil {
+		return merge.Summary{}, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	r := feedsync.NewReaderOptions(in, opts.Reader)
+	sum, err := consumer.ConsumeTx(ctx, tx, r, opts)
+	if err != nil {
+		return sum, err
+	}
+	_, format, err := tx.FeedInfo(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("read feed info: %w", err)
+	}
+	if format == feedsync.FormatUnknown {
+		h, err := r.Header()
+		if err != nil {
+			return sum, fmt.Errorf("merge: read incoming: %w", err)
+		}
+		info := h.Info()
+		info.ID, info.Updated = "", time.Time{}
+		format = h.Format
+		if opts.Format != feedsync.FormatUnknown {
+			format = opts.Format
+		}
+		if err := tx.SetFeedInfo(ctx, info, format); err != nil {
+			return sum, fmt.Errorf("set feed info: %w", err)
+		}
+	}
+	// Interrupted after the last item still means "do not apply".
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	if err := tx.Commit(); err != nil {
+		return sum, fmt.Errorf("commit: %w", err)
+	}
+	return sum, nil
+}
+
+// blameStore names what a store merge error is about: the incoming feed
+// (malformed, a duplicate id, an item that cannot be converted) or the store
+// (a failed read, write or commit). The error itself is kept for errors.Is.
+func (c *MergeCommand) blameStore(err error, label, inName string) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := strings.TrimPrefix(err.Error(), "consume: ")
+	for _, p := range []string{"merge: read incoming: ", "merge: incoming feed: "} {
+		if rest, ok := strings.CutPrefix(msg, p); ok {
+			return inFile(inName, &shownError{msg: rest, err: err})
+		}
+	}
+	if rest, ok := strings.CutPrefix(msg, "merge: "); ok &&
+		!strings.HasPrefix(rest, "get local item") && !strings.HasPrefix(rest, "put item") {
+		return inFile(inName, &shownError{msg: rest, err: err})
+	}
+	return inFile(label, &shownError{msg: msg, err: err})
 }
 
 // blame names the file a merge error is about. The merge package says
@@ -183,9 +340,15 @@ items without sx:sync, are kept as they are; the local feed's title and
 sx:sharing are kept (FS-FEED-9). Either feed may be RSS or Atom. A one-line
 summary goes to standard error.
 
+With --store, the local side is a store instead of a feed file, and the
+merge happens in one transaction: the whole feed lands, or nothing does. A
+store that does not exist yet is created, so the first merge seeds it; a new
+store takes the incoming feed's title and format for the feeds it produces.
+
 Usage:
 
 	feedsync merge LOCAL INCOMING [arguments]
+	feedsync merge --store DSN INCOMING [arguments]
 
 INCOMING (or LOCAL) may be "-" for standard input.
 
@@ -196,7 +359,9 @@ Arguments:
 	    Default: standard output.
 
 	--format rss|atom
-	    The output format. Default: LOCAL's format.
+	    The output format. Default: LOCAL's format. With --store: the
+	    format items new to the store are kept in (default: as they
+	    arrive).
 
 	--policy POLICY
 	    What to do with items the merge leaves with conflicts:
@@ -215,9 +380,21 @@ Arguments:
 	--fail-on-conflicts
 	    Exit with status 1 when the merge created new conflicts.
 
+	--store DSN
+	    Merge into a store: a SQLite file (sqlite:PATH, or a path ending in
+	    .db) or a PostgreSQL database (postgres://..., with
+	    feedsync_schema=NAME to choose the schema).
+
+	--peer ENDPOINT
+	    With --store: the endpoint that sent INCOMING. The store records
+	    which version of each item it holds, and 'feedsync produce --store
+	    --peer ENDPOINT' leaves those out of the partial feeds it makes for
+	    it (echo suppression).
+
 Example:
 
 	feedsync merge laptop.xml tablet.xml -o laptop.xml
 	curl -s https://example.org/tasks.xml | feedsync merge tasks.xml - -o tasks.xml --fail-on-conflicts
+	feedsync merge --store tasks.db tablet.xml --peer tablet
 `)
 }

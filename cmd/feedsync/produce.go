@@ -28,6 +28,12 @@ type ProduceCommand struct {
 	title       string
 	out         string
 	noConflicts bool
+
+	// The --store mode (produceStore).
+	store     string
+	since     string
+	peer      string
+	tokenFile string
 }
 
 func (c *ProduceCommand) flags() *flag.FlagSet {
@@ -39,14 +45,47 @@ func (c *ProduceCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.title, "title", "", "")
 	fs.StringVar(&c.out, "o", "", "")
 	fs.BoolVar(&c.noConflicts, "noconflicts", false, "")
+	fs.StringVar(&c.store, "store", "", "")
+	fs.StringVar(&c.since, "since", "", "")
+	fs.StringVar(&c.peer, "peer", "", "")
+	fs.StringVar(&c.tokenFile, "token-file", "", "")
 	return fs
 }
 
+// dataOnly and storeOnly are the flags of one mode of produce, which the
+// other refuses: a flag that would be silently ignored is a mistake.
+var (
+	dataOnly  = []string{"by", "from", "id-field", "title", "noconflicts"}
+	storeOnly = []string{"since", "peer", "token-file"}
+)
+
 // Run produces the feed.
 func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
-	pos, err := parseArgs(c.flags(), args)
+	fset := c.flags()
+	pos, err := parseArgs(fset, args)
 	if err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["store"] {
+		if len(pos) > 0 {
+			return &usageError{
+				msg:  fmt.Sprintf("unexpected argument %q: with --store the items come from the store", pos[0]),
+				hint: "Give either DATA (JSON Lines) or --store DSN, not both.",
+			}
+		}
+		for _, name := range dataOnly {
+			if set[name] {
+				return usagef("--%s cannot be used with --store: the store's items have their sync metadata already", name)
+			}
+		}
+		return c.produceStore(ctx)
+	}
+	for _, name := range storeOnly {
+		if set[name] {
+			return &usageError{msg: fmt.Sprintf("--%s needs --store", name), hint: "Feeds made from JSON Lines data are always complete."}
+		}
 	}
 	if err := wantArgs(pos, "DATA"); err != nil {
 		return err
@@ -122,6 +161,65 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)
+	return nil
+}
+
+// produceStore writes the feed of a store (producer.Produce): the complete
+// feed, or with --since the partial feed of the changes after that token.
+// A token the store cannot use (malformed, minted by another store, or
+// ahead of it) gives the complete feed, as FS-FEED-4 asks for a subscriber
+// that may have missed changes, and stderr says why. The feed's token
+// (its sx:sharing until) goes to stderr and to --token-file, for the next
+// --since.
+//
+// The token file is written after the feed. If that fails, the script keeps
+// its old token and the next feed repeats some changes, which is harmless:
+// merging a version twice changes nothing (FS-MERGE-14). The other order
+// could lose changes.
+func (c *ProduceCommand) produceStore(ctx context.Context) error {
+	if c.tokenFile == "-" {
+		return usagef("--token-file must be a file: the token goes to standard error anyway")
+	}
+	st, err := c.m.openStore(ctx, c.store, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	label := storeLabel(c.store)
+
+	var res producer.Result
+	var perr error
+	err = c.m.output(c.out, func(w io.Writer) error {
+		res, perr = producer.Produce(ctx, st, c.since, w, producer.Options{Format: c.format.f, Peer: c.peer})
+		return perr
+	})
+	if perr != nil {
+		return inFile(label, perr)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Reason != nil {
+		fmt.Fprintf(c.m.Stderr, "feedsync produce: --since not used, so the feed is complete (FS-FEED-4): %v\n", res.Reason)
+	}
+	kind := "partial"
+	if res.Full {
+		kind = "complete"
+	}
+	fmt.Fprintf(c.m.Stderr, "%s: %s feed of %s, %d item%s", outLabel(c.out), kind, label, res.Items, plural(res.Items, "", "s"))
+	if res.Suppressed > 0 {
+		fmt.Fprintf(c.m.Stderr, ", %d left out (%s has them)", res.Suppressed, c.peer)
+	}
+	fmt.Fprintf(c.m.Stderr, "\nnext token: %s\n", res.Token)
+	if c.tokenFile != "" {
+		err := writeAtomic(c.tokenFile, func(w io.Writer) error {
+			_, err := io.WriteString(w, res.Token.String()+"\n")
+			return err
+		})
+		if err != nil {
+			return inFile(c.tokenFile, err)
+		}
+	}
 	return nil
 }
 
@@ -202,7 +300,8 @@ func (c *ProduceCommand) records(name string, r io.Reader, cm converter.Map, err
 // Usage prints the help of produce.
 func (c *ProduceCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `The produce command makes a FeedSync feed from JSON Lines data (one JSON
-object per line, each with an id), or refreshes the feed it made last time.
+object per line, each with an id), or refreshes the feed it made last time;
+or, with --store, writes the feed of a store.
 
 With --from, each record is compared with the item of the same id in the
 previous feed:
@@ -220,9 +319,19 @@ the urn:feedsync:field namespace, so 'feedsync update' and other programs
 can read them back. Ids that are not valid sync ids are escaped ("a b"
 becomes "a%20b").
 
+With --store, the feed holds the store's items as they are, tombstones and
+conflicts included: every item (a complete feed), or with --since TOKEN only
+those changed after the feed that TOKEN came with (a partial feed,
+FS-FEED-1). A token the store cannot use (malformed, from another store, or
+from a store restored from an older copy) gives the complete feed, and
+standard error says why (FS-FEED-4). The feed's own token goes to standard
+error as "next token: TOKEN", and to --token-file: give it as --since next
+time, once the subscriber has merged the feed.
+
 Usage:
 
 	feedsync produce DATA [arguments]
+	feedsync produce --store DSN [--since TOKEN] [arguments]
 
 DATA may be "-" for standard input.
 
@@ -244,7 +353,8 @@ Arguments:
 	    Default: standard output.
 
 	--format rss|atom
-	    The output format. Default: the --from feed's, else rss.
+	    The output format. Default: the --from feed's, else the store's,
+	    else rss.
 
 	--title T
 	    The title of a new feed.
@@ -252,9 +362,31 @@ Arguments:
 	--noconflicts
 	    Create new items with noconflicts="true" (FS-CREATE-3).
 
+	--store DSN
+	    Write the feed of the store DSN instead of reading DATA: a SQLite
+	    file (sqlite:PATH, or a path ending in .db) or a PostgreSQL database
+	    (postgres://..., with feedsync_schema=NAME to choose the schema).
+	    The store must exist: 'feedsync merge --store' makes one.
+
+	--since TOKEN
+	    With --store: only the changes after the feed TOKEN came with.
+	    Default (or ""): the complete feed.
+
+	--peer ENDPOINT
+	    With --store: the subscriber the feed is for, as 'feedsync merge
+	    --store --peer' named it when it merged that subscriber's feeds. A
+	    partial feed leaves out the items it sent and still has (echo
+	    suppression).
+
+	--token-file F
+	    With --store: also write the next token to F (atomically), after
+	    the feed.
+
 Example:
 
 	feedsync produce tasks.jsonl --by laptop --title Tasks -o tasks.xml
 	feedsync produce tasks.jsonl --by laptop --from tasks.xml -o tasks.xml
+	feedsync produce --store tasks.db --token-file phone.token -o full.xml
+	feedsync produce --store tasks.db --since "$(cat phone.token)" --peer phone --token-file phone.token -o changes.xml
 `)
 }
