@@ -51,6 +51,7 @@ var commands = []command{
 	{"resolve", "settle an item's conflicts by keeping one version", func(m *Main) runner { return &ResolveCommand{m: m} }},
 	{"validate", "check a feed and list every problem", func(m *Main) runner { return &ValidateCommand{m: m} }},
 	{"show", "list items with their sync metadata", func(m *Main) runner { return &ShowCommand{m: m} }},
+	{"verify", "tell whether two feeds or stores hold the same items", func(m *Main) runner { return &VerifyCommand{m: m} }},
 	{"export", "write a plain feed for ordinary readers: live items only", func(m *Main) runner { return &ExportCommand{m: m} }},
 }
 
