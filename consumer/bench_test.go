@@ -246,3 +246,56 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`); err != nil {
 	}
 	return tx.Commit(ctx)
 }
+
+// BenchmarkConsumeRatio measures the same as BenchmarkConsume with the
+// three variants interleaved: each iteration runs consume, consume+peer and
+// bulk one after the other on fresh databases, and reports their rates and
+// the ratios consume/bulk and consume+peer/bulk over the whole run. On a
+// machine whose load changes while the benchmark runs, this keeps the
+// ratios fair where separate sub-benchmarks would not.
+//
+// Run: go test -run '^$' -bench ConsumeRatio -count 5 ./consumer/
+func BenchmarkConsumeRatio(b *testing.B) {
+	feed, rows := benchFeed(b)
+	for _, db := range []struct {
+		name string
+		open func(b *testing.B) (store.Store, bulkTarget)
+	}{
+		{"sqlite", openSQLiteBench},
+		{"postgres", openPostgresBench},
+	} {
+		b.Run(db.name, func(b *testing.B) {
+			ctx := context.Background()
+			var consume, peer, bulk time.Duration
+			timed := func(f func() error) time.Duration {
+				start := time.Now()
+				if err := f(); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(start)
+			}
+			for b.Loop() {
+				for _, p := range []string{"", "peer"} {
+					st, _ := db.open(b)
+					d := timed(func() error {
+						_, err := consumer.Consume(ctx, st, bytes.NewReader(feed), consumer.Options{Peer: p})
+						return err
+					})
+					if p == "" {
+						consume += d
+					} else {
+						peer += d
+					}
+				}
+				_, insert := db.open(b)
+				bulk += timed(func() error { return insert(rows) })
+			}
+			n := float64(benchN * b.N)
+			b.ReportMetric(n/consume.Seconds(), "consume-items/s")
+			b.ReportMetric(n/peer.Seconds(), "consume+peer-items/s")
+			b.ReportMetric(n/bulk.Seconds(), "bulk-items/s")
+			b.ReportMetric(bulk.Seconds()/consume.Seconds(), "consume/bulk")
+			b.ReportMetric(bulk.Seconds()/peer.Seconds(), "consume+peer/bulk")
+		})
+	}
+}

@@ -182,3 +182,36 @@ func buildStore(n int) *benchDB {
 	}()
 	return db
 }
+
+// BenchmarkIncrementalRatio measures the same as BenchmarkIncremental with
+// the two sizes interleaved: each iteration writes the feed from the 1k store
+// and then from the 1M store, and the benchmark reports each one's time per
+// feed and their ratio, 1M over 1k, which load changes on the machine affect
+// alike.
+//
+// Run: go test -run '^$' -bench IncrementalRatio -count 5 ./producer/
+func BenchmarkIncrementalRatio(b *testing.B) {
+	ctx := context.Background()
+	small, large := benchStore(b, 1_000), benchStore(b, 1_000_000)
+	var ts, tl time.Duration
+	feed := func(db *benchDB) time.Duration {
+		start := time.Now()
+		tx, err := db.st.Begin(ctx, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = producer.Incremental(ctx, tx, db.since, io.Discard, producer.Options{Peer: "phone"})
+		tx.Rollback()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	for b.Loop() {
+		ts += feed(small)
+		tl += feed(large)
+	}
+	b.ReportMetric(float64(ts.Nanoseconds())/float64(b.N), "ns/feed-1k")
+	b.ReportMetric(float64(tl.Nanoseconds())/float64(b.N), "ns/feed-1M")
+	b.ReportMetric(tl.Seconds()/ts.Seconds(), "1M/1k")
+}
