@@ -165,14 +165,14 @@ func (c *Client) Post(ctx context.Context, body io.Reader, since string, wantFee
 	if !c.NoGzip {
 		var pw *io.PipeWriter
 		pr, pw = io.Pipe()
-		go func() {
+		go func(src io.Reader) {
 			zw := gzip.NewWriter(pw)
-			_, err := io.Copy(zw, body)
+			_, err := io.Copy(zw, src)
 			if err == nil {
 				err = zw.Close()
 			}
 			pw.CloseWithError(err)
-		}()
+		}(body)
 		body = pr
 	}
 	req, err := c.newRequest(ctx, http.MethodPost, since, wantFeed, body)
@@ -341,11 +341,39 @@ type SyncResult struct {
 // what the other sent it (echo suppression: set Peer so that the server
 // knows who we are).
 func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncResult, error) {
-	var res SyncResult
+	res, rejected, err := c.syncOnce(ctx, st, dir)
+	if err != nil || !rejected || dir == Pull {
+		return res, err
+	}
+	// The server did not know the token it gave us: it lost its data or
+	// is another store now. What we pushed before may be gone with it, so
+	// push everything again, at once (the push mark was reset).
+	again, _, err := c.syncOnce(ctx, st, dir)
+	again.Pulled = addSummaries(res.Pulled, again.Pulled)
+	again.PulledKind, again.TokenRejected = res.PulledKind, res.TokenRejected
+	return again, err
+}
+
+// addSummaries returns the sum of two merge summaries.
+func addSummaries(a, b merge.Summary) merge.Summary {
+	a.Added += b.Added
+	a.Updated += b.Updated
+	a.Deleted += b.Deleted
+	a.Conflicts += b.Conflicts
+	a.Unchanged += b.Unchanged
+	a.Rejected += b.Rejected
+	a.Rejections = append(a.Rejections, b.Rejections...)
+	return a
+}
+
+// syncOnce is one round trip of Sync. rejected reports that the server
+// refused the token we kept, after an incremental push: the push mark is
+// reset, and the next round pushes everything.
+func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (res SyncResult, rejected bool, err error) {
 	remote := c.remote()
 	pullSince, pushSeq, err := c.marks(ctx, st, remote)
 	if err != nil {
-		return res, err
+		return res, false, err
 	}
 
 	var resp *Response
@@ -357,7 +385,7 @@ func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncR
 		res.PushedItems = pushed.Items
 	}
 	if err != nil {
-		return res, err
+		return res, false, err
 	}
 	res.Pushed = resp.Summary
 	res.TokenRejected = resp.TokenRejected
@@ -370,7 +398,7 @@ func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncR
 		if resp.Body != nil {
 			resp.Body.Close()
 		}
-		return res, fmt.Errorf("httpfeed: sync: %w", err)
+		return res, false, fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
 	res.Token = pullSince
@@ -393,7 +421,7 @@ func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncR
 			},
 		})
 		if err != nil {
-			return res, fmt.Errorf("httpfeed: sync: merge the server's feed: %w", err)
+			return res, false, fmt.Errorf("httpfeed: sync: merge the server's feed: %w", err)
 		}
 		res.Token = resp.Token
 		if h, err := r.Header(); err == nil && h.Sharing != nil && h.Sharing.Until != "" {
@@ -401,22 +429,27 @@ func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncR
 		}
 		if res.Token != "" {
 			if err := tx.SetPeerVersion(ctx, remote, tokenRecord, store.Version{Conflicts: res.Token}); err != nil {
-				return res, fmt.Errorf("httpfeed: sync: keep the token: %w", err)
+				return res, false, fmt.Errorf("httpfeed: sync: keep the token: %w", err)
 			}
 		}
 	}
-	if dir != Pull && pushed.Token.Seq != pushSeq {
-		if err := tx.SetPeerSeq(ctx, remote, pushed.Token.Seq); err != nil {
-			return res, fmt.Errorf("httpfeed: sync: keep the push mark: %w", err)
+	newPushSeq := pushed.Token.Seq
+	if resp.TokenRejected != "" && pullSince != "" && pushSeq > 0 {
+		// What we pushed incrementally may be gone with the server's data.
+		rejected, newPushSeq = true, 0
+	}
+	if dir != Pull && newPushSeq != pushSeq {
+		if err := tx.SetPeerSeq(ctx, remote, newPushSeq); err != nil {
+			return res, false, fmt.Errorf("httpfeed: sync: keep the push mark: %w", err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return res, fmt.Errorf("httpfeed: sync: %w", err)
+		return res, false, fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return res, fmt.Errorf("httpfeed: sync: commit: %w", err)
+		return res, false, fmt.Errorf("httpfeed: sync: commit: %w", err)
 	}
-	return res, nil
+	return res, rejected, nil
 }
 
 // marks reads the token of the last feed merged from remote and the

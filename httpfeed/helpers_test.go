@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -269,3 +270,5 @@ func newServer(t testing.TB, h http.Handler) *httptest.Server {
 // testClient is an HTTP client for loopback servers, with a timeout so that
 // no test hangs on a request.
 var testClient = &http.Client{Timeout: 30 * time.Second}
+
+func itoa(i int) string { return strconv.Itoa(i) }
