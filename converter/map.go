@@ -547,8 +547,22 @@ func (Map) SyncID(key string) string {
 	return b.String()
 }
 
-// Key returns the application key SyncID made id from.
-func (Map) Key(id string) (string, error) {
+// Key returns the application key SyncID made id from. An id that SyncID
+// never writes (an escape of a character that needs none, or a character
+// that needs one) is refused: taking it would give a key whose SyncID is
+// another item's id (FS-SYNC-2).
+func (m Map) Key(id string) (string, error) {
+	k, err := m.unescape(id)
+	if err != nil {
+		return "", err
+	}
+	if m.SyncID(k) != feedsync.NormalizeID(id) {
+		return "", fmt.Errorf("converter: id %q is not one SyncID writes (it would be %q)", id, m.SyncID(k))
+	}
+	return k, nil
+}
+
+func (Map) unescape(id string) (string, error) {
 	if !strings.Contains(id, "%") {
 		return id, nil
 	}

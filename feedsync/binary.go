@@ -86,7 +86,7 @@ func (it *Item) appendBinary(b []byte, depth int) ([]byte, error) {
 	}
 	if flags&flagElem != 0 {
 		var buf bytes.Buffer
-		it.elem.WriteTo(&buf, &etree.WriteSettings{})
+		it.elem.WriteTo(&buf, exactXML)
 		b = appendBytes(b, buf.Bytes())
 	}
 	if flags&flagDigest != 0 {
@@ -113,7 +113,7 @@ func (it *Item) appendBinary(b []byte, depth int) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(s.ExtraElements)))
 		for _, e := range s.ExtraElements {
 			var buf bytes.Buffer
-			e.WriteTo(&buf, &etree.WriteSettings{})
+			e.WriteTo(&buf, exactXML)
 			b = appendBytes(b, buf.Bytes())
 		}
 		b = binary.AppendUvarint(b, uint64(len(s.Conflicts)))

@@ -2,6 +2,7 @@ package feedsync
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -102,14 +103,20 @@ func declareUsed(e *etree.Element, sc *scope) {
 	}
 	walk(e)
 	own := rootDeclaredEtree(e)
+	prefixes := make([]string, 0, len(used))
 	for p := range used {
+		prefixes = append(prefixes, p)
+	}
+	sort.Strings(prefixes) // the same item always gives the same bytes
+	for _, p := range prefixes {
 		if own[p] || p == "xml" {
 			continue
 		}
 		u, _ := sc.lookup(p)
-		if p == "" {
+		switch {
+		case p == "" && u != "":
 			e.CreateAttr("xmlns", u)
-		} else if u != "" {
+		case p != "" && u != "":
 			e.CreateAttr("xmlns:"+p, u)
 		}
 	}
@@ -359,7 +366,7 @@ func textOf(e *etree.Element) string {
 		var b strings.Builder
 		for _, c := range e.ChildElements() {
 			var sb strings.Builder
-			c.WriteTo(&sb, &etree.WriteSettings{})
+			c.WriteTo(&sb, exactXML)
 			b.WriteString(sb.String())
 		}
 		return b.String()

@@ -105,6 +105,12 @@ func (h *Header) SetSharing(s *Sharing) {
 // Warnings returns problems found in the header that did not stop reading.
 func (h *Header) Warnings() []error { return h.warnings }
 
+// exactXML writes text and attribute values with character references for
+// the characters a parser would otherwise normalise (a carriage return in
+// text, a tab or newline in an attribute), so what is written reads back as
+// the same data (FS-TYPE-1).
+var exactXML = &etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
+
 // Writer writes a feed item by item: the header, the items, then the rest of
 // the header on Close. Items read from a document and not changed are
 // written as the exact bytes read.
@@ -324,7 +330,7 @@ func (w *Writer) renderTree(it *Item, to *scope) ([]byte, error) {
 		e.InsertChildAt(idx, ph)
 	}
 	var buf bytes.Buffer
-	e.WriteTo(&buf, &etree.WriteSettings{CanonicalEndTags: false})
+	e.WriteTo(&buf, exactXML)
 	out := buf.Bytes()
 	if it.Sync == nil {
 		return out, nil
@@ -455,7 +461,7 @@ func (w *Writer) renderSync(s *Sync, sc *scope, ind string) ([]byte, error) {
 	}
 	for _, e := range s.ExtraElements {
 		var buf bytes.Buffer
-		e.WriteTo(&buf, &etree.WriteSettings{})
+		e.WriteTo(&buf, exactXML)
 		b = append(b, nl...)
 		b = append(b, buf.Bytes()...)
 	}
