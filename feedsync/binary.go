@@ -20,12 +20,47 @@ const binaryVersion = 1
 // caches within one version of this package, not for storage (use
 // MarshalItem for that).
 func (it *Item) MarshalBinary() ([]byte, error) {
-	return it.appendBinary(nil, 0)
+	return it.appendBinary(nil, 0, nil)
+}
+
+// ItemEncoder encodes many items as MarshalBinary does, reusing its buffer
+// and the encoding of each namespace scope it has seen: items of one
+// document share their scopes, so a long feed encodes them once.
+type ItemEncoder struct {
+	buf    []byte
+	scopes map[*scope][]byte
+}
+
+// Encode returns the binary form of it. The result is valid until the next
+// call to Encode.
+func (e *ItemEncoder) Encode(it *Item) ([]byte, error) {
+	b, err := it.appendBinary(e.buf[:0], 0, e)
+	if err != nil {
+		return nil, err
+	}
+	e.buf = b
+	return b, nil
+}
+
+// scopeBytes returns the encoded form of s, from the cache when it can.
+func (e *ItemEncoder) scopeBytes(s *scope) []byte {
+	if e == nil {
+		return encodeScope(s)
+	}
+	if b, ok := e.scopes[s]; ok {
+		return b
+	}
+	if e.scopes == nil || len(e.scopes) > 4096 {
+		e.scopes = map[*scope][]byte{}
+	}
+	b := encodeScope(s)
+	e.scopes[s] = b
+	return b
 }
 
 // UnmarshalBinary restores an item encoded by MarshalBinary.
 func (it *Item) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+	d := decoder{b: b, clone: true}
 	if v := d.byte(); v != binaryVersion {
 		return fmt.Errorf("feedsync: binary item version %d, want %d", v, binaryVersion)
 	}
@@ -46,7 +81,7 @@ const (
 	flagElem
 )
 
-func (it *Item) appendBinary(b []byte, depth int) ([]byte, error) {
+func (it *Item) appendBinary(b []byte, depth int, enc *ItemEncoder) ([]byte, error) {
 	if depth == 0 {
 		b = append(b, binaryVersion)
 	}
@@ -81,8 +116,8 @@ func (it *Item) appendBinary(b []byte, depth int) ([]byte, error) {
 		b = appendBytes(b, s.raw)
 		b = binary.AppendVarint(b, int64(s.syncStart))
 		b = binary.AppendVarint(b, int64(s.syncEnd))
-		b = appendScope(b, s.scope)
-		b = appendScope(b, s.inner)
+		b = appendBytes(b, enc.scopeBytes(s.scope))
+		b = appendBytes(b, enc.scopeBytes(s.inner))
 	}
 	if flags&flagElem != 0 {
 		var buf bytes.Buffer
@@ -119,7 +154,7 @@ func (it *Item) appendBinary(b []byte, depth int) ([]byte, error) {
 		b = binary.AppendUvarint(b, uint64(len(s.Conflicts)))
 		for _, c := range s.Conflicts {
 			var err error
-			if b, err = c.appendBinary(b, depth+1); err != nil {
+			if b, err = c.appendBinary(b, depth+1, enc); err != nil {
 				return nil, err
 			}
 		}
@@ -157,16 +192,16 @@ func appendAttrs(b []byte, attrs []etree.Attr) []byte {
 	return b
 }
 
-// appendScope writes the bindings in force, flattened and sorted. nil and
+// encodeScope writes the bindings in force, flattened and sorted. nil and
 // an empty scope are the same.
-func appendScope(b []byte, s *scope) []byte {
+func encodeScope(s *scope) []byte {
 	m := s.flatten()
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	b = binary.AppendUvarint(b, uint64(len(keys)))
+	b := binary.AppendUvarint(nil, uint64(len(keys)))
 	for _, k := range keys {
 		b = appendString(b, k)
 		b = appendString(b, m[k])
@@ -175,8 +210,9 @@ func appendScope(b []byte, s *scope) []byte {
 }
 
 type decoder struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	clone bool // copy the source bytes instead of referring to b
 	// scopes interns decoded scopes so that items of one document share
 	// scope pointers again (the writer caches declarations by pointer).
 	scopes map[string]*scope
@@ -253,28 +289,34 @@ func (d *decoder) attrs() []etree.Attr {
 	return out
 }
 
+// scope reads an encoded scope. Scopes are interned by their encoding, and
+// the lookup by a []byte key does not allocate.
 func (d *decoder) scope() *scope {
-	n := d.count()
-	if n == 0 {
+	blob := d.bytes()
+	if d.err != nil {
 		return nil
 	}
-	var key bytes.Buffer
-	decls := make([]binding, n)
-	for i := range decls {
-		decls[i] = binding{d.string(), d.string()}
-		key.WriteString(decls[i].prefix)
-		key.WriteByte(0)
-		key.WriteString(decls[i].uri)
-		key.WriteByte(0)
+	if s, ok := d.scopes[string(blob)]; ok {
+		return s
+	}
+	sd := decoder{b: blob}
+	n := sd.count()
+	var s *scope
+	if n > 0 {
+		decls := make([]binding, n)
+		for i := range decls {
+			decls[i] = binding{sd.string(), sd.string()}
+		}
+		s = &scope{decls: decls}
+	}
+	if sd.err != nil {
+		d.fail("bad scope")
+		return nil
 	}
 	if d.scopes == nil {
 		d.scopes = map[string]*scope{}
 	}
-	if s, ok := d.scopes[key.String()]; ok {
-		return s
-	}
-	s := &scope{decls: decls}
-	d.scopes[key.String()] = s
+	d.scopes[string(blob)] = s
 	return s
 }
 
@@ -301,7 +343,10 @@ func (d *decoder) item(depth int) *Item {
 	it.syncIndex = int(d.varint())
 	if flags&flagSrc != 0 {
 		s := &source{}
-		s.raw = bytes.Clone(d.bytes())
+		s.raw = d.bytes()
+		if d.clone {
+			s.raw = bytes.Clone(s.raw)
+		}
 		s.syncStart = int(d.varint())
 		s.syncEnd = int(d.varint())
 		s.scope = d.scope()
@@ -374,7 +419,8 @@ type ItemDecoder struct {
 	d decoder
 }
 
-// Decode restores one item.
+// Decode restores one item. The item refers to b, which must not be
+// changed afterwards.
 func (dec *ItemDecoder) Decode(b []byte) (*Item, error) {
 	dec.d.b, dec.d.err = b, nil
 	if v := dec.d.byte(); v != binaryVersion {

@@ -13,11 +13,20 @@ func TestBinaryRoundTrip(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h, items := mustReadAll(t, readFixture(t, name))
 			var dec ItemDecoder
+			var enc ItemEncoder
 			var restored []*Item
-			for _, it := range items {
+			for i, it := range items {
 				b, err := it.MarshalBinary()
 				if err != nil {
 					t.Fatal(err)
+				}
+				// The caching encoder gives the same bytes.
+				eb, err := enc.Encode(it)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(eb, b) {
+					t.Errorf("item %d: ItemEncoder and MarshalBinary differ", i)
 				}
 				got, err := dec.Decode(b)
 				if err != nil {

@@ -252,6 +252,7 @@ type spill struct {
 	f       *os.File
 	bw      *bufio.Writer
 	size    int64
+	enc     feedsync.ItemEncoder
 	index   map[string]int32 // sync id → position in entries
 	entries []entry          // in incoming document order
 
@@ -271,7 +272,7 @@ func newSpill(dir string) (*spill, error) {
 
 // append writes the binary form of it and returns where it lies.
 func (sp *spill) append(it *feedsync.Item) (off int64, n int32, err error) {
-	b, err := it.MarshalBinary()
+	b, err := sp.enc.Encode(it)
 	if err != nil {
 		return 0, 0, err
 	}
