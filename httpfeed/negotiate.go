@@ -1,6 +1,7 @@
 package httpfeed
 
 import (
+	"bufio"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -154,8 +155,9 @@ const (
 )
 
 var (
-	bufPool  = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-	gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return w }}
+	bufioPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+	bufPool   = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	gzipPool  = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return w }}
 )
 
 // feedWriter is the body of a feed response. It holds the first
