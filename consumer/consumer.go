@@ -86,13 +86,17 @@ func ConsumeReader(ctx context.Context, st store.Store, r *feedsync.Reader, opts
 // ConsumeTx merges the feed r reads into tx, a writable transaction the
 // caller commits or rolls back. On error, part of the feed may have been
 // put into tx: roll it back. opts.Reader is not used.
+//
+// The store work runs on a goroutine of its own while the feed is read
+// (pipeline.go), with the same calls in the same order as a Local would
+// make them; tx is not used by anything else until ConsumeTx returns.
 func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Options) (merge.Summary, error) {
-	sum, err := merge.Run(ctx, r, NewLocal(tx, opts.Peer), merge.Options{
+	sum, err := consumeTx(ctx, tx, r, merge.Options{
 		Format: opts.Format,
 		Policy: opts.Policy,
 		Stamp:  opts.Stamp,
 		OnItem: opts.OnItem,
-	})
+	}, opts.Peer)
 	if err != nil {
 		return sum, fmt.Errorf("consume: %w", err)
 	}
@@ -134,22 +138,46 @@ func NewLocal(tx store.Tx, peer string) *Local {
 // l keeps their ids in memory. Writable transactions run one at a time
 // (store.Store), so nothing else can add an item meanwhile.
 func (l *Local) Get(ctx context.Context, id string) (*feedsync.Item, error) {
-	if !l.checked {
-		last, err := l.tx.LastSeq(ctx)
-		if err != nil {
-			return nil, err
-		}
-		l.checked, l.empty = true, last == 0
-		if l.empty {
-			l.put = map[string]struct{}{}
-		}
+	if err := l.check(ctx); err != nil {
+		return nil, err
 	}
-	if l.empty {
-		if _, ok := l.put[id]; !ok {
-			return nil, nil
-		}
+	if !l.lookup(id) {
+		return nil, nil
 	}
 	return l.tx.Get(ctx, id)
+}
+
+// check reads, once, whether the store was empty.
+func (l *Local) check(ctx context.Context) error {
+	if l.checked {
+		return nil
+	}
+	last, err := l.tx.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	l.checked, l.empty = true, last == 0
+	if l.empty {
+		l.put = map[string]struct{}{}
+	}
+	return nil
+}
+
+// lookup reports whether Get must ask the store for id: always, unless the
+// store was empty and id was not put since.
+func (l *Local) lookup(id string) bool {
+	if !l.empty {
+		return true
+	}
+	_, ok := l.put[id]
+	return ok
+}
+
+// remember notes that id was put, for lookup.
+func (l *Local) remember(id string) {
+	if l.put != nil {
+		l.put[id] = struct{}{}
+	}
 }
 
 // Put stores the merge result for its id, a new change in the store's
@@ -158,9 +186,7 @@ func (l *Local) Put(ctx context.Context, it *feedsync.Item, _ feedsync.Outcome) 
 	if _, err := l.tx.Put(ctx, it); err != nil {
 		return err
 	}
-	if l.put != nil {
-		l.put[it.ID()] = struct{}{}
-	}
+	l.remember(it.ID())
 	return nil
 }
 
