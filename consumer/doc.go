@@ -31,4 +31,6 @@
 //     package calls (consumer.go).
 //   - One transaction per feed, echo suppression knowledge
 //     (store.Writer.SetPeerVersion): consumer.go.
+//   - The store side of a merge on a goroutine of its own, so that parsing
+//     the feed overlaps writing the store: pipeline.go.
 package consumer
