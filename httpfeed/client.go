@@ -26,11 +26,10 @@ const DefaultTimeout = 10 * time.Minute
 // defaultHTTP is the HTTP client of a Client without one.
 var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
 
-// tokenRecord is the pseudo item id under which Sync keeps, in the local
-// store's knowledge of the remote (store.Writer.SetPeerVersion), the token
-// of the last feed it merged from the remote. "#" is outside the sync id
-// character set (FS-TYPE-5), so no item can have this id, and no producer
-// ever looks it up.
+// tokenRecord is the pseudo item id under which Sync keeps its marks
+// (syncMarks) in the local store's knowledge of the remote. "#" is outside
+// the sync id character set (FS-TYPE-5), so no item can have this id, and
+// no producer ever looks it up.
 const tokenRecord = "#httpfeed-token"
 
 // Client is the other end of a Handler: it reads and posts feeds, and
@@ -57,7 +56,8 @@ type Client struct {
 	Peer string
 	// Remote names the server in the local store's knowledge
 	// (store.PeerReader): what it sent, and how far Sync has pushed and
-	// pulled. Default: URL without user info, query and fragment.
+	// pulled. Default: URL without user info, query and fragment, and
+	// with "/" for an empty path.
 	Remote string
 	// Format is the format of the feeds pushed and pulled. Default: the
 	// local store's format, else the server's.
@@ -94,6 +94,9 @@ func (c *Client) remote() string {
 		return c.URL
 	}
 	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	if u.Path == "" {
+		u.Path, u.RawPath = "/", ""
+	}
 	return u.String()
 }
 
@@ -126,6 +129,9 @@ type Response struct {
 	// Body is the feed, for a feed response; the caller must close it.
 	// It is nil for a 304 and for a JSON summary.
 	Body io.ReadCloser
+	// Format is the format of the feed in Body, by its Content-Type;
+	// FormatUnknown when the server did not say.
+	Format feedsync.Format
 	// NotModified reports a 304 answer to Get with an ETag.
 	NotModified bool
 	// Token is the FeedSync-Token header: the since of the next request.
@@ -261,6 +267,12 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 		return out, nil
 	}
 	out.Body = resp.Body
+	switch media, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";"); strings.TrimSpace(media) {
+	case mediaRSS:
+		out.Format = feedsync.RSS
+	case mediaAtom:
+		out.Format = feedsync.Atom
+	}
 	return out, nil
 }
 
@@ -327,31 +339,29 @@ type SyncResult struct {
 // changes the server has not seen and merges the server's changes this
 // endpoint has not seen, in one POST for Both.
 //
-// Sync is resumable. It keeps two marks in st's knowledge of the remote
-// (Remote): how far local changes were pushed (store.Writer.SetPeerSeq)
-// and the token of the server's last feed it merged (a peer record, see
-// tokenRecord). Both advance only in the transaction that commits the
-// local merge, after the server committed its own: a Sync killed at any
-// point leaves both stores consistent, and the next one sends and
-// receives again what may not have landed, which merging ignores
-// (FS-MERGE-14).
+// Sync is resumable. It keeps its marks in st's knowledge of the remote
+// (Remote; see syncMarks): the token of the server's last feed it merged,
+// and how far local changes were pushed. They advance only in the
+// transaction that commits the local merge, after the server committed its
+// own: a Sync killed at any point leaves both stores consistent, and the
+// next one sends and receives again what may not have landed, which
+// merging ignores (FS-MERGE-14).
 //
 // The first Sync with a remote pushes every local item and pulls the
 // complete feed. Later ones exchange only changes, each side leaving out
 // what the other sent it (echo suppression: set Peer so that the server
-// knows who we are).
+// knows who we are). When the server no longer knows the token it gave
+// (it lost its data, or another store answers at its URL), Sync pushes
+// every local item again in a second round trip.
 func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncResult, error) {
-	res, rejected, err := c.syncOnce(ctx, st, dir)
-	if err != nil || !rejected || dir == Pull {
+	res, again, err := c.syncOnce(ctx, st, dir)
+	if err != nil || !again {
 		return res, err
 	}
-	// The server did not know the token it gave us: it lost its data or
-	// is another store now. What we pushed before may be gone with it, so
-	// push everything again, at once (the push mark was reset).
-	again, _, err := c.syncOnce(ctx, st, dir)
-	again.Pulled = addSummaries(res.Pulled, again.Pulled)
-	again.PulledKind, again.TokenRejected = res.PulledKind, res.TokenRejected
-	return again, err
+	second, _, err := c.syncOnce(ctx, st, dir)
+	second.Pulled = addSummaries(res.Pulled, second.Pulled)
+	second.PulledKind, second.TokenRejected = res.PulledKind, res.TokenRejected
+	return second, err
 }
 
 // addSummaries returns the sum of two merge summaries.
@@ -366,12 +376,36 @@ func addSummaries(a, b merge.Summary) merge.Summary {
 	return a
 }
 
-// syncOnce is one round trip of Sync. rejected reports that the server
-// refused the token we kept, after an incremental push: the push mark is
-// reset, and the next round pushes everything.
-func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (res SyncResult, rejected bool, err error) {
+// syncMarks is what Sync keeps about a remote in the local store.
+//
+// The store has no record of its own for this, so Sync keeps it in the
+// peer knowledge of the remote (store.Writer.SetPeerVersion), as the version
+// of a pseudo item, tokenRecord: Version.Conflicts holds the token,
+// Version.Top.Sequence the push mark plus one (0: no complete push yet).
+// That keeps the marks in the transaction of the merge they describe.
+type syncMarks struct {
+	// token is the until of the server's last feed merged, "" for none.
+	token string
+	// pushed reports that a complete push was made, so that pushes may
+	// be incremental from pushSeq, leaving out what the remote sent.
+	pushed  bool
+	pushSeq int64
+}
+
+func (m syncMarks) version() store.Version {
+	v := store.Version{Conflicts: m.token}
+	if m.pushed {
+		v.Top.Sequence = m.pushSeq + 1
+	}
+	return v
+}
+
+// syncOnce is one round trip of Sync. again reports that the server
+// refused the token we kept after we had pushed incrementally: the push
+// mark is reset, and another round pushes everything.
+func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (res SyncResult, again bool, err error) {
 	remote := c.remote()
-	pullSince, pushSeq, err := c.marks(ctx, st, remote)
+	marks, err := c.marks(ctx, st, remote)
 	if err != nil {
 		return res, false, err
 	}
@@ -379,19 +413,19 @@ func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (r
 	var resp *Response
 	var pushed producer.Result
 	if dir == Pull {
-		resp, err = c.Get(ctx, pullSince, "")
+		resp, err = c.Get(ctx, marks.token, "")
 	} else {
-		resp, pushed, err = c.push(ctx, st, remote, pushSeq, pullSince, dir == Both)
+		resp, pushed, err = c.push(ctx, st, remote, marks, dir == Both)
 		res.PushedItems = pushed.Items
+		res.Pushed = nil
 	}
 	if err != nil {
 		return res, false, err
 	}
-	res.Pushed = resp.Summary
-	res.TokenRejected = resp.TokenRejected
-	if dir == Pull {
-		res.Pushed = nil
+	if dir != Pull {
+		res.Pushed = resp.Summary
 	}
+	res.TokenRejected = resp.TokenRejected
 
 	tx, err := st.Begin(ctx, true)
 	if err != nil {
@@ -401,7 +435,7 @@ func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (r
 		return res, false, fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
-	res.Token = pullSince
+	next := marks
 	if resp.Body != nil {
 		defer resp.Body.Close()
 		res.PulledKind = resp.Kind
@@ -423,24 +457,25 @@ func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (r
 		if err != nil {
 			return res, false, fmt.Errorf("httpfeed: sync: merge the server's feed: %w", err)
 		}
-		res.Token = resp.Token
+		if resp.Token != "" {
+			next.token = resp.Token
+		}
 		if h, err := r.Header(); err == nil && h.Sharing != nil && h.Sharing.Until != "" {
-			res.Token = h.Sharing.Until
-		}
-		if res.Token != "" {
-			if err := tx.SetPeerVersion(ctx, remote, tokenRecord, store.Version{Conflicts: res.Token}); err != nil {
-				return res, false, fmt.Errorf("httpfeed: sync: keep the token: %w", err)
-			}
+			next.token = h.Sharing.Until
 		}
 	}
-	newPushSeq := pushed.Token.Seq
-	if resp.TokenRejected != "" && pullSince != "" && pushSeq > 0 {
-		// What we pushed incrementally may be gone with the server's data.
-		rejected, newPushSeq = true, 0
+	if dir != Pull {
+		next.pushed, next.pushSeq = true, pushed.Token.Seq
 	}
-	if dir != Pull && newPushSeq != pushSeq {
-		if err := tx.SetPeerSeq(ctx, remote, newPushSeq); err != nil {
-			return res, false, fmt.Errorf("httpfeed: sync: keep the push mark: %w", err)
+	if resp.TokenRejected != "" && marks.token != "" && marks.pushed {
+		// What we pushed before may be gone with the server's data, and
+		// what we know it holds is stale: push everything, ignoring that
+		// knowledge (a complete feed, producer.Full).
+		next.pushed, next.pushSeq, again = false, 0, dir != Pull
+	}
+	if next != marks {
+		if err := tx.SetPeerVersion(ctx, remote, tokenRecord, next.version()); err != nil {
+			return res, false, fmt.Errorf("httpfeed: sync: keep the marks: %w", err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -449,38 +484,39 @@ func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (r
 	if err := tx.Commit(); err != nil {
 		return res, false, fmt.Errorf("httpfeed: sync: commit: %w", err)
 	}
-	return res, rejected, nil
+	res.Token = next.token
+	return res, again, nil
 }
 
-// marks reads the token of the last feed merged from remote and the
-// sequence number up to which local changes were pushed to it.
-func (c *Client) marks(ctx context.Context, st store.Store, remote string) (since string, pushSeq int64, err error) {
+// marks reads what Sync keeps about remote.
+func (c *Client) marks(ctx context.Context, st store.Store, remote string) (syncMarks, error) {
 	tx, err := st.Begin(ctx, false)
 	if err != nil {
-		return "", 0, fmt.Errorf("httpfeed: sync: %w", err)
+		return syncMarks{}, fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
 	v, ok, err := tx.PeerVersion(ctx, remote, tokenRecord)
 	if err != nil {
-		return "", 0, fmt.Errorf("httpfeed: sync: read the token: %w", err)
+		return syncMarks{}, fmt.Errorf("httpfeed: sync: read the marks: %w", err)
 	}
+	var m syncMarks
 	if ok {
-		since = v.Conflicts
+		m.token = v.Conflicts
+		if v.Top.Sequence > 0 {
+			m.pushed, m.pushSeq = true, v.Top.Sequence-1
+		}
 	}
-	pushSeq, err = tx.PeerSeq(ctx, remote)
-	if err != nil {
-		return "", 0, fmt.Errorf("httpfeed: sync: read the push mark: %w", err)
-	}
-	return since, pushSeq, nil
+	return m, nil
 }
 
-// push posts the local changes after pushSeq, leaving out what the remote
-// sent (producer.Options.Peer); withFeed asks for the server's feed after
-// pullSince in return.
-func (c *Client) push(ctx context.Context, st store.Store, remote string, pushSeq int64, pullSince string, withFeed bool) (*Response, producer.Result, error) {
+// push posts the local changes after the push mark, leaving out what the
+// remote sent (producer.Options.Peer), or every item before the first
+// complete push; withFeed asks for the server's feed after the token in
+// return.
+func (c *Client) push(ctx context.Context, st store.Store, remote string, marks syncMarks, withFeed bool) (*Response, producer.Result, error) {
 	since := ""
-	if pushSeq > 0 {
-		since = producer.Token{Store: st.ID(), Seq: pushSeq}.String()
+	if marks.pushed {
+		since = producer.Token{Store: st.ID(), Seq: marks.pushSeq}.String()
 	}
 	pr, pw := io.Pipe()
 	type produced struct {
@@ -493,7 +529,7 @@ func (c *Client) push(ctx context.Context, st store.Store, remote string, pushSe
 		pw.CloseWithError(err)
 		done <- produced{res, err}
 	}()
-	resp, err := c.Post(ctx, pr, pullSince, withFeed)
+	resp, err := c.Post(ctx, pr, marks.token, withFeed)
 	pr.CloseWithError(errRequestEnded) // unblocks the producer if the request stopped reading
 	p := <-done
 	if p.err != nil && !errors.Is(p.err, errRequestEnded) {

@@ -55,6 +55,11 @@ func TestSyncTwoClients(t *testing.T) {
 	if res.Pulled.Added != 2 {
 		t.Errorf("first sync of b pulled %+v, want 2 added", res.Pulled)
 	}
+	// b had nothing to push the first time; what it pulled is not pushed
+	// back the second time.
+	if res := syncOK(t, cb, b, httpfeed.Both); res.PushedItems != 0 || res.Pulled.Changed() {
+		t.Errorf("second sync of b: %+v, want nothing pushed or pulled", res)
+	}
 
 	// Concurrent edits of x: a conflict, which both sides end up holding.
 	edit(t, a, "x", "laptop", 10)
