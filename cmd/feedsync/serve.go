@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/httpfeed"
+	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/open"
+)
+
+// shutdownTimeout is how long serve waits, once asked to stop, for the
+// requests in progress to finish; then it closes their connections, and
+// merges still running roll back.
+const shutdownTimeout = 30 * time.Second
+
+// ServeCommand serves stores over HTTP (httpfeed.Handler).
+type ServeCommand struct {
+	m *Main
+
+	store       string
+	addr        string
+	collections listFlag
+	tokens      listFlag
+	tlsCert     string
+	tlsKey      string
+	by          string
+	policy      string
+	maxBody     int64
+	maxItems    int
+
+	// ready, if set, is called with the listening address once the server
+	// accepts connections (tests).
+	ready func(addr string)
+	// wrap, if set, wraps the server's handler (tests).
+	wrap func(http.Handler) http.Handler
+}
+
+func (c *ServeCommand) flags() *flag.FlagSet {
+	fs := newFlagSet("serve")
+	fs.StringVar(&c.store, "store", "sqlite:feedsync.db", "")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "")
+	fs.Var(&c.collections, "collection", "")
+	fs.Var(&c.tokens, "token", "")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "")
+	fs.StringVar(&c.by, "by", "", "")
+	fs.StringVar(&c.policy, "policy", "keep", "")
+	fs.Int64Var(&c.maxBody, "max-body", httpfeed.DefaultMaxBodyBytes, "")
+	fs.IntVar(&c.maxItems, "max-items", httpfeed.DefaultMaxItems, "")
+	return fs
+}
+
+// collection is one --collection NAME=DSN.
+type collection struct{ name, dsn string }
+
+// Run serves until ctx ends or the process gets SIGTERM or SIGINT.
+func (c *ServeCommand) Run(ctx context.Context, args []string) error {
+	fs := c.flags()
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos); err != nil {
+		return err
+	}
+	explicitStore := false
+	fs.Visit(func(f *flag.Flag) { explicitStore = explicitStore || f.Name == "store" })
+	cols, err := c.parseCollections(explicitStore)
+	if err != nil {
+		return err
+	}
+	tokens, err := parseTokens(c.tokens)
+	if err != nil {
+		return err
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if c.maxBody <= 0 || c.maxItems <= 0 {
+		return usagef("--max-body and --max-items must be positive")
+	}
+	policy, stamps, err := parsePolicy(c.policy)
+	if err != nil {
+		return err
+	}
+	by := c.by
+	if stamps || by != "" {
+		// Resolutions the server makes are its own updates (FS-RESOLVE-2).
+		if by, err = c.m.endpoint(c.by); err != nil {
+			return err
+		}
+	}
+
+	logger := slog.New(slog.NewTextHandler(c.m.Stderr, nil))
+	metrics := &httpfeed.Metrics{}
+	stores := make([]store.Store, 0, len(cols))
+	defer func() {
+		for _, st := range stores {
+			st.Close()
+		}
+	}()
+	handlers := map[string]http.Handler{}
+	for _, col := range cols {
+		st, err := open.Open(ctx, col.dsn)
+		if err != nil {
+			return err
+		}
+		stores = append(stores, st)
+		handlers[col.name] = &httpfeed.Handler{
+			Store:        st,
+			Name:         col.name,
+			By:           by,
+			Policy:       policy,
+			MaxBodyBytes: c.maxBody,
+			MaxItems:     c.maxItems,
+			Logger:       logger,
+			Metrics:      metrics,
+			Now:          c.m.Now,
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	if len(cols) == 1 && cols[0].name == "" {
+		mux.Handle("/", handlers[""])
+	} else {
+		mux.Handle("/", &httpfeed.Router{Collections: handlers})
+	}
+	var root http.Handler = mux
+	if len(tokens) > 0 {
+		root = httpfeed.BearerAuth(tokens, mux)
+	}
+	if c.wrap != nil {
+		root = c.wrap(root)
+	}
+
+	srv := &http.Server{
+		Handler:           root,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	scheme := "http"
+	if c.tlsCert != "" {
+		scheme = "https"
+	}
+	var names []string
+	for _, col := range cols {
+		names = append(names, "/"+col.name)
+	}
+	logger.Info("serving", "url", scheme+"://"+ln.Addr().String(), "collections", strings.Join(names, " "), "metrics", "/metrics", "auth", len(tokens) > 0)
+
+	// SIGTERM (service managers) and SIGINT (Ctrl-C) stop the server
+	// gracefully. Requests keep their own context, not this one, so a
+	// merge in progress is not cancelled by the signal: Shutdown lets it
+	// finish, and only after shutdownTimeout does Close cut it off, which
+	// rolls it back.
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() {
+		if c.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, c.tlsCert, c.tlsKey)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	if c.ready != nil {
+		c.ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("requests still running after the timeout; closing their connections", "error", err)
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// parseCollections returns what to serve: the --collection flags, or the
+// --store alone at the root.
+func (c *ServeCommand) parseCollections(explicitStore bool) ([]collection, error) {
+	if len(c.collections) == 0 {
+		return []collection{{"", c.store}}, nil
+	}
+	if explicitStore {
+		return nil, &usageError{
+			msg:  "--store and --collection cannot be used together",
+			hint: "Serve one store at / with --store, or several at /NAME with --collection NAME=DSN.",
+		}
+	}
+	var cols []collection
+	for _, s := range c.collections {
+		name, dsn, ok := strings.Cut(s, "=")
+		switch {
+		case !ok || name == "" || dsn == "":
+			return nil, usagef("--collection %q: want NAME=DSN, for example --collection tasks=sqlite:tasks.db", s)
+		case strings.ContainsAny(name, "/?#%") || name == "metrics" || name == "." || name == "..":
+			return nil, usagef("--collection %q: the name must be one path segment other than metrics", s)
+		case slices.ContainsFunc(cols, func(c collection) bool { return c.name == name }):
+			return nil, usagef("--collection %q: %s is given twice", s, name)
+		}
+		cols = append(cols, collection{name, dsn})
+	}
+	return cols, nil
+}
+
+// parseTokens reads --token TOKEN=PRINCIPAL flags.
+func parseTokens(list []string) (map[string]string, error) {
+	tokens := map[string]string{}
+	for _, s := range list {
+		tok, principal, ok := strings.Cut(s, "=")
+		if !ok || tok == "" || principal == "" {
+			return nil, usagef("--token: want TOKEN=PRINCIPAL, for example --token s3cret=laptop")
+		}
+		if !feedsync.ValidBy(principal) {
+			return nil, &usageError{
+				msg:  fmt.Sprintf("--token: principal %q is not a valid endpoint identifier", principal),
+				hint: "The principal names the client's endpoint; use ASCII letters, digits and ()+,-.:=@;$_!*' only.",
+			}
+		}
+		if _, dup := tokens[tok]; dup {
+			return nil, usagef("--token: a token is given twice")
+		}
+		tokens[tok] = principal
+	}
+	return tokens, nil
+}
+
+// Usage prints the help of serve.
+func (c *ServeCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `The serve command serves stores over HTTP, so that other endpoints sync with
+them ('feedsync sync', or any HTTP client):
+
+	GET  URL               the complete feed, with a FeedSync-Token header
+	GET  URL?since=TOKEN   the changes after TOKEN (304 with If-None-Match
+	                       while nothing changed)
+	POST URL               merge the feed in the body, in one transaction;
+	                       with ?since=TOKEN the answer is the changes the
+	                       client has not seen, so one request syncs both ways
+	GET  /metrics          Prometheus metrics
+
+A client names itself with the FeedSync-Peer header, or by its bearer token
+when --token is given; the server does not send back what a client sent.
+Logs go to standard error. SIGTERM or SIGINT stop the server: requests in
+progress get 30 seconds to finish, then their merges are rolled back.
+
+Usage:
+
+	feedsync serve [arguments]
+
+Arguments:
+
+	--store DSN
+	    The store to serve at /: sqlite:PATH (created if missing),
+	    postgres://USER@HOST/DB (add feedsync_schema=NAME to choose a
+	    schema) or memory:. Default: sqlite:feedsync.db.
+
+	--collection NAME=DSN
+	    Serve the store DSN at /NAME instead; repeat for several stores.
+	    GET / lists them.
+
+	--addr HOST:PORT
+	    Where to listen. Default: 127.0.0.1:8080. Use :8080 to listen on
+	    every interface.
+
+	--token TOKEN=PRINCIPAL
+	    Accept only requests with "Authorization: Bearer TOKEN" (for
+	    every path, /metrics included); the client is then the endpoint
+	    PRINCIPAL, whatever its FeedSync-Peer header says. Repeat for
+	    several clients. Default: no authentication.
+
+	--tls-cert FILE
+	--tls-key FILE
+	    Serve HTTPS with this certificate and key (PEM files).
+
+	--policy POLICY
+	    What to do with items a POST leaves with conflicts, as for
+	    'feedsync merge': keep (default), defer, source, destination, lww
+	    or endpoint:NAME. Resolutions are updates by --by.
+
+	--by ENDPOINT
+	    This server's endpoint identifier, for the resolving policies.
+	    Default: $FEEDSYNC_BY, else the one kept in the user config
+	    directory.
+
+	--max-body BYTES
+	    The largest request body accepted, after decompression.
+	    Default: 33554432 (32 MiB).
+
+	--max-items N
+	    The most items a POSTed feed may hold. Default: 100000.
+
+Example:
+
+	feedsync serve --store sqlite:tasks.db --addr 127.0.0.1:8080
+	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --token s3cret=laptop
+`)
+}

@@ -1,0 +1,586 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/httpfeed"
+	"github.com/feedsync/go-feedsync/merge"
+	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/open"
+)
+
+// maxBackoff is the longest wait between failed rounds of sync --watch,
+// unless --interval is longer.
+const maxBackoff = 5 * time.Minute
+
+// SyncCommand syncs a store or a feed file with a collection that
+// 'feedsync serve' (httpfeed.Handler) serves.
+type SyncCommand struct {
+	m *Main
+
+	store    string
+	feed     string
+	pull     bool
+	push     bool
+	by       string
+	token    string
+	watch    bool
+	interval time.Duration
+	policy   string
+	format   formatFlag
+	timeout  time.Duration
+
+	// afterRound, if set, is called after each round with its error;
+	// returning false ends --watch (tests).
+	afterRound func(err error) bool
+	// showProgress forces the progress line, which is otherwise shown only
+	// when standard error is a terminal (tests).
+	showProgress bool
+}
+
+func (c *SyncCommand) flags() *flag.FlagSet {
+	fs := newFlagSet("sync")
+	fs.StringVar(&c.store, "store", "", "")
+	fs.StringVar(&c.feed, "feed", "", "")
+	fs.BoolVar(&c.pull, "pull", false, "")
+	fs.BoolVar(&c.push, "push", false, "")
+	fs.StringVar(&c.by, "by", "", "")
+	fs.StringVar(&c.token, "token", "", "")
+	fs.BoolVar(&c.watch, "watch", false, "")
+	fs.DurationVar(&c.interval, "interval", 30*time.Second, "")
+	fs.StringVar(&c.policy, "policy", "keep", "")
+	fs.Var(&c.format, "format", "")
+	fs.DurationVar(&c.timeout, "timeout", httpfeed.DefaultTimeout, "")
+	return fs
+}
+
+// Run syncs once, or until interrupted with --watch.
+func (c *SyncCommand) Run(ctx context.Context, args []string) error {
+	pos, err := parseArgs(c.flags(), args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, "URL"); err != nil {
+		return err
+	}
+	u, err := url.Parse(pos[0])
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("%q is not an http:// or https:// URL", pos[0])
+	}
+	switch {
+	case (c.store == "") == (c.feed == ""):
+		return &usageError{msg: "give exactly one of --store DSN and --feed FILE", hint: "--store syncs a database (sqlite:PATH, postgres://…), --feed a feed file."}
+	case c.pull && c.push:
+		return usagef("--pull and --push cannot be used together (without either, sync does both)")
+	case c.interval <= 0 || c.timeout <= 0:
+		return usagef("--interval and --timeout must be positive")
+	}
+	dir := httpfeed.Both
+	if c.pull {
+		dir = httpfeed.Pull
+	} else if c.push {
+		dir = httpfeed.Push
+	}
+	policy, _, err := parsePolicy(c.policy)
+	if err != nil {
+		return err
+	}
+	// This endpoint's identifier names it to the server (whose knowledge
+	// of what we hold is kept under it) and stamps automatic resolutions.
+	by, err := c.m.endpoint(c.by)
+	if err != nil {
+		return err
+	}
+	token := c.token
+	if token == "" {
+		token = c.m.Getenv("FEEDSYNC_TOKEN")
+	}
+	client := &httpfeed.Client{
+		URL:    pos[0],
+		HTTP:   &http.Client{Timeout: c.timeout},
+		Token:  token,
+		Peer:   by,
+		Remote: remoteName(u),
+		Format: c.format.f,
+		Policy: policy,
+	}
+
+	var st store.Store
+	if c.store != "" {
+		if st, err = open.Open(ctx, c.store); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	round := func() error {
+		client.Stamp = c.m.stamp(by)
+		p := c.newProgress()
+		defer p.done()
+		if st != nil {
+			client.OnItem = p.update
+			res, err := client.Sync(ctx, st, dir)
+			if err != nil {
+				return err
+			}
+			c.report(fmt.Sprintf("%d item%s sent", res.PushedItems, plural(res.PushedItems, "", "s")), res.Pushed, dir != httpfeed.Pull, res.PulledKind, res.Pulled, res.TokenRejected)
+			return nil
+		}
+		return c.syncFeed(ctx, client, dir, p)
+	}
+	if !c.watch {
+		return round()
+	}
+	return c.watchLoop(ctx, round)
+}
+
+// watchLoop runs round every --interval until ctx ends. After a failed
+// round it waits 1s (or --interval if shorter), then twice as long after
+// each further failure, up to maxBackoff (or --interval if longer). An
+// error the server will give again, whatever the wait (a bad token, a
+// feed it refuses), ends the loop.
+func (c *SyncCommand) watchLoop(ctx context.Context, round func() error) error {
+	base := min(c.interval, time.Second)
+	limit := max(c.interval, maxBackoff)
+	failures := 0
+	for {
+		err := round()
+		if c.afterRound != nil && !c.afterRound(err) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil // interrupted: a normal end of --watch
+		}
+		wait := c.interval
+		if err != nil {
+			if permanent(err) {
+				return err
+			}
+			failures++
+			wait = min(base<<min(failures-1, 20), limit)
+			fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", cleanMsg(err.Error()), wait)
+		} else {
+			failures = 0
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// permanent reports whether err is a refusal that retrying cannot change.
+func permanent(err error) bool {
+	var se *httpfeed.StatusError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.StatusCode {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+		http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType:
+		return true
+	}
+	return false
+}
+
+// remoteName is the name of the server in the local side's records: its
+// URL without user info, query and fragment, and with "/" for an empty
+// path, so that http://host and http://host/ are one server.
+func remoteName(u *url.URL) string {
+	v := *u
+	v.User, v.RawQuery, v.ForceQuery, v.Fragment, v.RawFragment = nil, "", false, "", ""
+	if v.Path == "" {
+		v.Path, v.RawPath = "/", ""
+	}
+	return v.String()
+}
+
+// report prints what a round did.
+func (c *SyncCommand) report(sent string, pushed *httpfeed.Summary, didPush bool, kind string, pulled merge.Summary, rejectedToken string) {
+	if rejectedToken != "" {
+		fmt.Fprintf(c.m.Stderr, "feedsync sync: the server did not know our token (%s); it sent its complete feed\n", rejectedToken)
+	}
+	if pushed != nil {
+		fmt.Fprintf(c.m.Stderr, "push: %s; server: %s\n", sent, pushed)
+		for _, p := range pushed.Rejections {
+			fmt.Fprintf(c.m.Stderr, "feedsync sync: rejected by the server: item %q (line %d): %s\n", p.Item, p.Line, p.Error)
+		}
+		if pushed.Rejected > len(pushed.Rejections) {
+			fmt.Fprintf(c.m.Stderr, "feedsync sync: %d more items rejected by the server\n", pushed.Rejected-len(pushed.Rejections))
+		}
+	} else if didPush {
+		fmt.Fprintln(c.m.Stderr, "push: nothing to send")
+	}
+	if kind != "" {
+		fmt.Fprintf(c.m.Stderr, "pull (%s feed): %s\n", kind, pulled)
+		for _, r := range pulled.Rejections {
+			fmt.Fprintf(c.m.Stderr, "feedsync sync: rejected from the server's feed: %s\n", cleanMsg(r.Error()))
+		}
+		if pulled.Conflicts > 0 && c.feed != "" {
+			fmt.Fprintf(c.m.Stderr, "run 'feedsync conflicts %s' to review, and 'feedsync resolve' to settle them\n", c.feed)
+		}
+	}
+}
+
+// syncState is what sync keeps next to a feed file, in FILE.sync.json,
+// for each server it syncs with.
+type syncState struct {
+	Remotes map[string]*remoteState `json:"remotes"`
+}
+
+type remoteState struct {
+	// Token is the server's token after the last feed merged from it.
+	Token string `json:"token,omitempty"`
+	// Pushed is the SHA-256 of the feed file when the server last held
+	// everything in it: while the file still has that digest there is
+	// nothing to push.
+	Pushed string `json:"pushed,omitempty"`
+}
+
+// statePath is the side file of a feed file.
+func statePath(feed string) string { return feed + ".sync.json" }
+
+func readState(path string) (*syncState, error) {
+	st := &syncState{Remotes: map[string]*remoteState{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, &usageError{msg: fmt.Sprintf("%s: %v", path, err), hint: "Remove the file: the next sync then exchanges complete feeds."}
+	}
+	if st.Remotes == nil {
+		st.Remotes = map[string]*remoteState{}
+	}
+	return st, nil
+}
+
+// fileDigest returns the SHA-256 of a file, "" when it does not exist.
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", inFile(path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// errUnchanged stops an atomic write whose new content would equal the old.
+var errUnchanged = errors.New("unchanged")
+
+// syncFeed syncs the feed file --feed: it pushes the file when it changed
+// since the server last held all of it, and merges the server's changes
+// into it (merge.Feeds, written atomically). The server's token and the
+// digest go to FILE.sync.json afterwards, atomically too: a sync killed in
+// between only repeats the exchange next time, which merging ignores.
+func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir httpfeed.Direction, p *progress) error {
+	state, err := readState(statePath(c.feed))
+	if err != nil {
+		return err
+	}
+	rs := state.Remotes[client.Remote]
+	if rs == nil {
+		rs = &remoteState{}
+		state.Remotes[client.Remote] = rs
+	}
+	before, err := fileDigest(c.feed)
+	if err != nil {
+		return err
+	}
+	needPush := dir != httpfeed.Pull && before != "" && before != rs.Pushed
+
+	var resp *httpfeed.Response
+	switch {
+	case dir == httpfeed.Push && !needPush:
+		c.report("", nil, true, "", merge.Summary{}, "")
+		return nil
+	case needPush:
+		f, err := os.Open(c.feed)
+		if err != nil {
+			return inFile(c.feed, err)
+		}
+		defer f.Close()
+		resp, err = client.Post(ctx, f, rs.Token, dir == httpfeed.Both)
+		if err != nil {
+			return err
+		}
+	default:
+		if resp, err = client.Get(ctx, rs.Token, ""); err != nil {
+			return err
+		}
+	}
+	// The server holds everything the file held before the merge when we
+	// pushed it now, or when it had not changed since it last did.
+	synced := needPush || (before != "" && before == rs.Pushed)
+
+	var pulled merge.Summary
+	after := before
+	if resp.Body != nil {
+		defer resp.Body.Close()
+		if pulled, err = c.mergeInto(ctx, resp, before != "", p); err != nil {
+			return err
+		}
+		if after, err = fileDigest(c.feed); err != nil {
+			return err
+		}
+		if resp.Token != "" {
+			// The header token may be a little behind the feed's own
+			// sx:sharing until; asking from it only repeats changes.
+			rs.Token = resp.Token
+		}
+	}
+	if synced {
+		// A merge that found conflicts (or resolved them) made versions
+		// the server lacks: push them next time.
+		rs.Pushed = before
+		if pulled.Conflicts == 0 {
+			rs.Pushed = after
+		}
+	}
+	if resp.TokenRejected != "" && !needPush {
+		// The server lost its data or is another store: it may lack
+		// what it held before, so push everything next time.
+		rs.Pushed = ""
+	}
+	err = writeAtomic(statePath(c.feed), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(state)
+	})
+	if err != nil {
+		return fmt.Errorf("keep the sync state: %w", err)
+	}
+	kind := ""
+	if resp.Body != nil {
+		kind = resp.Kind
+	}
+	c.report(displayName(c.feed)+" sent", resp.Summary, dir != httpfeed.Pull, kind, pulled, resp.TokenRejected)
+	return nil
+}
+
+// mergeInto merges the server's feed into the feed file, atomically; the
+// file stays as it is when the feed changes nothing.
+func (c *SyncCommand) mergeInto(ctx context.Context, resp *httpfeed.Response, exists bool, p *progress) (merge.Summary, error) {
+	var local io.Reader
+	if exists {
+		f, err := os.Open(c.feed)
+		if err != nil {
+			return merge.Summary{}, inFile(c.feed, err)
+		}
+		defer f.Close()
+		local = f
+	} else {
+		// A new file starts as an empty feed of the format asked for, or
+		// the server's.
+		format := c.format.f
+		if format == feedsync.FormatUnknown {
+			format = resp.Format
+		}
+		if format == feedsync.FormatUnknown {
+			format = feedsync.RSS
+		}
+		var buf bytes.Buffer
+		if err := feedsync.WriteAll(&buf, feedsync.NewHeader(format, feedsync.FeedInfo{}), nil); err != nil {
+			return merge.Summary{}, err
+		}
+		local = &buf
+	}
+	body := &countingReader{r: resp.Body}
+	items := 0
+	policy, stamps, err := parsePolicy(c.policy)
+	if err != nil {
+		return merge.Summary{}, err
+	}
+	opts := merge.Options{
+		Format: c.format.f,
+		Policy: policy,
+		OnItem: func(string, int, feedsync.Outcome, error) {
+			items++
+			p.update(items, body.n)
+		},
+	}
+	if stamps {
+		by, err := c.m.endpoint(c.by)
+		if err != nil {
+			return merge.Summary{}, err
+		}
+		opts.Stamp = c.m.stamp(by)
+	}
+	var sum merge.Summary
+	err = writeAtomic(c.feed, func(w io.Writer) error {
+		var err error
+		sum, err = merge.Feeds(ctx, local, body, w, opts)
+		if err == nil && exists && !sum.Changed() {
+			return errUnchanged
+		}
+		return err
+	})
+	if errors.Is(err, errUnchanged) {
+		err = nil
+	}
+	if err != nil {
+		return sum, fmt.Errorf("merge the server's feed into %s: %w", c.feed, err)
+	}
+	return sum, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// progress prints a line on standard error, rewritten in place, while a
+// big feed arrives: only when standard error is a terminal, and only after
+// the first second, so that quick syncs and logs stay quiet.
+type progress struct {
+	w           io.Writer
+	on          bool
+	start, last time.Time
+	shown       bool
+	now         func() time.Time
+}
+
+func (c *SyncCommand) newProgress() *progress {
+	on := c.showProgress || isTerminal(c.m.Stderr)
+	p := &progress{w: c.m.Stderr, on: on, now: time.Now}
+	if c.showProgress {
+		p.now = c.m.Now // tests move the clock
+	}
+	p.start = p.now()
+	return p
+}
+
+func (p *progress) update(items int, n int64) {
+	if !p.on {
+		return
+	}
+	now := p.now()
+	if now.Sub(p.start) < time.Second || (p.shown && now.Sub(p.last) < 200*time.Millisecond) {
+		return
+	}
+	p.last, p.shown = now, true
+	fmt.Fprintf(p.w, "\rfeedsync sync: %d items, %.1f MB received ", items, float64(n)/(1<<20))
+}
+
+func (p *progress) done() {
+	if p.shown {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// Usage prints the help of sync.
+func (c *SyncCommand) Usage() {
+	fmt.Fprint(c.m.Stdout, `The sync command syncs a store or a feed file with a collection served by
+'feedsync serve': it sends the local changes the server has not seen and
+merges the server's changes this endpoint has not seen, in one request.
+Conflicts are kept, as 'feedsync merge' keeps them.
+
+Sync is resumable. It remembers, per server, the server's token and how
+far local changes were sent: in the store (--store), or in FILE.sync.json
+next to the feed file (--feed). Both move only after the local merge is
+written, so a sync that is killed leaves both sides consistent, and the
+next one picks up where it stopped. A summary goes to standard error, with
+a progress line for big feeds when it is a terminal.
+
+Usage:
+
+	feedsync sync URL (--store DSN | --feed FILE) [arguments]
+
+Arguments:
+
+	--store DSN
+	    Sync this store: sqlite:PATH (created if missing), postgres://…
+	    or memory:.
+
+	--feed FILE
+	    Sync this feed file instead (created if missing). It is sent whole
+	    when it changed since the last sync, and the server's changes are
+	    merged into it, atomically.
+
+	--pull
+	    Only merge the server's changes.
+
+	--push
+	    Only send the local changes.
+
+	--by ENDPOINT
+	    This endpoint's identifier: the name the server knows it by (unless
+	    --token says who it is), and the by of automatic resolutions.
+	    Default: $FEEDSYNC_BY, else the one kept in the user config
+	    directory.
+
+	--token TOKEN
+	    A bearer token for a server started with --token. Default:
+	    $FEEDSYNC_TOKEN (which, unlike the flag, other users cannot see in
+	    the process list).
+
+	--watch
+	    Keep syncing every --interval until interrupted. After a failure
+	    the next try comes after 1s, then twice as long each time, up to
+	    5 minutes; a refusal that retrying cannot change (a bad token, a
+	    feed the server rejects) ends it.
+
+	--interval DURATION
+	    The time between syncs with --watch. Default: 30s.
+
+	--policy POLICY
+	    What to do with items the local merge leaves with conflicts, as for
+	    'feedsync merge': keep (default), defer, source, destination, lww
+	    or endpoint:NAME.
+
+	--format rss|atom
+	    The format of the feeds exchanged, and of a new --feed file.
+	    Default: the store's or file's own, else the server's.
+
+	--timeout DURATION
+	    The longest one request may take. Default: 10m.
+
+Example:
+
+	feedsync sync http://127.0.0.1:8080/ --feed tasks.xml --by laptop
+	feedsync sync http://127.0.0.1:8080/tasks --store sqlite:phone.db --by phone --watch --interval 10s
+`)
+}
