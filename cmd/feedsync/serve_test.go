@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -432,4 +433,31 @@ func must(it *feedsync.Item, err error) *feedsync.Item {
 		panic(err)
 	}
 	return it
+}
+
+func TestServeStopsOnSIGTERM(t *testing.T) {
+	h := newHarness(t)
+	srv := startServe(t, h, "--store", "memory:")
+	p, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// serve listens for SIGTERM from before it reports ready until it
+	// returns, so the signal cannot reach the default handler.
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Skipf("cannot send SIGTERM here: %v", err)
+	}
+	select {
+	case err := <-srv.done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v", err)
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("serve did not stop on SIGTERM")
+	}
+	srv.cancel()
+	srv.cancel = nil
+	if logs := srv.logs.String(); !strings.Contains(logs, "shutting down") {
+		t.Errorf("logs:\n%s", logs)
+	}
 }
