@@ -39,7 +39,8 @@ func sortedAttrs(t testing.TB, s string) string {
 }
 
 // TestAtomPublisherLinks checks which children the predicate declares
-// publisher-specific (FS-INCORP-3).
+// publisher-specific (FS-INCORP-1, FS-INCORP-3): shared data must agree at
+// every endpoint, publisher-specific data may differ.
 func TestAtomPublisherLinks(t *testing.T) {
 	tests := []struct {
 		name    string

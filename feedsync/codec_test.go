@@ -534,7 +534,8 @@ func TestPlacement(t *testing.T) {
 	}
 }
 
-// FS-SHARING-3, FS-SHARING-4, FS-RELATED-1..4, FS-FEED-5: expires is a
+// FS-SHARING-3, FS-SHARING-4, FS-RELATED-1, FS-RELATED-2, FS-RELATED-3,
+// FS-RELATED-4, FS-FEED-5: expires is a
 // date-time; sx:related needs a link and a known type, and others are left
 // out of the model (with a warning) but kept in the bytes.
 func TestSharingAndRelated(t *testing.T) {

@@ -226,7 +226,8 @@ func TestFull(t *testing.T) {
 	}
 }
 
-// TestIncremental checks the partial feed (FS-FEED-1, -2, -4, -6): the items
+// TestIncremental checks the partial feed (FS-FEED-1, FS-FEED-2, FS-FEED-4,
+// FS-FEED-6, FS-RELATED-2): the items
 // changed after the token, in change order, with since = the token,
 // until = the new token, and the complete feed's link.
 func TestIncremental(t *testing.T) {
