@@ -213,6 +213,9 @@ func remoteName(u *url.URL) string {
 
 // report prints what a round did.
 func (c *SyncCommand) report(sent string, pushed *httpfeed.Summary, didPush bool, kind string, pulled merge.Summary, rejectedToken string) {
+	if c.watch && rejectedToken == "" && (pushed == nil || pushed.String() == (httpfeed.Summary{}).String()) && !pulled.Changed() && pulled.Unchanged == 0 && pulled.Rejected == 0 {
+		return // --watch reports only rounds that moved something
+	}
 	if rejectedToken != "" {
 		fmt.Fprintf(c.m.Stderr, "feedsync sync: the server did not know our token (%s); it sent its complete feed\n", rejectedToken)
 	}
@@ -558,7 +561,8 @@ Arguments:
 	    the process list).
 
 	--watch
-	    Keep syncing every --interval until interrupted. After a failure
+	    Keep syncing every --interval until interrupted (Ctrl-C), and
+	    report only the rounds that moved something. After a failure
 	    the next try comes after 1s, then twice as long each time, up to
 	    5 minutes; a refusal that retrying cannot change (a bad token, a
 	    feed the server rejects) ends it.

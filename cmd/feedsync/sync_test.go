@@ -278,6 +278,10 @@ func TestSyncWatch(t *testing.T) {
 	if h.items("w.xml")["x"] == nil {
 		t.Errorf("watch did not bring the item added between rounds:\n%s", stderr.String())
 	}
+	// Rounds that move nothing are quiet: only the second one reports.
+	if got := strings.Count(stderr.String(), "pull ("); got != 1 || !strings.Contains(stderr.String(), "pull (incremental feed): 1 new") {
+		t.Errorf("watch reports:\n%s\nwant one, of the new item", stderr.String())
+	}
 
 	// Failures back off; a cancelled ctx ends the loop without error.
 	srv.Close()
