@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/feedsync/go-feedsync/store/internal/benchdata"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
@@ -20,6 +21,9 @@ import (
 //     with one prepared statement in one transaction, rows computed
 //     beforehand). Compare their items/s. "merge" and "remerge" time a
 //     consumer's work per item (Get, MergeItem, Put, SetPeerVersion).
+//   - BenchmarkPutRatio: the same, store, merge and bulk in turn in each
+//     iteration, reporting the rate ratios (paired runs, for a machine
+//     whose load drifts).
 //   - BenchmarkChanges: Changes after LastSeq-10 (an incremental feed of
 //     the last 10 changes) in stores of 1k and 100k items. Compare ns/op.
 //
@@ -119,6 +123,68 @@ func BenchmarkPut(b *testing.B) {
 		}
 		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
+}
+
+// BenchmarkPutRatio runs store, merge and bulk one after the other in each
+// iteration, on fresh databases, and reports the rate ratios of the
+// iterations together: on a shared machine whose load drifts, paired
+// runs compare better than separate benchmarks.
+func BenchmarkPutRatio(b *testing.B) {
+	ctx := context.Background()
+	all := benchdata.Items(benchdata.N)
+	rows, err := benchdata.Rows(all)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dsn := testDSN(b)
+	open := func(b *testing.B) *Store {
+		b.Helper()
+		s, err := Open(ctx, dsn, Options{Schema: newSchema(b, dsn)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	timed := func(fn func(s *Store) error) time.Duration {
+		s := open(b)
+		runtime.GC()
+		start := time.Now()
+		if err := fn(s); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var storeT, mergeT, bulkT time.Duration
+	for b.Loop() {
+		storeT += timed(func(s *Store) error {
+			tx, err := s.Begin(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			for _, it := range all {
+				if _, err := tx.Put(ctx, it); err != nil {
+					return err
+				}
+			}
+			return tx.Commit()
+		})
+		mergeT += timed(func(s *Store) error {
+			tx, err := s.Begin(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if _, err := benchdata.Merge(ctx, tx, "https://peer.example/feed", all); err != nil {
+				return err
+			}
+			return tx.Commit()
+		})
+		bulkT += timed(func(s *Store) error { return bulkInsert(ctx, s, rows) })
+	}
+	b.ReportMetric(bulkT.Seconds()/storeT.Seconds(), "store/bulk")
+	b.ReportMetric(bulkT.Seconds()/mergeT.Seconds(), "merge/bulk")
 }
 
 // bulkInsert inserts rows (seqs 1…) with raw SQL: one prepared INSERT

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/benchdata"
@@ -23,6 +24,9 @@ import (
 //     INSERTs with one prepared statement in one transaction, rows computed
 //     beforehand). Compare their items/s. "merge" and "remerge" time a
 //     consumer's work per item (Get, MergeItem, Put, SetPeerVersion).
+//   - BenchmarkPutRatio: the same, store, merge and bulk in turn in each
+//     iteration, reporting the rate ratios (paired runs, for a machine
+//     whose load drifts).
 //   - BenchmarkChanges: Changes after LastSeq-10 (an incremental feed of
 //     the last 10 changes) in stores of 1k, 100k and 1M items. Compare
 //     ns/op across sizes. The databases are generated once and kept in
@@ -123,6 +127,67 @@ func BenchmarkPut(b *testing.B) {
 		}
 		b.ReportMetric(float64(benchPutN*b.N)/b.Elapsed().Seconds(), "items/s")
 	})
+}
+
+// BenchmarkPutRatio runs store, merge and bulk one after the other in each
+// iteration, on fresh databases, and reports the rate ratios of the
+// iterations together: on a shared machine whose load drifts, paired
+// runs compare better than separate benchmarks.
+func BenchmarkPutRatio(b *testing.B) {
+	ctx := context.Background()
+	all := benchdata.Items(benchPutN)
+	rows, err := benchdata.Rows(all)
+	if err != nil {
+		b.Fatal(err)
+	}
+	open := func(b *testing.B) *Store {
+		b.Helper()
+		s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	timed := func(fn func(s *Store) error) time.Duration {
+		s := open(b)
+		runtime.GC()
+		start := time.Now()
+		if err := fn(s); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	var storeT, mergeT, bulkT time.Duration
+	for b.Loop() {
+		storeT += timed(func(s *Store) error {
+			tx, err := s.Begin(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			for _, it := range all {
+				if _, err := tx.Put(ctx, it); err != nil {
+					return err
+				}
+			}
+			return tx.Commit()
+		})
+		mergeT += timed(func(s *Store) error {
+			tx, err := s.Begin(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if _, err := benchdata.Merge(ctx, tx, "https://peer.example/feed", all); err != nil {
+				return err
+			}
+			return tx.Commit()
+		})
+		bulkT += timed(func(s *Store) error { return bulkInsert(ctx, s, rows, 0) })
+	}
+	b.ReportMetric(bulkT.Seconds()/storeT.Seconds(), "store/bulk")
+	b.ReportMetric(bulkT.Seconds()/mergeT.Seconds(), "merge/bulk")
 }
 
 // bulkInsert inserts rows with seqs from seq0+1 on with raw SQL: one
