@@ -549,3 +549,27 @@ func TestContextCancelledMergeRollsBack(t *testing.T) {
 		t.Errorf("cancelled POST: %d, item stored %v; want a 5xx and nothing stored", rec.Code, get(t, st, "a") != nil)
 	}
 }
+
+func TestAcknowledge(t *testing.T) {
+	st := newMemory(t)
+	put(t, st, create("a", "laptop", 1), create("b", "laptop", 2))
+	peerSeq := func() int64 {
+		var n int64
+		withTx(t, st, false, func(tx store.Tx) {
+			var err error
+			if n, err = tx.PeerSeq(context.Background(), "phone"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return n
+	}
+	tok := serve(&httpfeed.Handler{Store: st}, newRequest("GET", "/", nil)).Header().Get(httpfeed.HeaderToken)
+	serve(&httpfeed.Handler{Store: st}, newRequest("GET", "/?since="+tok, nil, httpfeed.HeaderPeer, "phone"))
+	if n := peerSeq(); n != 0 {
+		t.Errorf("without Acknowledge: peer seq %d, want 0", n)
+	}
+	serve(&httpfeed.Handler{Store: st, Acknowledge: true}, newRequest("GET", "/?since="+tok, nil, httpfeed.HeaderPeer, "phone"))
+	if n := peerSeq(); n != 2 {
+		t.Errorf("with Acknowledge: peer seq %d, want 2 (the token's)", n)
+	}
+}
