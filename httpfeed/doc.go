@@ -34,8 +34,8 @@
 //     (application/rss+xml, application/atom+xml), else the store's own.
 //   - response headers: FeedSync-Token (the since of the next request),
 //     FeedSync-Feed ("full" or "incremental"), ETag. If-None-Match with
-//     that ETag gets 304 Not Modified while nothing changed. Bodies are
-//     gzip-compressed when the request accepts it.
+//     that ETag gets 304 Not Modified while nothing changed. Bodies of 1 KiB
+//     or more are gzip-compressed when the request accepts it.
 //
 // POST or PUT a FeedSync feed (gzip-compressed or not):
 //
@@ -70,5 +70,5 @@
 //   - auth.go: BearerAuth and principals.
 //   - router.go: Router, several collections.
 //   - metrics.go: Prometheus text-format metrics.
-//   - client.go: Client, the sync round trip and resumable tokens.
+//   - client.go: Client, the sync round trip and resumable marks.
 package httpfeed
