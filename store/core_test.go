@@ -1,8 +1,6 @@
-//go:build corebugs
-
-// Tests of package feedsync behaviour that the store depends on and that
-// fails today. They are kept out of the default build so that the module's
-// tests stay green; run them with `go test -tags corebugs ./store/`.
+// The store keeps items as standalone XML (feedsync.MarshalItem) and
+// compares payloads by digest; these tests pin the core behaviour that
+// relies on.
 
 package store_test
 
@@ -16,11 +14,10 @@ import (
 )
 
 // An Atom item made by Create from an <entry> in no namespace (as the
-// feedsync examples build them) has one digest; written into an Atom feed,
-// or through MarshalItem, and read back, its payload lands in the Atom
-// default namespace and its digest changes. A store, or any feed round
-// trip, then sees a different payload (samePayload in MergeItem, the
-// Digest column of a store).
+// feedsync examples build them) keeps its digest when written into an Atom
+// feed, or through MarshalItem, and read back. (It once did not: the
+// payload then landed in the Atom default namespace and the store saw a
+// different payload.)
 func TestCoreCreatedAtomDigestSurvivesRoundTrip(t *testing.T) {
 	e := etree.NewElement("entry")
 	e.CreateElement("title").SetText("Buy stamps")
