@@ -28,10 +28,8 @@ func at(hhmm string) time.Time {
 
 func stamp(by, hhmm string) feedsync.Stamp { return feedsync.Stamp{By: by, When: at(hhmm)} }
 
-// entry returns an Atom <entry> payload. It declares the Atom namespace:
-// an <entry> in no namespace changes its digest once written into an Atom
-// feed (or through MarshalItem) and read back, where it lands in the feed's
-// default namespace.
+// entry returns an Atom <entry> payload, in the Atom namespace as in a
+// feed.
 func entry(title, content string) *etree.Element {
 	e := etree.NewElement("entry")
 	e.CreateAttr("xmlns", feedsync.AtomNamespace)
