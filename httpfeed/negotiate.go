@@ -118,10 +118,10 @@ func acceptsGzip(r *http.Request) bool {
 // sent. It is weak because two responses with the same tag are equivalent
 // feeds, not byte-identical ones (an Atom feed's updated time, gzip).
 //
-// What the store knows about the peer is not in the tag: it changes without
-// a new sequence number only when the peer sends versions older than those
-// it was sent, and then a 304 makes it miss nothing it did not already
-// receive once.
+// What the store knows about the peer is not in the tag. Without a new
+// sequence number it changes only when the peer sends versions older than
+// it sent before, that is, when it lost data; such a peer needs the
+// complete feed anyway (FS-FEED-4), which has a tag of its own (no since).
 func etag(storeID string, last int64, f feedsync.Format, since, peer string) string {
 	d := sha256.New()
 	for _, s := range []string{"v1", storeID, strconv.FormatInt(last, 10), f.String(), since, peer} {
