@@ -121,6 +121,8 @@ type memTx struct {
 	info    *feedInfo
 }
 
+var _ Tx = (*memTx)(nil)
+
 type feedInfo struct {
 	info   feedsync.FeedInfo
 	format feedsync.Format

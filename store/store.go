@@ -124,9 +124,10 @@ type ChangeReader interface {
 	// the number of items in the store. Changes(ctx, 0) returns every item.
 	//
 	// A change the iterator has not reached yet and that is superseded by a
-	// later commit shows up at its new sequence; a change committed by
-	// another Tx is never skipped: every committed sequence number below the
-	// highest one a reader has seen was committed before it.
+	// later commit (or by a Put of this Tx in the loop body) shows up at its
+	// new sequence; a change committed by another Tx is never skipped:
+	// every committed sequence number below the highest one a reader has
+	// seen was committed before it.
 	Changes(ctx context.Context, after int64) iter.Seq2[Change, error]
 	// Stats is Changes without decoding the items: the same entries, as
 	// ItemStats. A producer reads it to skip the items a peer already
