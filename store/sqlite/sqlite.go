@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,52 @@ type Store struct {
 	// serialise them with other processes.
 	writer chan struct{}
 	closed atomic.Bool
+
+	// slots holds a token for each transaction open, at most
+	// Options.MaxConns: the connections in use plus those in idle never
+	// exceed the pool's bound, so s.db.Conn never waits for a connection
+	// that sits unused in idle.
+	slots chan struct{}
+	done  chan struct{} // closed by Close, to wake Begins waiting for a slot
+	mu    sync.Mutex
+	idle  []*conn // connections of ended transactions, for the next ones
+}
+
+// conn is a connection of the Store's own pool with the statements
+// prepared on it. It outlives transactions: the next transaction that
+// takes it reuses the statements instead of compiling them again, which
+// is most of the cost of a short read-only transaction.
+type conn struct {
+	c     *sql.Conn
+	stmts map[string]*sql.Stmt
+}
+
+// stmt returns the statement q prepared on c, preparing it the first time.
+func (c *conn) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := c.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := c.c.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[q] = st
+	return st, nil
+}
+
+// close closes c's statements and c; with bad set it keeps database/sql
+// from reusing the connection under it, whose state is unknown after a
+// failure.
+func (c *conn) close(bad bool) {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+	c.stmts = nil
+	if bad {
+		discard(c.c)
+	} else {
+		c.c.Close()
+	}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -84,17 +131,32 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: migrate: %w", path, err)
 	}
-	return &Store{db: db, id: id, path: path, writer: make(chan struct{}, 1)}, nil
+	return &Store{
+		db: db, id: id, path: path,
+		writer: make(chan struct{}, 1),
+		slots:  make(chan struct{}, opts.MaxConns),
+		done:   make(chan struct{}),
+	}, nil
 }
 
 // ID returns the store's identifier, kept in the database.
 func (s *Store) ID() string { return s.id }
 
-// Close closes the database. Transactions still open fail with
-// store.ErrClosed; their connections close as they end.
+// Close closes the database and the idle connections of the Store's pool.
+// Transactions still open fail with store.ErrClosed; their connections
+// close as they end.
 func (s *Store) Close() error {
+	s.mu.Lock()
 	if s.closed.Swap(true) {
+		s.mu.Unlock()
 		return nil
+	}
+	idle := s.idle
+	s.idle = nil
+	s.mu.Unlock()
+	close(s.done)
+	for _, c := range idle {
+		c.close(false)
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sqlite: close %s: %w", s.path, err)
@@ -132,28 +194,70 @@ func (s *Store) Begin(ctx context.Context, writable bool) (store.Tx, error) {
 }
 
 func (s *Store) begin(ctx context.Context, writable bool) (*tx, error) {
-	conn, err := s.db.Conn(ctx)
+	c, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	stmt := "BEGIN"
+	t := &tx{s: s, c: c, conn: c.c, writable: writable}
+	q := "BEGIN"
 	if writable {
-		stmt = "BEGIN IMMEDIATE"
+		q = "BEGIN IMMEDIATE"
 	}
-	if _, err := conn.ExecContext(ctx, stmt); err != nil {
-		discard(conn)
+	if err := t.exec(ctx, q); err != nil {
+		s.release(c, true)
 		return nil, err
 	}
-	t := &tx{s: s, conn: conn, writable: writable, stmts: map[string]*sql.Stmt{}}
 	if writable {
-		if err := conn.QueryRowContext(ctx, `SELECT seq FROM counter WHERE k = 1`).Scan(&t.seq); err != nil {
-			rollback(conn)
-			discard(conn)
+		if err := t.queryRow(ctx, qLastSeq, nil, &t.seq); err != nil {
+			rollback(c.c)
+			s.release(c, true)
 			return nil, err
 		}
 		t.seq0 = t.seq
 	}
 	return t, nil
+}
+
+// acquire takes a slot and a connection for a new transaction: an idle one
+// of the pool, with its prepared statements, or else a new one.
+func (s *Store) acquire(ctx context.Context) (*conn, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-s.done:
+		return nil, store.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	s.mu.Lock()
+	if n := len(s.idle); n > 0 {
+		c := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return c, nil
+	}
+	s.mu.Unlock()
+	sc, err := s.db.Conn(ctx)
+	if err != nil {
+		<-s.slots
+		return nil, err
+	}
+	return &conn{c: sc, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+// release gives back the connection and slot of an ended transaction. A
+// connection after a failure (bad), or once the store is closed, is
+// closed instead of kept for the next transaction.
+func (s *Store) release(c *conn, bad bool) {
+	s.mu.Lock()
+	keep := !bad && !s.closed.Load()
+	if keep {
+		s.idle = append(s.idle, c)
+	}
+	s.mu.Unlock()
+	if !keep {
+		c.close(bad)
+	}
+	<-s.slots
 }
 
 // rollback ends the transaction open on conn, if any. It runs without the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/storetest"
@@ -78,5 +79,99 @@ func TestOpenRejectsPath(t *testing.T) {
 			s.Close()
 			t.Errorf("Open(%q) succeeded", path)
 		}
+	}
+}
+
+// TestConnPool checks the Store's own pool of connections: a transaction
+// reuses the connection and statements of an ended one and still sees
+// what was committed since; a failed transaction's connection is not
+// reused; a Begin waiting for a connection wakes up at Close.
+func TestConnPool(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "store.db"), Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	setPeerSeq := func(seq int64) {
+		t.Helper()
+		tx, err := s.Begin(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.SetPeerSeq(ctx, "p", seq); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// peerSeq reads in a read-only Tx and returns the connection it ran on.
+	peerSeq := func(want int64) *conn {
+		t.Helper()
+		rtx, err := s.Begin(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := rtx.(*tx).c
+		if got, err := rtx.PeerSeq(ctx, "p"); err != nil || got != want {
+			t.Fatalf("PeerSeq = %d, %v; want %d", got, err, want)
+		}
+		if err := rtx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	setPeerSeq(1)
+	c := peerSeq(1)
+	setPeerSeq(2)
+	if c2 := peerSeq(2); c2 != c {
+		t.Error("a read-only Tx did not reuse the pooled connection")
+	} else if _, ok := c.stmts[qPeerSeq]; !ok {
+		t.Error("the pooled connection lost its prepared statement")
+	}
+
+	// A failed Tx gives its connection up.
+	tx, err := s.Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := tx.LastSeq(canceled); err == nil {
+		t.Fatal("LastSeq with a canceled ctx succeeded")
+	}
+	if err := tx.Commit(); !errors.Is(err, store.ErrTxFailed) {
+		t.Errorf("Commit of a failed Tx: %v, want ErrTxFailed", err)
+	}
+	if c3 := peerSeq(2); c3 == c {
+		t.Error("the connection of a failed Tx was reused")
+	}
+
+	// With the one connection taken, Begin waits, and Close ends the wait.
+	tx, err = s.Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		tx2, err := s.Begin(ctx, false)
+		if err == nil {
+			tx2.Rollback()
+		}
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let Begin start waiting, mostly
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Begin waiting at Close: %v, want ErrClosed", err)
+	}
+	if err := tx.Commit(); !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Commit after Close: %v, want ErrClosed", err)
+	}
+	if len(s.idle) != 0 {
+		t.Errorf("%d idle connections after Close", len(s.idle))
 	}
 }

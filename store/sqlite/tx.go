@@ -14,7 +14,9 @@ import (
 )
 
 // The statements of a transaction, prepared on its connection the first
-// time they are used, so that a bulk of Puts parses the upsert once.
+// time they are used and kept with the connection for the transactions
+// that reuse it (see conn), so that a bulk of Puts parses the upsert once
+// and a short poll compiles nothing.
 const (
 	qGet     = `SELECT xml FROM items WHERE id = ?`
 	qChanges = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
@@ -63,14 +65,15 @@ func scanStat(scan func(dest ...any) error) (store.ItemStat, error) {
 	return st, nil
 }
 
-// tx is a transaction on a connection of its own.
+// tx is a transaction on a connection of its own, taken from the Store's
+// pool for the life of the transaction.
 type tx struct {
 	s        *Store
-	conn     *sql.Conn
+	c        *conn
+	conn     *sql.Conn // c.c
 	writable bool
 	done     bool
 	err      error // first failure; the Tx can then only be rolled back
-	stmts    map[string]*sql.Stmt
 	// seq is the last sequence number taken. A writable Tx reads the
 	// counter at Begin, holding the write lock, counts up on each Put and
 	// writes the counter back at Commit: no other writer can run between.
@@ -108,15 +111,7 @@ func (t *tx) fail(err error) error {
 }
 
 func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	if st, ok := t.stmts[q]; ok {
-		return st, nil
-	}
-	st, err := t.conn.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	t.stmts[q] = st
-	return st, nil
+	return t.c.stmt(ctx, q)
 }
 
 func (t *tx) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
@@ -450,7 +445,7 @@ func (t *tx) Commit() error {
 			return fmt.Errorf("sqlite: commit: save seq: %w", t.s.errClosedIf(err))
 		}
 	}
-	if _, err := t.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := t.exec(ctx, "COMMIT"); err != nil {
 		t.end(rollback(t.conn))
 		return fmt.Errorf("sqlite: commit: %w", t.s.errClosedIf(err))
 	}
@@ -470,19 +465,14 @@ func (t *tx) Rollback() error {
 	return nil
 }
 
-// end releases what the Tx holds. A connection whose rollback failed is
-// discarded rather than returned to the pool with a transaction open.
+// end releases what the Tx holds. Its connection goes back to the Store's
+// pool unless the Tx failed or its rollback did: after a failure the
+// connection's state is unknown (a transaction may still be open on it),
+// so it is discarded.
 func (t *tx) end(rollbackErr error) {
 	t.done = true
-	for _, st := range t.stmts {
-		st.Close()
-	}
-	t.stmts = nil
-	if rollbackErr != nil {
-		discard(t.conn)
-	} else {
-		t.conn.Close()
-	}
+	t.s.release(t.c, rollbackErr != nil || t.err != nil)
+	t.c, t.conn = nil, nil
 	if t.writable {
 		<-t.s.writer
 	}
