@@ -134,7 +134,8 @@ func FeedManifest(r *feedsync.Reader) (Manifest, error) {
 			continue
 		}
 		if err := it.Err(); err != nil {
-			return nil, fmt.Errorf("manifest: item %q (line %d): %w", it.ID(), it.Line(), err)
+			// Item.Err already names the item and its line.
+			return nil, fmt.Errorf("manifest: %w", err)
 		}
 		if err := ids.Add(it); err != nil {
 			return nil, fmt.Errorf("manifest: %w", err)

@@ -1,4 +1,4 @@
-//go:build corebugs
+// Regression tests for problems once found in other packages.
 
 package main
 
