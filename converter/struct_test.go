@@ -151,8 +151,8 @@ func TestStructRoundTrip(t *testing.T) {
 		})
 	}
 	// Carriage returns survive text written with character references, as
-	// stores keep payloads; a feed written by feedsync.Writer loses them
-	// (see corebugs_test.go).
+	// stores keep payloads and feedsync.Writer writes them (see
+	// regression_test.go).
 	t.Run("carriage return", func(t *testing.T) {
 		c := converter.Struct[task]{}
 		want := task{Title: "a\r\nb", Place: &place{Name: "x", Lat: "1\r\n2\t3"}}
