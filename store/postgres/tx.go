@@ -244,19 +244,12 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	return seq, nil
 }
 
-// change is one row read by a batch.
-type change struct {
-	seq int64
-	id  string
-	xml []byte
-}
-
 // batch reads the rows changed after seq after, ascending, up to
 // itemrow.BatchRows rows or itemrow.BatchBytes of XML; more reports whether
 // there may be more. The whole batch is read before the caller sees any of
 // it: a connection runs one query at a time, and the caller may use the Tx
 // while it works through the batch.
-func (t *tx) batch(ctx context.Context, after int64) (out []change, more bool, err error) {
+func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
 	rows, err := t.tx.Query(ctx, qChanges, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
@@ -264,12 +257,12 @@ func (t *tx) batch(ctx context.Context, after int64) (out []change, more bool, e
 	defer rows.Close()
 	size := 0
 	for rows.Next() {
-		var c change
-		if err := rows.Scan(&c.seq, &c.id, &c.xml); err != nil {
+		var c itemrow.Change
+		if err := rows.Scan(&c.Seq, &c.ID, &c.XML); err != nil {
 			return nil, false, err
 		}
 		out = append(out, c)
-		if size += len(c.xml); size >= itemrow.BatchBytes {
+		if size += len(c.XML); size >= itemrow.BatchBytes {
 			rows.Close()
 			return out, true, rows.Err()
 		}
@@ -278,33 +271,16 @@ func (t *tx) batch(ctx context.Context, after int64) (out []change, more bool, e
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
-	return func(yield func(store.Change, error) bool) {
-		for {
-			if err := t.enterFlushed(ctx, false); err != nil {
-				yield(store.Change{}, fmt.Errorf("postgres: changes after %d: %w", after, err))
-				return
-			}
-			rows, more, err := t.batch(ctx, after)
-			if err != nil {
-				yield(store.Change{}, fmt.Errorf("postgres: changes after %d: %w", after, t.fail(err)))
-				return
-			}
-			for _, r := range rows {
-				it, err := itemrow.Decode(r.id, r.xml)
-				if err != nil {
-					yield(store.Change{}, fmt.Errorf("postgres: changes: %w", t.fail(err)))
-					return
-				}
-				if !yield(store.Change{Seq: r.seq, Item: it}, nil) {
-					return
-				}
-				after = r.seq
-			}
-			if !more {
-				return
-			}
+	return itemrow.Changes("postgres", after, func(after int64) ([]itemrow.Change, bool, error) {
+		if err := t.enterFlushed(ctx, false); err != nil {
+			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, err)
 		}
-	}
+		rows, more, err := t.batch(ctx, after)
+		if err != nil {
+			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, t.fail(err))
+		}
+		return rows, more, nil
+	}, t.fail)
 }
 
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
@@ -327,28 +303,16 @@ func (t *tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, erro
 }
 
 func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
-	return func(yield func(store.ItemStat, error) bool) {
-		for {
-			if err := t.enterFlushed(ctx, false); err != nil {
-				yield(store.ItemStat{}, fmt.Errorf("postgres: stats after %d: %w", after, err))
-				return
-			}
-			stats, err := t.statBatch(ctx, after)
-			if err != nil {
-				yield(store.ItemStat{}, fmt.Errorf("postgres: stats after %d: %w", after, t.fail(err)))
-				return
-			}
-			for _, st := range stats {
-				if !yield(st, nil) {
-					return
-				}
-				after = st.Seq
-			}
-			if len(stats) < itemrow.BatchRows {
-				return
-			}
+	return itemrow.Pages(after, func(after int64) ([]store.ItemStat, bool, error) {
+		if err := t.enterFlushed(ctx, false); err != nil {
+			return nil, false, fmt.Errorf("postgres: stats after %d: %w", after, err)
 		}
-	}
+		stats, err := t.statBatch(ctx, after)
+		if err != nil {
+			return nil, false, fmt.Errorf("postgres: stats after %d: %w", after, t.fail(err))
+		}
+		return stats, len(stats) == itemrow.BatchRows, nil
+	}, itemrow.StatSeq)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {

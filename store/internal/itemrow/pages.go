@@ -1,0 +1,70 @@
+package itemrow
+
+import (
+	"fmt"
+	"iter"
+
+	"github.com/feedsync/go-feedsync/store"
+)
+
+// Change is one row of a change query: the sequence number of the item's
+// latest change, its sync id and its standalone XML.
+type Change struct {
+	Seq int64
+	ID  string
+	XML []byte
+}
+
+// Pages yields the values of successive batches read by next. Each batch
+// is read after the sequence number of the last value yielded, so a loop
+// body that changes the store sees a consistent cursor; iteration ends when
+// next reports no more rows, returns an error (yielded last), or the loop
+// stops. The database stores read a whole batch before yielding any of it:
+// a connection runs one query at a time and the caller may use the Tx in
+// the loop.
+func Pages[T any](after int64, next func(after int64) (batch []T, more bool, err error), seq func(T) int64) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			batch, more, err := next(after)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, v := range batch {
+				if !yield(v, nil) {
+					return
+				}
+				after = seq(v)
+			}
+			if !more {
+				return
+			}
+		}
+	}
+}
+
+// Changes decodes the rows that next reads, page by page, into store
+// changes. driver prefixes decoding errors; fail records such an error on
+// the transaction and returns it.
+func Changes(driver string, after int64, next func(after int64) ([]Change, bool, error), fail func(error) error) iter.Seq2[store.Change, error] {
+	return func(yield func(store.Change, error) bool) {
+		for r, err := range Pages(after, next, func(c Change) int64 { return c.Seq }) {
+			if err != nil {
+				yield(store.Change{}, err)
+				return
+			}
+			it, err := Decode(r.ID, r.XML)
+			if err != nil {
+				yield(store.Change{}, fmt.Errorf("%s: changes: %w", driver, fail(err)))
+				return
+			}
+			if !yield(store.Change{Seq: r.Seq, Item: it}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// StatSeq is the cursor of a Stats page.
+func StatSeq(s store.ItemStat) int64 { return s.Seq }
