@@ -74,23 +74,13 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 
 	w := bufio.NewWriter(c.m.Stdout)
 	n := 0
-	r := feedsync.NewReader(f)
+	var list *jsonList
 	if c.json {
-		io.WriteString(w, "[")
+		list = newJSONList(w)
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		it, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return inFile(name, err)
-		}
+	err = eachItem(ctx, name, feedsync.NewReader(f), func(it *feedsync.Item) error {
 		if it.Sync == nil || len(it.Sync.Conflicts) == 0 {
-			continue
+			return nil
 		}
 		n++
 		info := conflictInfo{ID: it.ID(), Line: it.Line(), Winner: describe(it, 0)}
@@ -99,27 +89,21 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 				info.Conflicts = append(info.Conflicts, describe(cc, k+1))
 			}
 		}
-		if c.json {
-			if n > 1 {
-				io.WriteString(w, ",")
-			}
-			io.WriteString(w, "\n")
-			if err := writeJSON(w, info); err != nil {
-				return err
-			}
-			continue
+		if list != nil {
+			return list.add(info)
 		}
 		fmt.Fprintf(w, "%s (line %d): %d conflict cop%s\n", info.ID, info.Line, len(info.Conflicts), plural(len(info.Conflicts), "y", "ies"))
 		printVersion(w, "winner", info.Winner)
 		for _, v := range info.Conflicts {
 			printVersion(w, fmt.Sprintf("%6d", v.Index), v)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if c.json {
-		if n > 0 {
-			io.WriteString(w, "\n")
-		}
-		io.WriteString(w, "]\n")
+	if list != nil {
+		list.close()
 	}
 	if err := w.Flush(); err != nil {
 		return err

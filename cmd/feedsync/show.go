@@ -88,22 +88,12 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 	defer f.Close()
 
 	w := bufio.NewWriter(c.m.Stdout)
-	r := feedsync.NewReader(f)
 	var items, synced, deleted, conflicted, shown int
+	var list *jsonList
 	if c.json {
-		io.WriteString(w, "[")
+		list = newJSONList(w)
 	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		it, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return inFile(name, err)
-		}
+	err = eachItem(ctx, name, feedsync.NewReader(f), func(it *feedsync.Item) error {
 		items++
 		info := itemInfo{ID: it.ID(), Line: it.Line(), Title: itemTitle(it), Synchronized: it.Sync != nil}
 		if s := it.Sync; s != nil {
@@ -124,7 +114,7 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 			}
 		}
 		if id != "" && (it.Sync == nil || feedsync.NormalizeID(it.ID()) != id) {
-			continue
+			return nil
 		}
 		shown++
 		if id != "" {
@@ -135,23 +125,17 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 				info.Copies[k].Fields = fieldsOf(it.Sync.Conflicts[info.Copies[k].Index-1])
 			}
 		}
-		if c.json {
-			if shown > 1 {
-				io.WriteString(w, ",")
-			}
-			io.WriteString(w, "\n")
-			if err := writeJSON(w, info); err != nil {
-				return err
-			}
-			continue
+		if list != nil {
+			return list.add(info)
 		}
 		printItem(w, info, id != "")
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if c.json {
-		if shown > 0 {
-			io.WriteString(w, "\n")
-		}
-		io.WriteString(w, "]\n")
+	if list != nil {
+		list.close()
 	}
 	if err := w.Flush(); err != nil {
 		return err
