@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,10 +17,20 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/feedsync/go-feedsync/feedsync"
-	"github.com/feedsync/go-feedsync/producer"
+	"github.com/feedsync/go-feedsync/internal/feedtest"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/postgres"
 	"github.com/feedsync/go-feedsync/store/sqlite"
+)
+
+// Store helpers shared with the other packages that drive stores.
+var (
+	put         = feedtest.Put
+	withTx      = feedtest.WithTx
+	get         = feedtest.Get
+	lastSeq     = feedtest.LastSeq
+	manifest    = feedtest.Manifest
+	postgresDSN = feedtest.PostgresDSN
 )
 
 var day = time.Date(2009, 4, 2, 0, 0, 0, 0, time.UTC)
@@ -82,16 +91,6 @@ func newSQLite(t testing.TB) store.Store {
 	return s
 }
 
-// postgresDSN returns the test server's DSN, or skips the test.
-func postgresDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("FEEDSYNC_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("PostgreSQL tests need a server: set FEEDSYNC_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
-	}
-	return dsn
-}
-
 // newPostgresSchema returns a fresh schema name, dropped with everything in
 // it when t ends.
 func newPostgresSchema(t testing.TB, dsn string) string {
@@ -119,44 +118,6 @@ func openPostgres(t testing.TB, dsn, schema string) store.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// put stores items in one transaction.
-func put(t testing.TB, st store.Store, items ...*feedsync.Item) {
-	t.Helper()
-	withTx(t, st, true, func(tx store.Tx) {
-		for _, it := range items {
-			if _, err := tx.Put(context.Background(), it); err != nil {
-				t.Fatal(err)
-			}
-		}
-	})
-}
-
-// withTx runs f in a transaction of st and commits it.
-func withTx(t testing.TB, st store.Store, writable bool, f func(tx store.Tx)) {
-	t.Helper()
-	tx, err := st.Begin(context.Background(), writable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	f(tx)
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func get(t testing.TB, st store.Store, id string) *feedsync.Item {
-	t.Helper()
-	var it *feedsync.Item
-	withTx(t, st, false, func(tx store.Tx) {
-		var err error
-		if it, err = tx.Get(context.Background(), id); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return it
 }
 
 // edit updates item id in st as endpoint by, or creates it.
@@ -189,27 +150,6 @@ func count(t testing.TB, st store.Store) int {
 		}
 	})
 	return n
-}
-
-func lastSeq(t testing.TB, st store.Store) int64 {
-	t.Helper()
-	var last int64
-	withTx(t, st, false, func(tx store.Tx) {
-		var err error
-		if last, err = tx.LastSeq(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return last
-}
-
-func manifest(t testing.TB, st store.Store) producer.Manifest {
-	t.Helper()
-	m, err := producer.StoreManifest(context.Background(), st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // feedOf writes items into an RSS feed.

@@ -15,9 +15,17 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/internal/feedtest"
 	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/sqlite"
+)
+
+// Store helpers shared with the other packages that drive stores.
+var (
+	put     = feedtest.Put
+	withTx  = feedtest.WithTx
+	lastSeq = feedtest.LastSeq
 )
 
 var day = time.Date(2009, 4, 2, 0, 0, 0, 0, time.UTC)
@@ -83,51 +91,6 @@ func stores(t *testing.T) map[string]func(t *testing.T) store.Store {
 			return s
 		},
 	}
-}
-
-// put stores items in one transaction.
-func put(t testing.TB, st store.Store, items ...*feedsync.Item) {
-	t.Helper()
-	ctx := context.Background()
-	tx, err := st.Begin(ctx, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	for _, it := range items {
-		if _, err := tx.Put(ctx, it); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// withTx runs f in a transaction of st.
-func withTx(t testing.TB, st store.Store, writable bool, f func(tx store.Tx)) {
-	t.Helper()
-	tx, err := st.Begin(context.Background(), writable)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	f(tx)
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func lastSeq(t testing.TB, st store.Store) int64 {
-	t.Helper()
-	var last int64
-	withTx(t, st, false, func(tx store.Tx) {
-		var err error
-		if last, err = tx.LastSeq(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	})
-	return last
 }
 
 // feed is what a test looks at in a produced feed.
