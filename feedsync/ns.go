@@ -121,10 +121,6 @@ func isXMLNS(space, key string) bool {
 // predecessor.
 func isSyncNS(uri string) bool { return uri == Namespace || uri == LegacyNamespace }
 
-// elemURI resolves an etree element's namespace in scope s (which must
-// already include the element's own declarations).
-func elemURI(e *etree.Element, s *scope) string { return s.uri(e.Space) }
-
 // detachSync removes the first sx:sync child of elem and returns elem and the
 // child index it had, or -1. s is the scope of elem's parent.
 func detachSync(elem *etree.Element, s *scope) (*etree.Element, int) {
@@ -134,7 +130,7 @@ func detachSync(elem *etree.Element, s *scope) (*etree.Element, int) {
 		if !ok || c.Tag != "sync" {
 			continue
 		}
-		if isSyncNS(elemURI(c, in.pushEtree(c.Attr))) {
+		if isSyncNS(in.pushEtree(c.Attr).uri(c.Space)) {
 			elem.RemoveChildAt(i)
 			return elem, i
 		}

@@ -134,7 +134,7 @@ func toEtreeAttr(a xml.Attr) etree.Attr {
 
 // buildElement builds an etree element from the tokens of the element whose
 // start tag t was just read.
-func (r *Reader) buildElement(t xml.StartElement, _ int64) (*etree.Element, error) {
+func (r *Reader) buildElement(t xml.StartElement) (*etree.Element, error) {
 	root := newEtreeElement(t)
 	stack := []*etree.Element{root}
 	d := r.depth

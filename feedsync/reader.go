@@ -532,7 +532,6 @@ func (r *Reader) readSync(owner *Item, t xml.StartElement, sc *scope) (*Sync, er
 	syncDepth := r.depth
 	scopes := []*scope{sc}
 	for r.depth >= syncDepth {
-		off := r.dec.InputOffset()
 		line := r.line()
 		tok, err := r.token()
 		if err != nil {
@@ -560,7 +559,7 @@ func (r *Reader) readSync(owner *Item, t xml.StartElement, sc *scope) (*Sync, er
 					return nil, err
 				}
 			default:
-				e, err := r.buildElement(tok, off)
+				e, err := r.buildElement(tok)
 				if err != nil {
 					return nil, err
 				}

@@ -15,7 +15,7 @@ func MarshalItem(it *Item) ([]byte, error) {
 	w := &Writer{h: h, decls: map[[2]*scope][]binding{}}
 	// Render for a place where nothing is bound, so that every binding the
 	// item relies on is declared on its root.
-	b, err := w.render(it, nil, "")
+	b, err := w.render(it, nil)
 	if err != nil {
 		return nil, itemErr(it, err)
 	}

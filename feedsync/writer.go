@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func (w *Writer) WriteItem(it *Item) error {
 		}
 		it = c
 	}
-	b, err := w.render(it, w.h.scope, "")
+	b, err := w.render(it, w.h.scope)
 	if err != nil {
 		w.err = itemErr(it, err)
 		return w.err
@@ -245,58 +246,46 @@ func (w *Writer) needed(from, to *scope) []binding {
 }
 
 func sortBindings(b []binding) {
-	for i := 1; i < len(b); i++ {
-		for j := i; j > 0 && b[j].prefix < b[j-1].prefix; j-- {
-			b[j], b[j-1] = b[j-1], b[j]
-		}
-	}
+	slices.SortFunc(b, func(x, y binding) int { return strings.Compare(x.prefix, y.prefix) })
 }
 
 // render returns the bytes of it for a place where scope to is in force.
-// indent is the indentation of the place, used for a re-rendered sx:sync.
-func (w *Writer) render(it *Item, to *scope, _ string) ([]byte, error) {
+//
+// An item read from a document is written from its source bytes, with the
+// namespace declarations the place lacks added to its start tag: as read
+// when its metadata is unchanged, otherwise with only sx:sync rewritten
+// where it stood, or added last when it had none (FS-NS-4). Anything else
+// is serialised from its parsed payload.
+func (w *Writer) render(it *Item, to *scope) ([]byte, error) {
 	src := it.src
-	if src != nil && src.raw != nil && !src.dirty {
-		decls := w.needed(src.scope, to)
-		var own *scope
-		raw := src.raw
-		if it.pristine() {
-			return injectDecls(raw, decls, nil), nil
-		}
-		if src.syncStart >= 0 || it.Sync == nil || !bytes.HasSuffix(raw, []byte("/>")) {
-			// Inside the item, the source's bindings are in force again.
-			own = src.inner
-			var sb []byte
-			if it.Sync != nil {
-				var err error
-				sb, err = w.renderSync(it.Sync, own, indentBefore(raw, src.syncStart))
-				if err != nil {
-					return nil, err
-				}
-			}
-			var out []byte
-			out = injectDecls(raw, decls, out)
-			shift := len(out) - len(raw)
-			if src.syncStart >= 0 {
-				body := append([]byte(nil), out[:src.syncStart+shift]...)
-				body = append(body, sb...)
-				return append(body, out[src.syncEnd+shift:]...), nil
-			}
-			endTag := bytes.LastIndex(out, []byte("</"))
-			body := append([]byte(nil), out[:endTag]...)
-			ind := indentBefore(out, endTag)
-			if ind != "" || bytes.Contains(out, []byte("\n")) {
-				body = append(body, "  "...)
-			}
-			body = append(body, sb...)
-			if ind != "" || bytes.Contains(out, []byte("\n")) {
-				body = append(body, '\n')
-				body = append(body, ind...)
-			}
-			return append(body, out[endTag:]...), nil
+	if src == nil || src.raw == nil || src.dirty {
+		return w.renderTree(it, to)
+	}
+	raw := injectDecls(src.raw, w.needed(src.scope, to), nil)
+	if it.pristine() {
+		return raw, nil
+	}
+	if src.syncStart < 0 && (it.Sync == nil || bytes.HasSuffix(raw, []byte("/>"))) {
+		return w.renderTree(it, to)
+	}
+	// Inside the item the source's bindings are in force again.
+	var sb []byte
+	if it.Sync != nil {
+		var err error
+		if sb, err = w.renderSync(it.Sync, src.inner, indentBefore(src.raw, src.syncStart)); err != nil {
+			return nil, err
 		}
 	}
-	return w.renderTree(it, to)
+	shift := len(raw) - len(src.raw)
+	if src.syncStart >= 0 {
+		return slices.Concat(raw[:src.syncStart+shift], sb, raw[src.syncEnd+shift:]), nil
+	}
+	end := bytes.LastIndex(raw, []byte("</"))
+	ind := indentBefore(raw, end)
+	if ind == "" && !bytes.Contains(raw, []byte("\n")) {
+		return slices.Concat(raw[:end], sb, raw[end:]), nil
+	}
+	return slices.Concat(raw[:end], []byte("  "), sb, []byte("\n"+ind), raw[end:]), nil
 }
 
 // renderTree serialises an item from its parsed payload.
@@ -483,7 +472,7 @@ func (w *Writer) renderSync(s *Sync, sc *scope, ind string) ([]byte, error) {
 				c = c.withSync(c.Sync.Clone())
 				c.Sync.Conflicts = nil
 			}
-			cb, err := w.render(c, inner, "")
+			cb, err := w.render(c, inner)
 			if err != nil {
 				return nil, fmt.Errorf("conflict copy: %w", err)
 			}
