@@ -36,8 +36,12 @@ type Options struct {
 	// in the stored item's format (FS-FEED-10, merge.Options.Format).
 	Format feedsync.Format
 	// Reader bounds what Consume accepts from the incoming feed
-	// (FS-ROBUST-4). ConsumeReader and ConsumeTx take a Reader that has its
-	// options already. Default: the feedsync defaults.
+	// (FS-ROBUST-4), and what every merge result may hold (FS-ROBUST-6):
+	// a result beyond these bounds, or beyond the feedsync defaults that
+	// stores read their items back with, is rejected for that item.
+	// ConsumeReader and ConsumeTx take a Reader that has its options
+	// already, and use these only for results. Default: the feedsync
+	// defaults.
 	Reader feedsync.ReaderOptions
 	// OnItem, if set, is told the outcome of every incoming item with
 	// sx:sync, in document order (merge.Options.OnItem). Default: nil.
@@ -62,7 +66,7 @@ func Consume(ctx context.Context, st store.Store, incoming io.Reader, opts Optio
 // ConsumeReader is Consume for a feed the caller reads with its own Reader,
 // so that it can look at the feed's header (r.Header) afterwards, for
 // instance to keep the sx:sharing until of the feed as the since of its next
-// request (FS-FEED-4). opts.Reader is not used.
+// request (FS-FEED-4). opts.Reader only bounds the results.
 func ConsumeReader(ctx context.Context, st store.Store, r *feedsync.Reader, opts Options) (merge.Summary, error) {
 	tx, err := st.Begin(ctx, true)
 	if err != nil {
@@ -85,22 +89,41 @@ func ConsumeReader(ctx context.Context, st store.Store, r *feedsync.Reader, opts
 
 // ConsumeTx merges the feed r reads into tx, a writable transaction the
 // caller commits or rolls back. On error, part of the feed may have been
-// put into tx: roll it back. opts.Reader is not used.
+// put into tx: roll it back. opts.Reader only bounds the results.
 //
 // The store work runs on a goroutine of its own while the feed is read
 // (pipeline.go), with the same calls in the same order as a Local would
 // make them; tx is not used by anything else until ConsumeTx returns.
 func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Options) (merge.Summary, error) {
 	sum, err := consumeTx(ctx, tx, r, merge.Options{
-		Format: opts.Format,
-		Policy: opts.Policy,
-		Stamp:  opts.Stamp,
-		OnItem: opts.OnItem,
+		Format:        opts.Format,
+		Policy:        opts.Policy,
+		Stamp:         opts.Stamp,
+		OnItem:        opts.OnItem,
+		ReaderOptions: storeLimits(opts.Reader),
 	}, opts.Peer)
 	if err != nil {
 		return sum, fmt.Errorf("consume: %w", err)
 	}
 	return sum, nil
+}
+
+// storeLimits returns the bounds of a merge result put into a store: o, but
+// nowhere looser than the feedsync defaults, which is what stores read
+// their items back with (feedsync.UnmarshalItem). A looser bound would
+// commit items that break every later read of the store (FS-ROBUST-6).
+func storeLimits(o feedsync.ReaderOptions) feedsync.ReaderOptions {
+	clamp := func(v, d int64) int64 {
+		if v <= 0 || v > d {
+			return d
+		}
+		return v
+	}
+	o.MaxItemBytes = clamp(o.MaxItemBytes, feedsync.DefaultMaxItemBytes)
+	o.MaxItemTotalBytes = clamp(o.MaxItemTotalBytes, feedsync.DefaultMaxItemTotalBytes)
+	o.MaxHistory = int(clamp(int64(o.MaxHistory), feedsync.DefaultMaxHistory))
+	o.MaxConflicts = int(clamp(int64(o.MaxConflicts), feedsync.DefaultMaxConflicts))
+	return o
 }
 
 // Local is the local side of a merge (merge.Local) made of a store

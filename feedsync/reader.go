@@ -13,9 +13,13 @@ import (
 const (
 	DefaultMaxItemBytes   = 16 << 20
 	DefaultMaxHeaderBytes = 4 << 20
-	DefaultMaxDepth       = 128
-	DefaultMaxHistory     = 10000
-	DefaultMaxConflicts   = 1000
+	// DefaultMaxItemTotalBytes is MaxItemTotalBytes with the default
+	// MaxItemBytes: room for two (or three) concurrent versions of an item
+	// near the per-version bound.
+	DefaultMaxItemTotalBytes = 4 * DefaultMaxItemBytes
+	DefaultMaxDepth          = 128
+	DefaultMaxHistory        = 10000
+	DefaultMaxConflicts      = 1000
 )
 
 // ReaderOptions bound what a Reader accepts. The zero value gives the
@@ -25,8 +29,17 @@ type ReaderOptions struct {
 	// (FS-TYPE-3). Default: false, which accepts 1/0/yes/no in any case and
 	// reports a warning.
 	Strict bool
-	// MaxItemBytes bounds one item's size. Default: DefaultMaxItemBytes.
+	// MaxItemBytes bounds one version of an item: the item without its
+	// conflict copies, and each conflict copy. The bound is per version so
+	// that two concurrent edits of an item near the bound conflict into an
+	// item that can still be read (FS-ROBUST-6). Default:
+	// DefaultMaxItemBytes.
 	MaxItemBytes int64
+	// MaxItemTotalBytes bounds one item with all its conflict copies, which
+	// a Reader holds in memory at once. Default: 4 × MaxItemBytes
+	// (DefaultMaxItemTotalBytes with the defaults); never less than
+	// MaxItemBytes.
+	MaxItemTotalBytes int64
 	// MaxHeaderBytes bounds everything before the first item, and any
 	// feed-level content between items. Default: DefaultMaxHeaderBytes.
 	MaxHeaderBytes int64
@@ -44,6 +57,10 @@ func (o ReaderOptions) withDefaults() ReaderOptions {
 	if o.MaxItemBytes <= 0 {
 		o.MaxItemBytes = DefaultMaxItemBytes
 	}
+	if o.MaxItemTotalBytes <= 0 {
+		o.MaxItemTotalBytes = 4 * o.MaxItemBytes
+	}
+	o.MaxItemTotalBytes = max(o.MaxItemTotalBytes, o.MaxItemBytes)
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
@@ -82,6 +99,14 @@ type Reader struct {
 	items     int
 	sepSet    bool
 
+	// outer is the item being read, as opposed to its conflict copies;
+	// outerStart is the offset of its start tag, copyBytes the bytes of
+	// the conflict copies read so far, which its own version does not
+	// count (MaxItemBytes is per version).
+	outer      *Item
+	outerStart int64
+	copyBytes  int64
+
 	err error // sticky
 }
 
@@ -91,7 +116,7 @@ func NewReader(r io.Reader) *Reader { return NewReaderOptions(r, ReaderOptions{}
 // NewReaderOptions returns a Reader with the given options.
 func NewReaderOptions(r io.Reader, opts ReaderOptions) *Reader {
 	rd := &Reader{opts: opts.withDefaults()}
-	limit := rd.opts.MaxItemBytes
+	limit := rd.opts.MaxItemTotalBytes
 	if rd.opts.MaxHeaderBytes > limit {
 		limit = rd.opts.MaxHeaderBytes
 	}
@@ -165,7 +190,7 @@ func (r *Reader) wrap(err error) error {
 		return err
 	}
 	if errors.Is(err, errTooLarge) {
-		what, n := "item", r.opts.MaxItemBytes
+		what, n := "item with its conflict copies", r.opts.MaxItemTotalBytes
 		if r.header == nil || r.header.building {
 			what, n = "feed header", r.opts.MaxHeaderBytes
 		}
@@ -439,6 +464,10 @@ func (r *Reader) readItem(t xml.StartElement, start int64, line int, parent, sc 
 	it := &Item{format: r.header.Format, line: line, syncIndex: -1}
 	src := &source{scope: parent, inner: sc, syncStart: -1, syncEnd: -1}
 	it.src = src
+	if r.outer == nil {
+		r.outer, r.outerStart, r.copyBytes = it, start, 0
+		defer func() { r.outer = nil }()
+	}
 	var h digester
 	h.reset()
 	h.start(sc, t)
@@ -448,8 +477,8 @@ func (r *Reader) readItem(t xml.StartElement, start int64, line int, parent, sc 
 	var syncParsed bool
 	for r.depth >= itemDepth {
 		off := r.dec.InputOffset()
-		if off-start > r.opts.MaxItemBytes {
-			return nil, &SyntaxError{Line: line, Msg: fmt.Sprintf("item larger than %d bytes", r.opts.MaxItemBytes), Err: ErrLimit}
+		if err := r.checkItemSize(it, start, off, line); err != nil {
+			return nil, err
 		}
 		tok, err := r.token()
 		if err != nil {
@@ -486,6 +515,28 @@ func (r *Reader) readItem(t xml.StartElement, start int64, line int, parent, sc 
 	src.orig = it.Sync.Clone()
 	it.digest, it.hasDigest = h.sum(), true
 	return it, nil
+}
+
+// checkItemSize checks, at offset off, the bytes of it, which began at
+// start: its version (without the conflict copies of the outer item) is
+// bounded by MaxItemBytes, the outer item with its copies by
+// MaxItemTotalBytes.
+func (r *Reader) checkItemSize(it *Item, start, off int64, line int) error {
+	own := off - start
+	if it == r.outer {
+		own -= r.copyBytes
+	}
+	if own > r.opts.MaxItemBytes {
+		what := "item"
+		if it != r.outer {
+			what = "conflict copy"
+		}
+		return &SyntaxError{Line: line, Msg: fmt.Sprintf("%s larger than %d bytes", what, r.opts.MaxItemBytes), Err: ErrLimit}
+	}
+	if off-r.outerStart > r.opts.MaxItemTotalBytes {
+		return &SyntaxError{Line: line, Msg: fmt.Sprintf("item with its conflict copies larger than %d bytes", r.opts.MaxItemTotalBytes), Err: ErrLimit}
+	}
+	return nil
 }
 
 // readSync parses an sx:sync element whose start tag t was just read.
@@ -616,6 +667,9 @@ func (r *Reader) readConflicts(owner *Item, s *Sync, sc *scope, p *problems) err
 		c, err := r.readItem(st, off, line, sc, csc)
 		if err != nil {
 			return err
+		}
+		if owner == r.outer {
+			r.copyBytes += r.dec.InputOffset() - off
 		}
 		if c.Sync == nil {
 			p.add(fmt.Errorf("%w: conflict copy (line %d) has no sx:sync", ErrInvalidSync, line))

@@ -2,8 +2,6 @@ package feedsync
 
 import (
 	"bytes"
-	"errors"
-	"io"
 )
 
 // MarshalItem returns the item as a standalone XML element: its <item> or
@@ -24,33 +22,7 @@ func MarshalItem(it *Item) ([]byte, error) {
 
 // UnmarshalItem parses an element written by MarshalItem (or any standalone
 // RSS <item> or Atom <entry>).
-func UnmarshalItem(b []byte) (*Item, error) {
-	f := sniffItemFormat(b)
-	if f == FormatUnknown {
-		return nil, errors.New("feedsync: not an RSS <item> or Atom <entry> element")
-	}
-	var doc io.Reader
-	if f == Atom {
-		doc = io.MultiReader(bytes.NewReader(atomWrapOpen), bytes.NewReader(b), bytes.NewReader(atomWrapClose))
-	} else {
-		doc = io.MultiReader(bytes.NewReader(rssWrapOpen), bytes.NewReader(b), bytes.NewReader(rssWrapClose))
-	}
-	r := NewReader(doc)
-	it, err := r.Next()
-	if err == io.EOF {
-		return nil, errors.New("feedsync: no item in element")
-	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := r.Next(); err != io.EOF {
-		if err == nil {
-			return nil, errors.New("feedsync: more than one item in element")
-		}
-		return nil, err
-	}
-	return it, nil
-}
+func UnmarshalItem(b []byte) (*Item, error) { return unmarshalItem(b, ReaderOptions{}) }
 
 var (
 	rssWrapOpen   = []byte("<rss><channel>")

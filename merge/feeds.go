@@ -203,9 +203,13 @@ func (m *merger) appendRest(ctx context.Context, w *feedsync.Writer, sp *spill, 
 		}
 		e.state = consumed
 		res, o, err := m.step(nil, in, feedsync.FormatUnknown)
+		if o == feedsync.Rejected {
+			// Only the limits on results can reject an item without a
+			// local counterpart (FS-ROBUST-6): it is left out.
+			m.report(in, o, err)
+			continue
+		}
 		if err != nil {
-			// Only a hard failure can happen here: the item was checked
-			// when it was spilled and there is no local item.
 			return fmt.Errorf("merge: %w", err)
 		}
 		if err := w.WriteItem(res); err != nil {

@@ -41,9 +41,11 @@ type Options struct {
 	// TempDir is where Feeds keeps its spill file while it runs. Default:
 	// os.TempDir().
 	TempDir string
-	// ReaderOptions bound what Feeds accepts from both feeds (FS-ROBUST-4).
-	// Run takes a Reader that already has its options. Default: the zero
-	// feedsync.ReaderOptions.
+	// ReaderOptions bound what Feeds accepts from both feeds (FS-ROBUST-4),
+	// and, in Feeds and Run alike, every result written: a result a reader
+	// with these options would refuse is rejected (FS-ROBUST-6). Run takes
+	// a Reader that already has its own options for the incoming feed.
+	// Default: the zero feedsync.ReaderOptions.
 	ReaderOptions feedsync.ReaderOptions
 }
 
@@ -65,7 +67,8 @@ type Summary struct {
 	// (FS-MERGE-14).
 	Unchanged int
 	// Rejected counts incoming items left out because their metadata, or
-	// their local counterpart's, is invalid (FS-ROBUST-1).
+	// their local counterpart's, is invalid (FS-ROBUST-1), or because the
+	// result would exceed the reader's limits (FS-ROBUST-6).
 	Rejected int
 	// Rejections holds the first MaxRejections rejection errors, each an
 	// *feedsync.ItemError naming the item's id and line.
@@ -161,7 +164,10 @@ func check(incoming *feedsync.Item) error {
 //  3. feedsync.MergeItem does the merge proper (FS-MERGE-1..11, -16);
 //  4. when the result differs from the local item and holds conflict copies,
 //     the policy may resolve them. The outcome stays what the merge found:
-//     Conflict still says that the versions conflicted.
+//     Conflict still says that the versions conflicted;
+//  5. a changed result that a reader with opts.ReaderOptions would refuse
+//     (too many conflict copies or history entries, a version too large)
+//     is Rejected and the local item stays as it is (FS-ROBUST-6).
 //
 // A Rejected outcome comes with the reason; any other error is a real
 // failure (a conversion or a policy failed) that stops the merge. The
@@ -211,6 +217,13 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 		}
 		res = r
 	}
+	if changed(o) {
+		// FS-ROBUST-6: a result the reader would refuse is never written;
+		// the local item stays as it was.
+		if err := m.opts.ReaderOptions.Check(res); err != nil {
+			return local, feedsync.Rejected, reject(incoming, err)
+		}
+	}
 	return res, o, nil
 }
 
@@ -249,8 +262,8 @@ type Local interface {
 // A Local that is also an Observer sees every valid incoming item before it
 // is merged (observe.go).
 //
-// Run checks ctx between items. opts.ReaderOptions and opts.TempDir are not
-// used: the Reader has its own options.
+// Run checks ctx between items. opts.TempDir is not used, and
+// opts.ReaderOptions only bounds the results (the Reader has its own).
 func Run(ctx context.Context, incoming *feedsync.Reader, local Local, opts Options) (Summary, error) {
 	m := &merger{opts: opts}
 	var ids feedsync.IDSet

@@ -343,6 +343,12 @@ func CheckItem(it *feedsync.Item) error {
 	case len(it.Sync.History) == 0:
 		return fmt.Errorf("%w: item %q has no history (FS-ROBUST-1)", ErrInvalidItem, it.Sync.ID)
 	}
+	// Stores read items back with the default reader limits: an item
+	// beyond them would make every later read of the store fail
+	// (FS-ROBUST-6).
+	if err := (feedsync.ReaderOptions{}).Check(it); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+	}
 	return nil
 }
 

@@ -30,11 +30,27 @@ type edit struct {
 	add func(h *feedsync.Header) (*feedsync.Item, error)
 }
 
+// Limits of the edit commands. What they write obeys the reader's default
+// limits (FS-ROBUST-6), so that every reader can read it. What they read
+// may exceed them, so that an item written beyond them before (by an older
+// version, or another implementation) can still be repaired: resolved, or
+// thinned. Items they do not change are copied as they are.
+var (
+	writtenLimits = feedsync.ReaderOptions{}
+	repairLimits  = feedsync.ReaderOptions{
+		MaxItemBytes:      4 * feedsync.DefaultMaxItemBytes,
+		MaxItemTotalBytes: 4 * feedsync.DefaultMaxItemTotalBytes,
+		MaxHistory:        10 * feedsync.DefaultMaxHistory,
+		MaxConflicts:      10 * feedsync.DefaultMaxConflicts,
+	}
+)
+
 // editFeed streams a feed to its new version: every item is copied byte for
 // byte except the one change is applied to, and add's item is appended. A
 // duplicate sync id stops it (FS-SYNC-2, FS-ROBUST-3): which copy would be
-// "the" item is undefined. The output is written atomically, so on any
-// error the feed is left as it was.
+// "the" item is undefined. A changed or added item the reader's limits
+// would refuse is an error (FS-ROBUST-6). The output is written
+// atomically, so on any error the feed is left as it was.
 func (m *Main) editFeed(ctx context.Context, e edit) error {
 	out := e.out
 	if out == "" {
@@ -55,7 +71,7 @@ func (m *Main) editFeed(ctx context.Context, e edit) error {
 	return inFile(e.in, m.output(out, func(w io.Writer) error {
 		var r *feedsync.Reader
 		if src != nil {
-			r = feedsync.NewReader(src)
+			r = feedsync.NewReaderOptions(src, repairLimits)
 			var err error
 			if h, err = r.Header(); err != nil {
 				return err
@@ -86,6 +102,9 @@ func (m *Main) editFeed(ctx context.Context, e edit) error {
 				if it, err = e.change(it); err != nil {
 					return err
 				}
+				if err := writtenLimits.Check(it); err != nil {
+					return err
+				}
 			}
 			if err := fw.WriteItem(it); err != nil {
 				return err
@@ -100,6 +119,9 @@ func (m *Main) editFeed(ctx context.Context, e edit) error {
 		if e.add != nil {
 			it, err := e.add(h)
 			if err != nil {
+				return err
+			}
+			if err := writtenLimits.Check(it); err != nil {
 				return err
 			}
 			if err := ids.Add(it); errors.Is(err, feedsync.ErrDuplicateID) {

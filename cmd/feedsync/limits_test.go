@@ -1,0 +1,110 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+)
+
+var limitsDay = time.Date(2009, 4, 1, 9, 0, 0, 0, time.UTC)
+
+func titled(title string) *etree.Element {
+	e := etree.NewElement("item")
+	e.CreateElement("title").SetText(title)
+	return e
+}
+
+func mustIt(t *testing.T) func(*feedsync.Item, error) *feedsync.Item {
+	return func(it *feedsync.Item, err error) *feedsync.Item {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+}
+
+// withCopies returns item id as a winner with n conflict copies, written
+// without any limit check, as an older version of feedsync could.
+func withCopies(t *testing.T, id string, n int) (base, it *feedsync.Item) {
+	base = mustIt(t)(feedsync.Create(feedsync.RSS, titled("base"), id, feedsync.Stamp{By: "origin", When: limitsDay}, false))
+	w := mustIt(t)(feedsync.Update(base, titled("w"), feedsync.Stamp{By: "w", When: limitsDay}))
+	s := w.Sync.Clone()
+	for i := range n {
+		s.Conflicts = append(s.Conflicts, mustIt(t)(feedsync.Update(base, titled(fmt.Sprint(i)), feedsync.Stamp{By: fmt.Sprintf("p%d", i), When: limitsDay})))
+	}
+	w.Sync = s
+	return base, w
+}
+
+func writeItems(t *testing.T, h *harness, name string, items ...*feedsync.Item) {
+	t.Helper()
+	var b strings.Builder
+	if err := feedsync.WriteAll(&b, feedsync.NewHeader(feedsync.RSS, feedsync.FeedInfo{Title: "t"}), items); err != nil {
+		t.Fatal(err)
+	}
+	h.write(name, b.String())
+}
+
+// FS-ROBUST-6 (issue: update on a 10000-entry history wrote a file no
+// reader accepts): the update fails, says why and how out, and the file
+// is left as it was.
+func TestUpdateBeyondHistoryLimit(t *testing.T) {
+	h := newHarness(t)
+	it := mustIt(t)(feedsync.Create(feedsync.RSS, titled("h"), "h", feedsync.Stamp{By: "origin", When: limitsDay}, false))
+	s := it.Sync.Clone()
+	n := feedsync.DefaultMaxHistory
+	s.Updates = int64(n)
+	s.History = make([]feedsync.History, n)
+	for i := range n {
+		s.History[i] = feedsync.History{Sequence: int64(n - i), By: fmt.Sprintf("e%d", n-i), When: limitsDay}
+	}
+	it.Sync = s
+	writeItems(t, h, "f.xml", it)
+	before := h.read("f.xml")
+	h.fails(exitUsage, []string{"10001 sx:history entries, more than the limit of 10000", "FS-PURGE-1"},
+		"update", "f.xml", "--id", "h", "--by", "phone", "--set", "title=new")
+	if h.read("f.xml") != before {
+		t.Error("f.xml changed")
+	}
+	if got := h.files(); len(got) != 1 {
+		t.Errorf("files left: %v", got)
+	}
+}
+
+// FS-ROBUST-6 (issue: feedsync merge of two files exited 0 and wrote a
+// file validate rejects): the item whose result would hold 1001 conflict
+// copies is rejected and kept as it was; the output validates.
+func TestMergeBeyondConflictLimit(t *testing.T) {
+	h := newHarness(t)
+	base, local := withCopies(t, "t", feedsync.DefaultMaxConflicts)
+	writeItems(t, h, "local.xml", local)
+	writeItems(t, h, "in.xml", mustIt(t)(feedsync.Update(base, titled("q"), feedsync.Stamp{By: "q", When: limitsDay})))
+	r := h.run("", "merge", "local.xml", "in.xml", "-o", "out.xml")
+	if !strings.Contains(r.stderr, "1001 conflict copies, more than the limit of 1000") || !strings.Contains(r.stderr, "1 rejected") {
+		t.Errorf("merge said:\n%s", r.stderr)
+	}
+	h.ok("", "validate", "out.xml")
+	if got := h.items("out.xml")["t"]; got == nil || len(got.Sync.Conflicts) != feedsync.DefaultMaxConflicts {
+		t.Errorf("t not kept as it was")
+	}
+}
+
+// FS-ROBUST-6: an item beyond the limits in a file, written before they
+// were enforced, is repaired by resolve; validate then accepts the file.
+func TestResolveRepairsOversizedItem(t *testing.T) {
+	h := newHarness(t)
+	_, bad := withCopies(t, "t", feedsync.DefaultMaxConflicts+1)
+	writeItems(t, h, "f.xml", bad)
+	h.fails(exitProblem, []string{"more than 1000 conflict copies"}, "validate", "f.xml")
+	h.ok("", "resolve", "f.xml", "--id", "t", "--keep", "0", "--by", "me")
+	h.ok("", "validate", "f.xml")
+	if got := h.items("f.xml")["t"]; got == nil || len(got.Sync.Conflicts) != 0 {
+		t.Errorf("t still has conflicts")
+	}
+}

@@ -1,0 +1,196 @@
+package httpfeed_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/httpfeed"
+	"github.com/feedsync/go-feedsync/store"
+)
+
+// durableStores are the stores a server keeps for years: SQLite, and
+// PostgreSQL when the test database is configured.
+func durableStores() map[string]func(t testing.TB) store.Store {
+	return map[string]func(t testing.TB) store.Store{
+		"sqlite": newSQLite,
+		"postgres": func(t testing.TB) store.Store {
+			dsn := postgresDSN(t)
+			return openPostgres(t, dsn, newPostgresSchema(t, dsn))
+		},
+	}
+}
+
+// bigUpdate is an update of it by by whose payload holds n bytes.
+func bigUpdate(it *feedsync.Item, by string, minute, n int) *feedsync.Item {
+	p := rssItem(by)
+	p.SelectElement("description").SetText(strings.Repeat("x", n))
+	return must(feedsync.Update(it, p, stamp(by, minute)))
+}
+
+// postJSON POSTs body to url over HTTP and returns the status and summary.
+func postJSON(t testing.TB, url string, body []byte, header ...string) (int, httpfeed.Summary) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := testClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s httpfeed.Summary
+	if resp.StatusCode == 200 {
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatalf("summary %s: %v", b, err)
+		}
+	}
+	return resp.StatusCode, s
+}
+
+// getFeed GETs the complete feed over HTTP and reads it with the default
+// reader limits.
+func getFeed(t testing.TB, url string) []*feedsync.Item {
+	t.Helper()
+	resp, err := testClient.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET: %d %.300s", resp.StatusCode, b)
+	}
+	_, items := readFeed(t, b)
+	return items
+}
+
+// FS-ROBUST-6 (issue: two concurrent edits of a 9 MiB item, POSTed by two
+// clients, made GET / answer 500 forever): the limits are per version, so
+// the conflicting item is kept and stays readable.
+func TestTwoLargeConcurrentEditsStayReadable(t *testing.T) {
+	for name, open := range durableStores() {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			base := create("big", "origin", 0)
+			put(t, st, base)
+			srv := newServer(t, &httpfeed.Handler{Store: st})
+			for i, by := range []string{"alice", "bob"} {
+				code, s := postJSON(t, srv.URL, feedOf(t, bigUpdate(base, by, i+1, 9<<20)), httpfeed.HeaderPeer, by)
+				if code != 200 || s.Rejected != 0 {
+					t.Fatalf("POST by %s: %d %+v", by, code, s)
+				}
+			}
+			items := getFeed(t, srv.URL)
+			if len(items) != 1 || len(items[0].Sync.Conflicts) != 1 {
+				t.Fatalf("GET: %d items, want one with a conflict copy", len(items))
+			}
+		})
+	}
+}
+
+// conflicted returns item id as a winner with n conflict copies, each a
+// concurrent update of the same base by another endpoint.
+func conflicted(id string, n int) *feedsync.Item {
+	base := create(id, "origin", 0)
+	w := update(base, "w", 1)
+	s := w.Sync.Clone()
+	for i := range n {
+		s.Conflicts = append(s.Conflicts, update(base, fmt.Sprintf("p%d", i), 2))
+	}
+	w.Sync = s
+	return w
+}
+
+// FS-ROBUST-6 (issue: a 1000-copy conflict plus one more was committed,
+// then every read failed): the POST that would make a 1001st copy is
+// rejected for that item, named with the limit; the store stays readable.
+func TestConflictCopyLimitRejectsTheItem(t *testing.T) {
+	for name, open := range durableStores() {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			full := conflicted("t", feedsync.DefaultMaxConflicts)
+			put(t, st, full, create("other", "origin", 0))
+			srv := newServer(t, &httpfeed.Handler{Store: st})
+			base := create("t", "origin", 0)
+			in := feedOf(t, update(base, "q", 3), create("new", "q", 3))
+			code, s := postJSON(t, srv.URL, in, httpfeed.HeaderPeer, "q")
+			if code != 200 || s.Rejected != 1 || s.Added != 1 || len(s.Rejections) != 1 {
+				t.Fatalf("POST: %d %+v, want item t rejected and new added", code, s)
+			}
+			p := s.Rejections[0]
+			if p.Item != "t" || !strings.Contains(p.Error, "1001 conflict copies, more than the limit of 1000") || !strings.Contains(p.Error, "resolve") {
+				t.Errorf("rejection %+v does not name item t, the limit and resolve", p)
+			}
+			items := getFeed(t, srv.URL)
+			if len(items) != 3 {
+				t.Errorf("GET: %d items, want 3", len(items))
+			}
+			for _, it := range items {
+				if it.ID() == "t" && len(it.Sync.Conflicts) != feedsync.DefaultMaxConflicts {
+					t.Errorf("t has %d conflict copies, want the %d it had", len(it.Sync.Conflicts), feedsync.DefaultMaxConflicts)
+				}
+			}
+		})
+	}
+}
+
+// longHistory returns item id with n history entries, each by another
+// endpoint, as n updates would leave it.
+func longHistory(id string, n int) *feedsync.Item {
+	it := create(id, "origin", 0)
+	s := it.Sync.Clone()
+	s.Updates = int64(n)
+	s.History = make([]feedsync.History, n)
+	for i := range n {
+		s.History[i] = feedsync.History{Sequence: int64(n - i), By: fmt.Sprintf("e%d", n-i), When: day}
+	}
+	it.Sync = s
+	return it
+}
+
+// FS-ROBUST-6 (issue: an update of a 10000-entry history was committed,
+// then refused by every reader). A merge keeps each version's history, but
+// a policy's resolution folds the copies' entries into the winner's: a
+// result past the reader's bound is rejected and the stored item kept.
+func TestHistoryLimitRejectsThePolicyResult(t *testing.T) {
+	for name, open := range durableStores() {
+		t.Run(name, func(t *testing.T) {
+			st := open(t)
+			old := longHistory("h", feedsync.DefaultMaxHistory-1)
+			put(t, st, old)
+			srv := newServer(t, &httpfeed.Handler{Store: st, Policy: feedsync.LastWriterWins, By: "server"})
+			// A version concurrent with the stored one: q updated h when it
+			// held only e1's creation.
+			in := longHistory("h", 1)
+			s := in.Sync.Clone()
+			s.Updates = 2
+			s.History = append([]feedsync.History{{Sequence: 2, By: "q", When: day}}, s.History...)
+			in.Sync = s
+			code, sum := postJSON(t, srv.URL, feedOf(t, in), httpfeed.HeaderPeer, "q")
+			if code != 200 || sum.Rejected != 1 || len(sum.Rejections) != 1 || !strings.Contains(sum.Rejections[0].Error, "10001 sx:history entries, more than the limit of 10000") {
+				t.Fatalf("POST: %d %+v, want h rejected for its history", code, sum)
+			}
+			items := getFeed(t, srv.URL)
+			if len(items) != 1 || len(items[0].Sync.History) != feedsync.DefaultMaxHistory-1 || len(items[0].Sync.Conflicts) != 0 {
+				t.Errorf("GET: want h as it was")
+			}
+		})
+	}
+}
