@@ -146,3 +146,52 @@ func TestCheckAgreesWithReader(t *testing.T) {
 		}
 	}
 }
+
+// FS-TYPE-4 (issue: 9999-12-31T23:59:59-14:00 was accepted, normalised to
+// year 10000, written back and then refused by every reader): a when
+// outside 0001..9999 once in UTC makes the item invalid on input, with an
+// error that says so; the edges inside the range are kept.
+func TestWhenOutsideYearRange(t *testing.T) {
+	cases := []struct {
+		when string
+		ok   bool
+	}{
+		{"9999-12-31T23:59:59Z", true},
+		{"9999-12-31T23:59:59-14:00", false},
+		{"9999-12-31T09:59:59-14:00", true},
+		{"0001-01-01T00:00:01Z", true},
+		{"0001-01-01T00:00:00Z", false}, // the zero time, which means "no when"
+		{"0001-01-01T00:30:00+01:00", false},
+		{"0000-06-01T00:00:00Z", false},
+	}
+	for _, c := range cases {
+		t.Run(c.when, func(t *testing.T) {
+			doc := `<rss><channel><item><title>a</title><sx:sync xmlns:sx="http://feedsync.org/2007/feedsync" id="a" updates="1">` +
+				`<sx:history sequence="1" by="x" when="` + c.when + `"/></sx:sync></item></channel></rss>`
+			_, items, err := ReadString(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = items[0].Err()
+			if c.ok {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				// What is read is written back and read again.
+				_, again, err := ReadString(writeFeed(t, items[0]))
+				if err != nil || again[0].Err() != nil || !again[0].Sync.Top().When.Equal(items[0].Sync.Top().When) {
+					t.Errorf("round trip: %v %v", err, again[0].Err())
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalidSync) || !strings.Contains(err.Error(), "outside 0001-01-01T00:00:01Z..9999-12-31T23:59:59Z") {
+				t.Errorf("error %v does not say the date is out of range", err)
+			}
+		})
+	}
+	// Stamps obey the same range: no rule writes a date no reader takes.
+	far := Stamp{By: "x", When: time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -14*3600))}
+	if _, err := Create(RSS, rpayload(RSS, "a"), "a", far, false); !errors.Is(err, ErrBadStamp) {
+		t.Errorf("Create with a when in year 10000 (UTC): %v, want ErrBadStamp", err)
+	}
+}

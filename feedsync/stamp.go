@@ -29,13 +29,19 @@ type Stamp struct {
 // Valid reports whether s can stamp a history entry: at least one of By and
 // When must be set (FS-HIST-4, FS-UPDATE-2), and a By must be a valid
 // endpoint identifier, since this package only ever generates identifiers
-// from the NSS character set (FS-TYPE-6). The error wraps ErrBadStamp.
+// from the NSS character set (FS-TYPE-6), and a When must fall in the
+// years 0001 to 9999 in UTC (FS-TYPE-4). The error wraps ErrBadStamp.
 func (s Stamp) Valid() error {
 	if s.By == "" && s.When.IsZero() {
 		return fmt.Errorf("%w: neither by nor when is set (FS-HIST-4)", ErrBadStamp)
 	}
 	if s.By != "" && !ValidBy(s.By) {
 		return fmt.Errorf("%w: by %q is not in the URN NSS character set (FS-TYPE-6)", ErrBadStamp, s.By)
+	}
+	if !s.When.IsZero() {
+		if err := checkTimeRange(Normalize(s.When)); err != nil {
+			return fmt.Errorf("%w: when %w (FS-TYPE-4)", ErrBadStamp, err)
+		}
 	}
 	return nil
 }

@@ -228,12 +228,29 @@ const (
 // ParseTime parses an RFC 3339 date-time as FS-TYPE-4 asks readers to: any
 // offset and fraction is accepted, then the value is converted to UTC and the
 // fraction dropped, so instants compare exactly (FS-ROBUST-5).
+//
+// A value outside the years 0001 to 9999 once in UTC is refused
+// (9999-12-31T23:59:59-14:00 is in year 10000): it could not be written
+// back in the canonical form, and every reader would refuse the item. So
+// is 0001-01-01T00:00:00Z, the zero time, which means "no when" here.
 func ParseTime(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("not an RFC 3339 date-time: %q", s)
 	}
-	return t.UTC().Truncate(time.Second), nil
+	t = t.UTC().Truncate(time.Second)
+	if err := checkTimeRange(t); err != nil {
+		return time.Time{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return t, nil
+}
+
+// checkTimeRange refuses a UTC time FormatTime cannot write canonically.
+func checkTimeRange(t time.Time) error {
+	if y := t.UTC().Year(); y < 1 || y > 9999 || t.IsZero() {
+		return fmt.Errorf("%s in UTC is outside 0001-01-01T00:00:01Z..9999-12-31T23:59:59Z", t.UTC().Format("2006-01-02T15:04:05Z07:00"))
+	}
+	return nil
 }
 
 // FormatTime writes the canonical FeedSync form: UTC, whole seconds, "Z"
