@@ -120,7 +120,9 @@ func storeLimits(o feedsync.ReaderOptions) feedsync.ReaderOptions {
 		return v
 	}
 	o.MaxItemBytes = clamp(o.MaxItemBytes, feedsync.DefaultMaxItemBytes)
-	o.MaxItemTotalBytes = clamp(o.MaxItemTotalBytes, feedsync.DefaultMaxItemTotalBytes)
+	if o.MaxItemTotalBytes > 0 { // zero is 4 × MaxItemBytes
+		o.MaxItemTotalBytes = clamp(o.MaxItemTotalBytes, feedsync.DefaultMaxItemTotalBytes)
+	}
 	o.MaxHistory = int(clamp(int64(o.MaxHistory), feedsync.DefaultMaxHistory))
 	o.MaxConflicts = int(clamp(int64(o.MaxConflicts), feedsync.DefaultMaxConflicts))
 	return o

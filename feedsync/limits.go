@@ -22,8 +22,9 @@ import (
 // (MaxItemTotalBytes, MaxConflicts) where only resolving shrinks it.
 //
 // Counts are exact. Sizes are first bounded from above without rendering
-// the item; only an item whose bound comes near a limit is rendered and
-// read back with these options, so the answer is the reader's own.
+// the item; only an item whose bounds come near a limit (or that was not
+// read from a document) is rendered and read back with these options, so
+// the answer is the reader's own.
 func (o ReaderOptions) Check(it *Item) error {
 	if it == nil || it.Sync == nil {
 		return nil
@@ -41,13 +42,35 @@ func (o ReaderOptions) Check(it *Item) error {
 			return err
 		}
 	}
-	total, exact := sizeBound(it)
-	if exact && total <= o.MaxItemBytes {
-		// The whole item is within the per-version bound, so is every
-		// version.
+	if o.withinBounds(it) {
 		return nil
 	}
 	return o.readBack(it)
+}
+
+// withinBounds reports whether upper bounds of the sizes, computed without
+// rendering, show that every version and the whole item are within the
+// byte limits. False means "cannot tell", not "too large".
+func (o ReaderOptions) withinBounds(it *Item) bool {
+	own, ok := versionBound(it)
+	if !ok {
+		return false
+	}
+	total := own
+	for _, c := range it.Sync.Conflicts {
+		n, ok := versionBound(c)
+		if !ok || n > o.MaxItemBytes {
+			return false
+		}
+		total += n
+		// The reader counts the sx:conflicts tags and the space between
+		// copies in the item's own version.
+		own += 64
+	}
+	if len(it.Sync.Conflicts) > 0 {
+		own += 128
+	}
+	return own <= o.MaxItemBytes && total+own <= o.MaxItemTotalBytes
 }
 
 // checkHistory checks the history length of one version.
@@ -87,23 +110,6 @@ func (o ReaderOptions) readBack(it *Item) error {
 
 func limitErr(it *Item, err error) error {
 	return &ItemError{ID: it.ID(), Err: err}
-}
-
-// sizeBound returns an upper bound of the bytes of it as MarshalItem
-// writes it, or exact false when it cannot tell without rendering.
-func sizeBound(it *Item) (n int64, exact bool) {
-	n, exact = versionBound(it)
-	if !exact {
-		return 0, false
-	}
-	for _, c := range it.Sync.Conflicts {
-		m, ok := versionBound(c)
-		if !ok {
-			return 0, false
-		}
-		n += m
-	}
-	return n, true
 }
 
 // versionBound bounds one version without its conflict copies: the bytes
