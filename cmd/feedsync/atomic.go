@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -84,8 +85,9 @@ func syncDir(dir string) {
 	d.Close()
 }
 
-// output writes to path atomically, or to Stdout when path is "" or "-".
-func (m *Main) output(path string, write func(w io.Writer) error) error {
+// output writes to path atomically, holding its lock (see lock), or to
+// Stdout when path is "" or "-".
+func (m *Main) output(ctx context.Context, path string, write func(w io.Writer) error) error {
 	if path == "" || path == "-" {
 		bw := bufio.NewWriterSize(m.Stdout, 64<<10)
 		if err := write(bw); err != nil {
@@ -93,6 +95,11 @@ func (m *Main) output(path string, write func(w io.Writer) error) error {
 		}
 		return bw.Flush()
 	}
+	release, err := m.lock(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer release()
 	return writeAtomic(path, write)
 }
 

@@ -101,13 +101,13 @@ func (c *ConvertCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	if prev == nil {
-		if err := c.m.output(c.out, func(w io.Writer) error { return feed.Write(w, stamp) }); err != nil {
+		if err := c.m.output(ctx, c.out, func(w io.Writer) error { return feed.Write(w, stamp) }); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.m.Stderr, "%s: %d created, %d kept as they were\n", outLabel(c.out), feed.Created(), len(feed.Entries)-feed.Created())
 	} else {
 		var sum producer.RefreshSummary
-		err := c.m.output(c.out, func(w io.Writer) error {
+		err := c.m.output(ctx, c.out, func(w io.Writer) error {
 			var err error
 			sum, err = producer.Refresh(prev, plainRecords(feed), w, producer.RefreshOptions{Stamp: stamp, Format: c.format.f})
 			return err

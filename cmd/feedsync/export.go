@@ -41,7 +41,7 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer in.Close()
 	var sum export.Summary
-	err = c.m.output(c.out, func(w io.Writer) error {
+	err = c.m.output(ctx, c.out, func(w io.Writer) error {
 		var err error
 		sum, err = export.Write(w, in, export.Options{Format: c.format.f})
 		return err

@@ -56,6 +56,13 @@ func (m *Main) editFeed(ctx context.Context, e edit) error {
 	if out == "" {
 		out = e.in
 	}
+	// Locked before the input is read: when out is in, a command that
+	// rewrote it in between would otherwise lose its change.
+	release, err := m.lock(ctx, out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var src io.Reader
 	var h *feedsync.Header
 	f, err := m.open(e.in)
@@ -68,7 +75,7 @@ func (m *Main) editFeed(ctx context.Context, e edit) error {
 	default:
 		return err
 	}
-	return inFile(e.in, m.output(out, func(w io.Writer) error {
+	return inFile(e.in, m.output(ctx, out, func(w io.Writer) error {
 		var r *feedsync.Reader
 		if src != nil {
 			r = feedsync.NewReaderOptions(src, repairLimits)

@@ -86,6 +86,11 @@ type Main struct {
 	Getenv func(string) string
 	// Now is the clock that stamps history entries (FS-HIST-3).
 	Now func() time.Time
+	// LockWait is how long a command waits for another command that is
+	// rewriting the same feed file (see lock). Default: DefaultLockWait.
+	LockWait time.Duration
+
+	held map[string]bool // absolute paths of the feed files locked
 }
 
 // NewMain returns a Main wired to the process.

@@ -25,6 +25,8 @@ type harness struct {
 	dir string
 	env map[string]string
 	now time.Time
+	// lockWait is Main.LockWait.
+	lockWait time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -54,6 +56,8 @@ func (h *harness) run(stdin string, args ...string) result {
 		Stderr: &errb,
 		Getenv: func(k string) string { return h.env[k] },
 		Now:    func() time.Time { return h.now },
+
+		LockWait: h.lockWait,
 	}
 	wd, err := os.Getwd()
 	if err != nil {

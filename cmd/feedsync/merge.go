@@ -111,6 +111,12 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 
+	// -o onto an input: lock it before reading it (see lock).
+	release, err := c.m.lock(ctx, c.out)
+	if err != nil {
+		return err
+	}
+	defer release()
 	local, err := c.m.open(localName)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &usageError{msg: err.Error(), hint: fmt.Sprintf("To start from the other endpoint's items, copy its feed first: cp %s %s", inName, localName)}
@@ -134,7 +140,7 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	var sum merge.Summary
-	err = c.m.output(c.out, func(w io.Writer) error {
+	err = c.m.output(ctx, c.out, func(w io.Writer) error {
 		var err error
 		sum, err = merge.Feeds(ctx, local, incoming, w, opts)
 		return err

@@ -143,7 +143,7 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 	var readErr error
 	recs := c.records(data, in, converter.Map{Format: mapFormat}, &readErr)
 	var sum producer.RefreshSummary
-	err = c.m.output(c.out, func(w io.Writer) error {
+	err = c.m.output(ctx, c.out, func(w io.Writer) error {
 		var prevRS io.ReadSeeker
 		if prev != nil {
 			prevRS = prev
@@ -189,7 +189,7 @@ func (c *ProduceCommand) produceStore(ctx context.Context) error {
 
 	var res producer.Result
 	var perr error
-	err = c.m.output(c.out, func(w io.Writer) error {
+	err = c.m.output(ctx, c.out, func(w io.Writer) error {
 		res, perr = producer.Produce(ctx, st, c.since, w, producer.Options{Format: c.format.f, Peer: c.peer})
 		return perr
 	})

@@ -303,6 +303,19 @@ var errUnchanged = errors.New("unchanged")
 // digest go to FILE.sync.json afterwards, atomically too: a sync killed in
 // between only repeats the exchange next time, which merging ignores.
 func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir httpfeed.Direction, p *progress) error {
+	// From reading the file to saving the token, no other command may
+	// rewrite it, or what this sync pulls could be dropped while the
+	// token moves past it (see lock).
+	release, err := c.m.lock(ctx, c.feed)
+	if err != nil {
+		return err
+	}
+	defer release()
+	releaseState, err := c.m.lock(ctx, statePath(c.feed))
+	if err != nil {
+		return err
+	}
+	defer releaseState()
 	state, err := readState(statePath(c.feed))
 	if err != nil {
 		return err
