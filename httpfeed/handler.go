@@ -2,7 +2,6 @@ package httpfeed
 
 import (
 	"bufio"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/feedsync/go-feedsync/consumer"
@@ -379,26 +377,12 @@ func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.
 	q := r.URL.Query()
 	wantFeed := q.Has("since") || explicit
 
-	body := http.MaxBytesReader(w, r.Body, h.maxBody())
-	var in io.Reader = body
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			code, p := h.classify(r.Context(), err)
-			if code == http.StatusInternalServerError {
-				code, p = http.StatusBadRequest, Problem{Error: "request body is not gzip: " + err.Error()}
-			}
-			writeProblem(w, code, p)
-			return
-		}
-		defer zr.Close()
-		in = &boundedReader{r: zr, n: h.maxBody()}
-	default:
-		writeProblem(w, http.StatusUnsupportedMediaType, Problem{Error: "Content-Encoding " + enc + " not supported (use gzip or none)"})
+	// The body is in hand before the merge's transaction begins.
+	in := h.receive(w, r)
+	if in == nil {
 		return
 	}
+	defer in.Close()
 
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)

@@ -26,6 +26,19 @@ import (
 // merges still running roll back.
 const shutdownTimeout = 30 * time.Second
 
+// serveTimeouts are the deadlines of the server's connections, so that a
+// slow or stalled client holds nothing but its own connection, and that
+// only for a while (http.Server).
+type serveTimeouts struct {
+	header, read, write, idle time.Duration
+}
+
+// defaultTimeouts: a request's header within 10 s; its body (up to
+// --max-body, received before the merge starts) within 5 minutes, 110 kB/s
+// for a full 32 MiB; the whole exchange, a large feed answered included,
+// within 15 minutes; an idle connection kept 2 minutes.
+var defaultTimeouts = serveTimeouts{header: 10 * time.Second, read: 5 * time.Minute, write: 15 * time.Minute, idle: 2 * time.Minute}
+
 // ServeCommand serves stores over HTTP (httpfeed.Handler).
 type ServeCommand struct {
 	m *Main
@@ -40,6 +53,7 @@ type ServeCommand struct {
 	policy      string
 	maxBody     int64
 	maxItems    int
+	timeouts    serveTimeouts
 
 	// ready, if set, is called with the listening address once the server
 	// accepts connections (tests).
@@ -60,6 +74,10 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.Int64Var(&c.maxBody, "max-body", httpfeed.DefaultMaxBodyBytes, "")
 	fs.IntVar(&c.maxItems, "max-items", httpfeed.DefaultMaxItems, "")
+	fs.DurationVar(&c.timeouts.header, "read-header-timeout", defaultTimeouts.header, "")
+	fs.DurationVar(&c.timeouts.read, "read-timeout", defaultTimeouts.read, "")
+	fs.DurationVar(&c.timeouts.write, "write-timeout", defaultTimeouts.write, "")
+	fs.DurationVar(&c.timeouts.idle, "idle-timeout", defaultTimeouts.idle, "")
 	return fs
 }
 
@@ -91,6 +109,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	if c.maxBody <= 0 || c.maxItems <= 0 {
 		return usagef("--max-body and --max-items must be positive")
+	}
+	if t := c.timeouts; t.header <= 0 || t.read <= 0 || t.write <= 0 || t.idle <= 0 {
+		return usagef("--read-header-timeout, --read-timeout, --write-timeout and --idle-timeout must be positive")
 	}
 	policy, stamps, err := parsePolicy(c.policy)
 	if err != nil {
@@ -148,8 +169,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 
 	srv := &http.Server{
 		Handler:           root,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: c.timeouts.header,
+		ReadTimeout:       c.timeouts.read,
+		WriteTimeout:      c.timeouts.write,
+		IdleTimeout:       c.timeouts.idle,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", c.addr)
@@ -316,6 +339,16 @@ Arguments:
 
 	--max-items N
 	    The most items a POSTed feed may hold. Default: 100000.
+
+	--read-header-timeout DURATION
+	--read-timeout DURATION
+	--write-timeout DURATION
+	--idle-timeout DURATION
+	    Deadlines of each connection: for a request's header (default
+	    10s); for the whole request, body included (default 5m); for the
+	    request and its answer (default 15m); and for keeping an idle
+	    connection (default 2m). A POST body is received in full before
+	    its merge starts, so a slow client only holds its own connection.
 
 Example:
 
