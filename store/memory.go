@@ -31,8 +31,8 @@ type Memory struct {
 	// log lists rows in ascending seq. A row superseded by a later Put of
 	// the same id stays until the log is compacted; readers skip it by
 	// checking that items still points at it.
-	log     []*memRow
-	seq     int64
+	log       []*memRow
+	seq       int64
 	peerSeq   map[string]int64
 	peerVer   map[peerKey]Version
 	peerState map[string]PeerState
@@ -63,9 +63,9 @@ type peerKey struct{ peer, id string }
 // NewMemory returns an empty in-memory store with a new random ID.
 func NewMemory() *Memory {
 	return &Memory{
-		id:      feedsync.NewID(),
-		writer:  make(chan struct{}, 1),
-		items:   map[string]*memRow{},
+		id:        feedsync.NewID(),
+		writer:    make(chan struct{}, 1),
+		items:     map[string]*memRow{},
 		peerSeq:   map[string]int64{},
 		peerVer:   map[peerKey]Version{},
 		peerState: map[string]PeerState{},

@@ -44,8 +44,8 @@ ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.s
 	qDelPeerVersions = `DELETE FROM feedsync_peer_versions WHERE peer = $1`
 	qHistoryMark     = `SELECT mark FROM feedsync_history WHERE seq >= $1 ORDER BY seq LIMIT 1`
 	qAddHistory      = `INSERT INTO feedsync_history (seq, mark) VALUES ($1, $2)`
-	qFeedInfo    = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
-	qSetFeedInfo = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
+	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
+	qSetFeedInfo     = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )

@@ -45,8 +45,8 @@ ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.s
 	qDelPeerVersions = `DELETE FROM peer_versions WHERE peer = ?`
 	qHistoryMark     = `SELECT mark FROM history WHERE seq >= ? ORDER BY seq LIMIT 1`
 	qAddHistory      = `INSERT INTO history (seq, mark) VALUES (?, ?)`
-	qFeedInfo    = `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`
-	qSetFeedInfo = `INSERT INTO feed (k, format, title, link, description, atom_id, updated) VALUES (1, ?, ?, ?, ?, ?, ?)
+	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`
+	qSetFeedInfo     = `INSERT INTO feed (k, format, title, link, description, atom_id, updated) VALUES (1, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )
