@@ -75,6 +75,19 @@ CREATE TABLE feedsync_feed (
 	updated     timestamptz
 );
 `,
+	// 2: compaction (store.Compact). feedsync_retention holds the store's
+	// store.Retention (marks as itemrow.EncodeMarks writes them);
+	// feedsync_peer_versions_id lets Remove forget what peers hold of an
+	// item without scanning every peer's knowledge.
+	`
+CREATE TABLE feedsync_retention (
+	k         integer PRIMARY KEY CHECK (k = 1),
+	horizon   bigint NOT NULL,
+	compacted bigint NOT NULL,
+	marks     text NOT NULL
+);
+CREATE INDEX feedsync_peer_versions_id ON feedsync_peer_versions (id);
+`,
 }
 
 // schemaVersion is the schema version this package writes: the number of

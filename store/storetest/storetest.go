@@ -55,6 +55,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PeerKnowledge", testPeerKnowledge},
 		{"FeedInfo", testFeedInfo},
 		{"Closed", testClosed},
+		{"Rewrite", testRewrite},
+		{"Remove", testRemove},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
