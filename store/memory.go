@@ -608,16 +608,17 @@ func (tx *memTx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 	return nil
 }
 
-func (tx *memTx) Remove(ctx context.Context, id string) error {
+func (tx *memTx) Remove(ctx context.Context, id string) (int64, error) {
 	if err := tx.enter(ctx, true); err != nil {
-		return fmt.Errorf("store: remove item %q: %w", id, err)
+		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
 	}
+	tx.seq++
 	o, inTx := tx.items[id]
 	if inTx && o == nil {
-		return nil // removed already
+		return tx.seq, nil // removed already
 	}
 	if err := tx.rlock(); err != nil {
-		return fmt.Errorf("store: remove item %q: %w", id, err)
+		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
 	}
 	_, inStore := tx.m.items[id]
 	tx.m.mu.RUnlock()
@@ -627,7 +628,7 @@ func (tx *memTx) Remove(ctx context.Context, id string) error {
 	case inTx:
 		tx.added-- // put in this Tx only
 	default:
-		return nil
+		return tx.seq, nil
 	}
 	tx.items[id] = nil
 	for k := range tx.peerVer {
@@ -635,7 +636,7 @@ func (tx *memTx) Remove(ctx context.Context, id string) error {
 			delete(tx.peerVer, k)
 		}
 	}
-	return nil
+	return tx.seq, nil
 }
 
 func (tx *memTx) Retention(ctx context.Context) (Retention, error) {

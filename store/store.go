@@ -193,11 +193,15 @@ type Writer interface {
 	// differ.
 	Rewrite(ctx context.Context, it *feedsync.Item) error
 	// Remove forgets item id: the item and what peers are known to hold of
-	// it. It is not a change: no feed says the item is gone, so the caller
-	// must raise the forgotten horizon (SetRetention) past the item's
-	// sequence number in the same Tx (FS-RETAIN-1). Removing an id the
-	// store does not hold does nothing.
-	Remove(ctx context.Context, id string) error
+	// it. No feed says the item is gone, so the caller records what was
+	// forgotten in the same Tx by raising the forgotten horizon
+	// (SetRetention, FS-RETAIN-1): to the item's own sequence number when
+	// every peer that saw that change saw the item's end (a tombstone), or
+	// to seq, the new sequence number the removal takes, when peers may
+	// hold the item alive. seq is a point in the change history that no
+	// change occupies. Removing an id the store does not hold only takes
+	// the number.
+	Remove(ctx context.Context, id string) (seq int64, err error)
 	// SetRetention replaces what Retention returns.
 	SetRetention(ctx context.Context, r Retention) error
 }
@@ -215,6 +219,10 @@ type Retention struct {
 	// compacted: a compaction only looks at items changed after it
 	// (Rewrite keeps sequence numbers, so they stay compacted).
 	Compacted int64
+	// Swept is the sequence number up to which tombstones older than the
+	// retention window have been removed: a compaction looks for old
+	// tombstones after it only.
+	Swept int64
 	// Marks record the store's latest sequence number at the instants
 	// compaction ran, oldest first: the clock by which a tombstone's age
 	// is measured (a deletion is older than the window when a mark made

@@ -84,6 +84,7 @@ CREATE TABLE feedsync_retention (
 	k         integer PRIMARY KEY CHECK (k = 1),
 	horizon   bigint NOT NULL,
 	compacted bigint NOT NULL,
+	swept     bigint NOT NULL,
 	marks     text NOT NULL
 );
 CREATE INDEX feedsync_peer_versions_id ON feedsync_peer_versions (id);

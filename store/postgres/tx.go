@@ -506,9 +506,10 @@ const (
 WHERE id = $6 AND top_by = $7 AND top_seq = $8 AND top_when IS NOT DISTINCT FROM $9 AND conflicts_digest = $10`
 	qRemove             = `DELETE FROM feedsync_items WHERE id = $1`
 	qRemovePeerVersions = `DELETE FROM feedsync_peer_versions WHERE id = $1`
-	qRetention          = `SELECT horizon, compacted, marks FROM feedsync_retention WHERE k = 1`
-	qSetRetention       = `INSERT INTO feedsync_retention (k, horizon, compacted, marks) VALUES (1, $1, $2, $3)
-ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, marks = excluded.marks`
+	qRetention          = `SELECT horizon, compacted, swept, marks FROM feedsync_retention WHERE k = 1`
+	qSetRetention       = `INSERT INTO feedsync_retention (k, horizon, compacted, swept, marks) VALUES (1, $1, $2, $3, $4)
+ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
+	marks = excluded.marks`
 )
 
 // Rewrite is not batched: whether a row had the version is its answer.
@@ -536,10 +537,10 @@ func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 	return nil
 }
 
-func (t *tx) Remove(ctx context.Context, id string) error {
+func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
 	what := fmt.Sprintf("remove item %q", id)
 	if err := t.enter(ctx, true); err != nil {
-		return fmt.Errorf("postgres: %s: %w", what, err)
+		return 0, fmt.Errorf("postgres: %s: %w", what, err)
 	}
 	err := t.queue(ctx, what, qRemove, id)
 	if t.items != nil {
@@ -549,9 +550,10 @@ func (t *tx) Remove(ctx context.Context, id string) error {
 		err = t.queue(ctx, what+": peer versions", qRemovePeerVersions, id)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: %w", err)
+		return 0, fmt.Errorf("postgres: %w", err)
 	}
-	return nil
+	t.seq++
+	return t.seq, nil
 }
 
 func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
@@ -560,7 +562,7 @@ func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
 	}
 	var r store.Retention
 	var marks string
-	err := t.tx.QueryRow(ctx, qRetention).Scan(&r.Horizon, &r.Compacted, &marks)
+	err := t.tx.QueryRow(ctx, qRetention).Scan(&r.Horizon, &r.Compacted, &r.Swept, &marks)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.Retention{}, nil
 	}
@@ -579,7 +581,7 @@ func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
 	}
 	marks, err := itemrow.EncodeMarks(r.Marks)
 	if err == nil {
-		err = t.queue(ctx, "set retention", qSetRetention, r.Horizon, r.Compacted, marks)
+		err = t.queue(ctx, "set retention", qSetRetention, r.Horizon, r.Compacted, r.Swept, marks)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: set retention: %w", err)

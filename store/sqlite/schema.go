@@ -78,6 +78,7 @@ CREATE TABLE retention (
 	k         INTEGER PRIMARY KEY CHECK (k = 1),
 	horizon   INTEGER NOT NULL,
 	compacted INTEGER NOT NULL,
+	swept     INTEGER NOT NULL,
 	marks     TEXT NOT NULL
 );
 CREATE INDEX peer_versions_id ON peer_versions (id);

@@ -469,9 +469,10 @@ const (
 WHERE id = ? AND top_by = ? AND top_seq = ? AND top_when IS ? AND conflicts_digest = ?`
 	qRemove             = `DELETE FROM items WHERE id = ?`
 	qRemovePeerVersions = `DELETE FROM peer_versions WHERE id = ?`
-	qRetention          = `SELECT horizon, compacted, marks FROM retention WHERE k = 1`
-	qSetRetention       = `INSERT INTO retention (k, horizon, compacted, marks) VALUES (1, ?, ?, ?)
-ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, marks = excluded.marks`
+	qRetention          = `SELECT horizon, compacted, swept, marks FROM retention WHERE k = 1`
+	qSetRetention       = `INSERT INTO retention (k, horizon, compacted, swept, marks) VALUES (1, ?, ?, ?, ?)
+ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
+	marks = excluded.marks`
 )
 
 func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
@@ -502,17 +503,18 @@ func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 	return nil
 }
 
-func (t *tx) Remove(ctx context.Context, id string) error {
+func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
 	if err := t.enter(ctx, true); err != nil {
-		return fmt.Errorf("sqlite: remove item %q: %w", id, err)
+		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, err)
 	}
 	if err := t.exec(ctx, qRemove, id); err != nil {
-		return fmt.Errorf("sqlite: remove item %q: %w", id, t.fail(err))
+		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, t.fail(err))
 	}
 	if err := t.exec(ctx, qRemovePeerVersions, id); err != nil {
-		return fmt.Errorf("sqlite: remove item %q: peer versions: %w", id, t.fail(err))
+		return 0, fmt.Errorf("sqlite: remove item %q: peer versions: %w", id, t.fail(err))
 	}
-	return nil
+	t.seq++
+	return t.seq, nil
 }
 
 func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
@@ -521,7 +523,7 @@ func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
 	}
 	var r store.Retention
 	var marks string
-	err := t.queryRow(ctx, qRetention, nil, &r.Horizon, &r.Compacted, &marks)
+	err := t.queryRow(ctx, qRetention, nil, &r.Horizon, &r.Compacted, &r.Swept, &marks)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Retention{}, nil
 	}
@@ -540,7 +542,7 @@ func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
 	}
 	marks, err := itemrow.EncodeMarks(r.Marks)
 	if err == nil {
-		err = t.exec(ctx, qSetRetention, r.Horizon, r.Compacted, marks)
+		err = t.exec(ctx, qSetRetention, r.Horizon, r.Compacted, r.Swept, marks)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: set retention: %w", t.fail(err))
