@@ -39,7 +39,6 @@
 //     (after 0 for a complete feed), skipping items whose Version equals the
 //     PeerVersion and Getting the others, or over Changes(after) or All when
 //     every item goes out anyway.
-//
 //  4. To compact, call Compact, now and then (feedsync serve --retain does
 //     it periodically): it sparse-purges histories (FS-PURGE-1..4) and cuts
 //     tombstone payloads (FS-DELETE-2) in place, with Tx.Rewrite, which
