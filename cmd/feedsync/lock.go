@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,8 +41,12 @@ func (m *Main) lock(ctx context.Context, path string) (release func(), err error
 	if path == "" || path == "-" {
 		return func() {}, nil
 	}
+	given := path
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target // writeAtomic replaces the file a link points to
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return func() {}, nil // /dev/null, or a directory writeAtomic refuses
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -56,6 +61,11 @@ func (m *Main) lock(ctx context.Context, path string) (release func(), err error
 	}
 	unlock, err := lockFile(ctx, abs, wait)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			// Say it of the file the user gave (a missing directory, say).
+			return nil, inFile(given, pe.Err)
+		}
 		return nil, err
 	}
 	if m.held == nil {
@@ -84,7 +94,7 @@ func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func
 	for {
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			return nil, err
 		}
 		ok, err := tryLock(f)
 		if err != nil {
