@@ -37,9 +37,14 @@ type Memory struct {
 	peerVer map[peerKey]Version
 	info    feedsync.FeedInfo
 	format  feedsync.Format
+
+	signal Signal // Notify after a commit that took sequence numbers
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store    = (*Memory)(nil)
+	_ Notifier = (*Memory)(nil)
+)
 
 type memRow struct {
 	id   string
@@ -63,6 +68,10 @@ func NewMemory() *Memory {
 
 // ID returns the store's random identifier.
 func (m *Memory) ID() string { return m.id }
+
+// Changed returns a channel closed by the next commit of a Put
+// (Notifier).
+func (m *Memory) Changed() <-chan struct{} { return m.signal.Changed() }
 
 // Close marks the store closed: Begin and the methods of open transactions
 // return ErrClosed afterwards. Closing twice is harmless.
@@ -467,6 +476,7 @@ func (tx *memTx) Commit() error {
 		m.items[id] = r
 	}
 	m.log = append(m.log, tx.log...)
+	changed := m.seq != tx.seq
 	m.seq = tx.seq
 	for p, s := range tx.peerSeq {
 		m.peerSeq[p] = s
@@ -491,6 +501,9 @@ func (tx *memTx) Commit() error {
 	}
 	m.mu.Unlock()
 	tx.end()
+	if changed {
+		m.signal.Notify()
+	}
 	return nil
 }
 
