@@ -11,6 +11,12 @@ import (
 
 // Namespaces used when converting payloads between RSS and Atom.
 const (
+	// ConvertNamespace marks what ConvertItem adds to a payload that the
+	// source did not hold: an Atom id, title or updated made up for an RSS
+	// item without them carries the attribute generated="true" in it, so
+	// that converting back leaves it out again.
+	ConvertNamespace = "urn:feedsync:convert"
+
 	contentNamespace = "http://purl.org/rss/1.0/modules/content/"
 	dcNamespace      = "http://purl.org/dc/elements/1.1/"
 )
