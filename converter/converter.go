@@ -92,7 +92,7 @@ var (
 //     back into a merged item without an update, as FS-INCORP-2 allows.
 //     Because the result then differs in bytes from the peer's version with
 //     the same metadata, the next merge of that peer's feed brings the peer's
-//     payload back (MergeItem reports it as Updated, FEEDSYNC.md §17 A-18):
+//     payload back (MergeItem reports it as Updated, A-18 in docs/RULES.md):
 //     apply Incorporate after every merge, not once.
 //   - SharedDigest hashes only the shared data, so that a rewrite of
 //     publisher-specific data is not mistaken for a change of shared data,

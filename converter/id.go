@@ -11,9 +11,9 @@ import (
 )
 
 // IDConverter maps an application's identities to FeedSync's, in the manner
-// of the Sync Framework's FeedIdConverter (FEEDSYNC.md S10): item keys of
-// type K to sync ids (sx:sync/@id, FS-TYPE-5) and back, endpoint names to
-// by values (sx:history/@by, FS-TYPE-6, FS-BY-1) and back, and a stable
+// of Microsoft Sync Framework 2.0's FeedIdConverter: item keys of type K
+// to sync ids (sx:sync/@id, FS-TYPE-5) and back, endpoint names to by
+// values (sx:history/@by, FS-TYPE-6, FS-BY-1) and back, and a stable
 // endpoint name for history entries that have no by (FS-HIST-4).
 //
 // Both mappings must be one to one, and their inverses must refuse what the
@@ -209,7 +209,7 @@ func (IDs[K]) EndpointFromBy(by string) (string, error) {
 //
 // FS-HIST-4 makes (when, sequence) the identity of an anonymous entry, and
 // the Sync Framework derives a replica id from the same pair
-// (FeedIdConverter.GenerateAnonymousReplicaId, FEEDSYNC.md S10). The name
+// (FeedIdConverter.GenerateAnonymousReplicaId). The name
 // is stable (the same instant written with another offset or a fraction of
 // a second gives the same name, as FS-SUBSUME-1 compares instants),
 // distinct for distinct pairs, and never equal to a name EndpointFromBy

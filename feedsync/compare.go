@@ -221,7 +221,7 @@ func versions(it *Item, out []*Item) []*Item {
 
 // MergeItem merges an incoming item into the local item with the same id and
 // returns the result and what happened (FS-MERGE-1..11, FS-MERGE-16). It
-// transcribes the pseudocode of FEEDSYNC.md §7 literally:
+// transcribes the pseudocode of docs/RULES.md §7 literally:
 //
 //	L := conflicts(local) ++ [strip(local)]      (FS-MERGE-3)
 //	I := conflicts(incoming) ++ [strip(incoming)] (FS-MERGE-4)

@@ -19,7 +19,8 @@
 //
 // # Spec rules and where they live
 //
-// Rule IDs refer to FEEDSYNC.md, the project's statement of the spec.
+// Rule IDs (FS-MERGE-6, …) are defined in docs/RULES.md, the project's own
+// statement of the rules it implements.
 //
 //   - FS-NS (namespace, placement), FS-TYPE (value syntax), FS-SHARING,
 //     FS-RELATED, FS-UNPUB: reader.go, parse.go, writer.go, sync.go.
@@ -37,6 +38,6 @@
 //
 // # Readings of the spec
 //
-// Where FEEDSYNC.md §17 lists an ambiguity, the code follows the reading it
+// Where docs/RULES.md §17 lists an ambiguity, the code follows the reading it
 // recommends and names it (A-1 … A-18) next to the code that depends on it.
 package feedsync

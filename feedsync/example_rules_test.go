@@ -32,7 +32,7 @@ func at(hhmm string) time.Time {
 	return t
 }
 
-// Create an item, then change it on another endpoint (FEEDSYNC.md E1, E2).
+// Create an item, then change it on another endpoint (docs/RULES.md E1, E2).
 func ExampleCreate() {
 	it, err := feedsync.Create(feedsync.Atom, entry("Buy stamps"), "stamps-1",
 		feedsync.Stamp{By: "laptop", When: at("09:00")}, false)

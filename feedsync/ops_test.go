@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// E1, E2 and E3 of FEEDSYNC.md §16: create, update, delete.
+// E1, E2 and E3 of docs/RULES.md §16: create, update, delete.
 func TestExamplesE1E2E3(t *testing.T) {
 	e1 := mustItem(t)(Create(RSS, rpayload(RSS, "Buy stamps"), "stamps-1", Stamp{By: "laptop", When: rt("2009-04-01T09:00:00Z")}, false))
 	e2 := mustItem(t)(Update(e1, rpayload(RSS, "Buy stamps, 5 postcards"), Stamp{By: "phone", When: rt("2009-04-01T10:15:00Z")}))

@@ -24,7 +24,8 @@
 //
 // # Spec rules and where they live
 //
-// Rule IDs refer to FEEDSYNC.md, the project's statement of the spec.
+// Rule IDs are defined in docs/RULES.md, the project's statement of the
+// rules it implements.
 //
 //   - FS-MERGE-1, FS-MERGE-2, FS-MERGE-16 (per-item step and outcomes),
 //     FS-FEED-7 and FS-FEED-10 (which incoming items take part, and in which

@@ -14,7 +14,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// This file holds a naive reference for the whole-feed merge: FEEDSYNC.md §7
+// This file holds a naive reference for the whole-feed merge: docs/RULES.md §7
 // transcribed over whole feeds in memory, with its own subsumption and
 // winner rules written from the spec text (it never calls
 // feedsync.MergeItem, SubsumedBy or Beats). Feeds must agree with it on

@@ -63,7 +63,7 @@ func update(t testing.TB, it *feedsync.Item, by string, minute int) *feedsync.It
 	return must(feedsync.Update(it, entry(fmt.Sprintf("%s by %s at %d", it.ID(), by, minute)), stamp(by, minute)))
 }
 
-// conflicted returns an item holding a conflict (FEEDSYNC.md E5).
+// conflicted returns an item holding a conflict (docs/RULES.md E5).
 func conflicted(t testing.TB, id string) *feedsync.Item {
 	t.Helper()
 	base := create(t, id, "phone", 0)

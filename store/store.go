@@ -249,7 +249,7 @@ type Version struct {
 	// unknown attributes (History.Extra is always nil).
 	Top feedsync.History
 	// Conflicts is a digest of the topmost entries of the item's conflict
-	// copies, independent of their order (FEEDSYNC.md §17 A-17: order in
+	// copies, independent of their order (docs/RULES.md A-17: order in
 	// sx:conflicts is not significant); "" when there are none.
 	Conflicts string
 }

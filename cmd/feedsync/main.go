@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -144,8 +145,17 @@ func (m *Main) Report(err error) int {
 		msg = "feedsync: " + msg
 	}
 	fmt.Fprintln(m.Stderr, msg)
+	if ruleID.MatchString(msg) {
+		fmt.Fprintln(m.Stderr, rulesHint)
+	}
 	return ExitCode(err)
 }
+
+// ruleID matches a rule ID cited in a message (FS-TYPE-2, A-10).
+var ruleID = regexp.MustCompile(`\b(FS-[A-Z]+-[0-9]+|A-[0-9]+)\b`)
+
+// rulesHint tells where the rule IDs that messages cite are explained.
+const rulesHint = "feedsync: rule IDs such as FS-TYPE-2 are explained in docs/RULES.md of the feedsync source"
 
 // ExitCode maps an error returned by Run to the process exit code: 0 for
 // nil, 1 when the command found a problem it was asked to look for, 2 for
@@ -185,6 +195,9 @@ endpoints that share one never converge (FS-BY-1, FS-CONFLICT-6).
 
 Files are written atomically: a temporary file in the same directory is
 renamed over the target only when everything succeeded.
+
+Rule IDs in messages and help (FS-MERGE-6, A-4) are defined in
+docs/RULES.md of the feedsync source.
 
 Exit status: 0 ok; 1 a problem was found (validate, or conflicts with
 --fail-on-conflicts); 2 a usage or input error.

@@ -233,7 +233,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"merge", "a.xml", "a.xml", "--policy", "coinflip"}, []string{`--policy "coinflip"`, "endpoint:NAME"}},
 		{[]string{"merge", "a.xml", "a.xml", "--format", "json"}, []string{`"json" is not a feed format`}},
 		{[]string{"show", "a.xml", "--nope"}, []string{"flag provided but not defined: -nope", "Run 'feedsync help show'"}},
-		{[]string{"create", "a.xml", "--by", "lap top", "--set", "title=x"}, []string{`--by "lap top" is not a valid endpoint identifier`, "for example --by laptop"}},
+		{[]string{"create", "a.xml", "--by", "lap top", "--set", "title=x"}, []string{`--by "lap top" is not a valid endpoint identifier`, "for example --by laptop", "FS-TYPE-6", "explained in docs/RULES.md"}},
 		{[]string{"create", "a.xml", "--by", "laptop"}, []string{"give the item's fields"}},
 		{[]string{"create", "a.xml", "--by", "laptop", "--set", "notanassignment"}, []string{`--set "notanassignment": want field=value`}},
 		{[]string{"create", "a.xml", "--by", "laptop", "--json", "[1]"}, []string{"--json:", "one JSON object"}},

@@ -17,7 +17,7 @@
 //     hand the entries to producer.Refresh as records.
 //  3. For SSE 0.93 input, call Upgrade (or set Options.Upgrade): it rewrites
 //     the sync metadata to FeedSync 1.0 and reports, per item, what it
-//     rewrote, kept or could not upgrade (§14 of FEEDSYNC.md).
+//     rewrote, kept or could not upgrade (docs/RULES.md §14).
 //
 // # Spec rules and readings
 //

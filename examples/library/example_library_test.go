@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/feedsync/go-feedsync/collection"
 	"github.com/feedsync/go-feedsync/consumer"
 	"github.com/feedsync/go-feedsync/converter"
-	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
 )
@@ -29,84 +29,46 @@ type Task struct {
 // run publishes three tasks, lets phone mark one done, merges phone's feed
 // back and prints the tasks.
 func run(ctx context.Context) error {
-	conv := converter.Struct[Task]{} // RSS <item> payloads
-	var ids converter.IDs[string]    // application keys <-> sync ids
-	laptop := feedsync.Stamp{By: "laptop", When: time.Date(2009, 4, 1, 9, 0, 0, 0, time.UTC)}
-
-	// Publish: each task becomes an item (FS-CREATE) in a store...
-	st := store.NewMemory() // or open.Open(ctx, "sqlite:tasks.db")
+	// The application's tasks, by key, in a store (or open.Open(ctx,
+	// "sqlite:tasks.db")); each change is stamped by laptop.
+	st := store.NewMemory()
 	defer st.Close()
-	tx, err := st.Begin(ctx, true)
-	if err != nil {
-		return err
+	tasks := &collection.Collection[string, Task]{
+		Store: st,
+		Items: converter.Struct[Task]{}, // RSS <item> payloads
+		IDs:   converter.IDs[string]{},  // application keys <-> sync ids
+		By:    "laptop",
+		Now:   func() time.Time { return time.Date(2009, 4, 1, 9, 0, 0, 0, time.UTC) },
 	}
-	defer tx.Rollback()
-	for _, t := range []struct {
-		key  string
-		task Task
-	}{
-		{"stamps", Task{Title: "Buy stamps"}},
-		{"fence", Task{Title: "Fix the fence"}},
-		{"shed", Task{Title: "Paint the shed"}},
+	for _, t := range []struct{ key, title string }{
+		{"stamps", "Buy stamps"}, {"fence", "Fix the fence"}, {"shed", "Paint the shed"},
 	} {
-		id, err := ids.SyncID(t.key)
-		if err != nil {
-			return err
-		}
-		payload, err := conv.ToPayload(id, t.task)
-		if err != nil {
-			return err
-		}
-		it, err := feedsync.Create(feedsync.RSS, payload, id, laptop, false)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Put(ctx, it); err != nil {
+		if err := tasks.Put(ctx, t.key, Task{Title: t.title}); err != nil { // a create (FS-CREATE)
 			return err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	// ...and the store gives the feed to publish: the complete one, as no
-	// token is given (the Result's Token, given next time, asks for the
-	// changes since).
+	// The store gives the feed to publish: the complete one, as no token is
+	// given (the Result's Token, given next time, asks for the changes since).
 	var feed bytes.Buffer
 	if _, err := producer.Produce(ctx, st, "", &feed, producer.Options{}); err != nil {
 		return err
 	}
 
-	// Another endpoint, phone, reads the feed and marks the stamps done: an
-	// update (FS-UPDATE) in the feed it publishes.
-	_, items, err := feedsync.ReadAll(&feed)
-	if err != nil {
+	// Another endpoint, phone, merges the feed into its own store and marks
+	// the stamps done: an update (FS-UPDATE) in the feed it publishes.
+	phoneStore := store.NewMemory()
+	defer phoneStore.Close()
+	if _, err := consumer.Consume(ctx, phoneStore, &feed, consumer.Options{Peer: "laptop"}); err != nil {
 		return err
 	}
-	fmt.Printf("published %d items\n", len(items))
-	phone := feedsync.Stamp{By: "phone", When: laptop.When.Add(time.Hour)}
-	var changed []*feedsync.Item
-	for _, it := range items {
-		if it.ID() != "stamps" {
-			continue
-		}
-		task, err := converter.FromItem[Task](conv, it)
-		if err != nil {
-			return err
-		}
-		task.Done = true
-		payload, err := conv.ToPayload(it.ID(), task)
-		if err != nil {
-			return err
-		}
-		it, err = feedsync.Update(it, payload, phone)
-		if err != nil {
-			return err
-		}
-		changed = append(changed, it)
+	phone := &collection.Collection[string, Task]{
+		Store: phoneStore, Items: converter.Struct[Task]{}, IDs: converter.IDs[string]{}, By: "phone",
+	}
+	if err := phone.Put(ctx, "stamps", Task{Title: "Buy stamps", Done: true}); err != nil {
+		return err
 	}
 	var phoneFeed bytes.Buffer
-	h := feedsync.NewHeader(feedsync.RSS, feedsync.FeedInfo{Title: "Tasks (phone)"})
-	if err := feedsync.WriteAll(&phoneFeed, h, changed); err != nil {
+	if _, err := producer.Produce(ctx, phoneStore, "", &phoneFeed, producer.Options{}); err != nil {
 		return err
 	}
 
@@ -118,28 +80,11 @@ func run(ctx context.Context) error {
 	fmt.Println(sum)
 
 	// Read the tasks back, in the order of their latest change.
-	rtx, err := st.Begin(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer rtx.Rollback()
-	for it, err := range rtx.All(ctx) {
+	for e, err := range tasks.All(ctx) {
 		if err != nil {
 			return err
 		}
-		key, err := ids.AppID(it.ID())
-		if err != nil {
-			return err
-		}
-		task, err := converter.FromItem[Task](conv, it)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("%s: %+v", key, task)
-		if by := it.Sync.Top().By; by != "laptop" {
-			fmt.Printf(" (updated by %s)", by)
-		}
-		fmt.Println()
+		fmt.Printf("%s: %+v\n", e.Key, e.Value)
 	}
 	return nil
 }
@@ -152,11 +97,10 @@ func Example() {
 		fmt.Println(err)
 	}
 	// Output:
-	// published 3 items
-	// 0 new, 1 updated, 0 deleted, 0 conflicts, 0 unchanged, 0 rejected
+	// 0 new, 1 updated, 0 deleted, 0 conflicts, 2 unchanged, 0 rejected
 	// fence: {Title:Fix the fence Done:false}
 	// shed: {Title:Paint the shed Done:false}
-	// stamps: {Title:Buy stamps Done:true} (updated by phone)
+	// stamps: {Title:Buy stamps Done:true}
 }
 
 // TestREADME checks that the README's section "The library" shows this

@@ -14,6 +14,6 @@
 //
 // The suite builds its items with the rules of package feedsync (creations,
 // updates, conflicts, resolutions, tombstones, anonymous histories, after
-// FEEDSYNC.md §16) and also stores every valid item of the repository's
+// docs/RULES.md §16) and also stores every valid item of the repository's
 // testdata/feeds.
 package storetest

@@ -14,7 +14,7 @@ import (
 )
 
 // Realistic items for the suite, built with the rules of package feedsync
-// (after FEEDSYNC.md §16) rather than written by hand.
+// (after docs/RULES.md §16) rather than written by hand.
 
 var day = time.Date(2009, 4, 2, 0, 0, 0, 0, time.UTC)
 
