@@ -361,9 +361,10 @@ func TestMergeStoreFormat(t *testing.T) {
 	}
 }
 
-// TestStorePostgres runs the store commands against PostgreSQL, in a
-// schema of the test's own.
-func TestStorePostgres(t *testing.T) {
+// testPostgres returns the DSN of a schema of its own in the test database,
+// dropped when the test ends; it skips the test without a server.
+func testPostgres(t *testing.T) string {
+	t.Helper()
 	dsn := os.Getenv("FEEDSYNC_TEST_POSTGRES")
 	if dsn == "" {
 		t.Skip("PostgreSQL tests need a server: set FEEDSYNC_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
@@ -385,7 +386,13 @@ func TestStorePostgres(t *testing.T) {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	pg := dsn + sep + open.SchemaParam + "=" + schema
+	return dsn + sep + open.SchemaParam + "=" + schema
+}
+
+// TestStorePostgres runs the store commands against PostgreSQL, in a
+// schema of the test's own.
+func TestStorePostgres(t *testing.T) {
+	pg := testPostgres(t)
 
 	h := newHarness(t)
 	h.copyFixture("e5/laptop.xml", "laptop.xml")

@@ -75,6 +75,44 @@ CREATE TABLE feedsync_feed (
 	updated     timestamptz
 );
 `,
+	// 2: per-peer sync state and history marks.
+	//
+	// feedsync_peer_state: one row per peer with a store.PeerState,
+	// replacing the pseudo item "#httpfeed-token" that earlier versions of
+	// the HTTP client kept its marks under in feedsync_peer_versions
+	// (dropped here: the client starts over with versions first).
+	// feedsync_history: the mark of each commit, by its last sequence
+	// number (store.ChangeReader.HistoryMark). The changes made before this
+	// migration share one new mark.
+	`
+CREATE TABLE feedsync_peer_state (
+	peer     text PRIMARY KEY,
+	received text NOT NULL,
+	sent     text NOT NULL,
+	resume   text NOT NULL
+);
+CREATE TABLE feedsync_history (
+	seq  bigint PRIMARY KEY,
+	mark text NOT NULL
+);
+INSERT INTO feedsync_history (seq, mark)
+	SELECT seq, md5(random()::text || clock_timestamp()::text) FROM feedsync_counter WHERE seq > 0;
+DELETE FROM feedsync_peer_versions WHERE id = '#httpfeed-token';
+`,
+	// 3: compaction (store.Compact). feedsync_retention holds the store's
+	// store.Retention (marks as itemrow.EncodeMarks writes them);
+	// feedsync_peer_versions_id lets Remove forget what peers hold of an
+	// item without scanning every peer's knowledge.
+	`
+CREATE TABLE feedsync_retention (
+	k         integer PRIMARY KEY CHECK (k = 1),
+	horizon   bigint NOT NULL,
+	compacted bigint NOT NULL,
+	swept     bigint NOT NULL,
+	marks     text NOT NULL
+);
+CREATE INDEX feedsync_peer_versions_id ON feedsync_peer_versions (id);
+`,
 }
 
 // schemaVersion is the schema version this package writes: the number of
