@@ -102,6 +102,10 @@ type Main struct {
 	LockWait time.Duration
 
 	held map[string]bool // absolute paths of the feed files locked
+
+	// forceProgress shows progress lines even when Stderr is not a
+	// terminal, with Now as their clock (tests).
+	forceProgress bool
 }
 
 // NewMain returns a Main wired to the process.

@@ -27,6 +27,10 @@ type harness struct {
 	now time.Time
 	// lockWait is Main.LockWait.
 	lockWait time.Duration
+	// progress forces progress lines, with a clock that moves tick at
+	// every reading (a slow command).
+	progress bool
+	tick     time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -55,7 +59,11 @@ func (h *harness) run(stdin string, args ...string) result {
 		Stdout: &out,
 		Stderr: &errb,
 		Getenv: func(k string) string { return h.env[k] },
-		Now:    func() time.Time { return h.now },
+		Now: func() time.Time {
+			h.now = h.now.Add(h.tick)
+			return h.now
+		},
+		forceProgress: h.progress,
 
 		LockWait: h.lockWait,
 	}
