@@ -43,6 +43,10 @@ type Options struct {
 	// already, and use these only for results. Default: the feedsync
 	// defaults.
 	Reader feedsync.ReaderOptions
+	// Admit, if set, may refuse an incoming item before it is merged
+	// (merge.Options.Admit): servers bind what an authenticated sender
+	// writes to it with feedsync.Trust.Check (FS-TRUST-1). Default: nil.
+	Admit func(local, incoming *feedsync.Item) error
 	// OnItem, if set, is told the outcome of every incoming item with
 	// sx:sync, in document order (merge.Options.OnItem). Default: nil.
 	OnItem func(id string, line int, o feedsync.Outcome, err error)
@@ -100,6 +104,7 @@ func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Option
 		Policy:        opts.Policy,
 		Stamp:         opts.Stamp,
 		OnItem:        opts.OnItem,
+		Admit:         opts.Admit,
 		ReaderOptions: storeLimits(opts.Reader),
 	}, opts.Peer)
 	if err != nil {

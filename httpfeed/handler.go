@@ -109,6 +109,15 @@ type Handler struct {
 	// tombstones must be kept (FS-DELETE-4). It costs a writable
 	// transaction per such request. Default: false.
 	Acknowledge bool
+	// Grants limits what each authenticated principal may do: which
+	// collections it reads or writes (this one is Name), and whether it may
+	// relay history entries of other endpoints. Default: nil, every
+	// principal reads and writes, and relays nothing.
+	Grants Grants
+	// MaxJump bounds, for an authenticated sender, how far the updates of
+	// a version it POSTs may run past this store's version
+	// (feedsync.Trust, FS-TRUST-1). Default: feedsync.DefaultMaxJump.
+	MaxJump int64
 	// Logger receives one record per request and the details of every
 	// server error. Default: nil, no logs.
 	Logger *slog.Logger
@@ -177,6 +186,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	if h.Store == nil {
 		writeProblem(sw, http.StatusInternalServerError, Problem{Error: "no store configured"})
+		return
+	}
+	if !h.Grants.allow(sw, r, h.Name) {
 		return
 	}
 	switch r.Method {
@@ -425,6 +437,7 @@ func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.
 		Policy: h.Policy,
 		Stamp:  feedsync.Stamp{By: h.By, When: h.now()},
 		Reader: h.Reader,
+		Admit:  h.admit(r),
 		OnItem: func(string, int, feedsync.Outcome, error) {
 			if items++; items > maxItems {
 				cancel(errTooManyItems)
@@ -514,7 +527,14 @@ func SummaryOf(s merge.Summary) Summary {
 		Conflicts: s.Conflicts, Unchanged: s.Unchanged, Rejected: s.Rejected,
 	}
 	for _, err := range s.Rejections {
-		out.Rejections = append(out.Rejections, problemOf(err))
+		p := problemOf(err)
+		switch {
+		case errors.Is(err, feedsync.ErrUntrusted):
+			p.Status = http.StatusForbidden
+		case errors.Is(err, feedsync.ErrLimit):
+			p.Status = http.StatusRequestEntityTooLarge
+		}
+		out.Rejections = append(out.Rejections, p)
 	}
 	return out
 }

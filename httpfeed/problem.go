@@ -19,10 +19,16 @@ import (
 //
 // Item is the sync id of the item the problem is about and Line the line of
 // the request body where it is, when known.
+//
+// Status, in a rejection of a Summary, is the HTTP status the problem
+// would have alone: 403 for an item the sender may not write (FS-TRUST-1),
+// 413 for one whose result would exceed the limits (FS-ROBUST-6); 0 for an
+// invalid item (FS-ROBUST-1).
 type Problem struct {
-	Error string `json:"error"`
-	Item  string `json:"item,omitempty"`
-	Line  int    `json:"line,omitempty"`
+	Error  string `json:"error"`
+	Item   string `json:"item,omitempty"`
+	Line   int    `json:"line,omitempty"`
+	Status int    `json:"status,omitempty"`
 }
 
 // problemOf returns the Problem that describes err, with the item and line

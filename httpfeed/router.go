@@ -8,7 +8,8 @@ import (
 
 // Router serves several collections, each under /{name}: GET /tasks is
 // the feed of the collection "tasks". GET / lists the collections as JSON
-// ({"collections": ["notes", "tasks"]}). Mount it under a prefix with
+// ({"collections": ["notes", "tasks"]}), those the request's principal may
+// see (Grants). Mount it under a prefix with
 // http.StripPrefix:
 //
 //	mux.Handle("/feeds/", http.StripPrefix("/feeds", router))
@@ -19,6 +20,9 @@ type Router struct {
 	// Collections maps a name to the handler of that collection, usually a
 	// *Handler whose Name is the same name. Names are single path segments.
 	Collections map[string]http.Handler
+	// Grants limits which collections each authenticated principal sees
+	// in the list and may use, and how (Grants). Default: nil, all.
+	Grants Grants
 }
 
 var _ http.Handler = (*Router)(nil)
@@ -34,7 +38,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		names := make([]string, 0, len(rt.Collections))
 		for n := range rt.Collections {
-			names = append(names, n)
+			if rt.Grants.access(r, n) > NoAccess {
+				names = append(names, n)
+			}
 		}
 		slices.Sort(names)
 		writeJSON(w, http.StatusOK, struct {
@@ -45,6 +51,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, ok := rt.Collections[name]
 	if !ok || strings.Contains(name, "/") {
 		writeProblem(w, http.StatusNotFound, Problem{Error: "no collection " + headerSafe(name)})
+		return
+	}
+	if !rt.Grants.allow(w, r, name) {
 		return
 	}
 	h.ServeHTTP(w, r)

@@ -41,6 +41,13 @@ type Options struct {
 	// TempDir is where Feeds keeps its spill file while it runs. Default:
 	// os.TempDir().
 	TempDir string
+	// Admit, if set, is asked about every valid incoming item before it is
+	// merged, with its local counterpart (nil when there is none); an
+	// error rejects the item, which is reported with that error and left
+	// out, and the local item stays as it is. Servers use it to bind what
+	// an authenticated sender writes to it (feedsync.Trust.Check,
+	// FS-TRUST-1). Default: nil, every item is admitted.
+	Admit func(local, incoming *feedsync.Item) error
 	// ReaderOptions bound what Feeds accepts from both feeds (FS-ROBUST-4),
 	// and, in Feeds and Run alike, every result written: a result a reader
 	// with these options would refuse is rejected (FS-ROBUST-6). Run takes
@@ -155,7 +162,7 @@ func check(incoming *feedsync.Item) error {
 //
 //  1. an incoming item whose local counterpart has invalid metadata is
 //     Rejected, and the local item stays as it is (FS-ROBUST-1 read for the
-//     local side);
+//     local side); so is one opts.Admit refuses (FS-TRUST-1);
 //  2. the incoming item is converted to the local item's format, or to
 //     addFormat when there is no local item and addFormat is set
 //     (FS-FEED-10), so that conflict copies are kept in the format of the
@@ -180,6 +187,11 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 		if err := local.Err(); err != nil {
 			return local, feedsync.Rejected, reject(incoming,
 				fmt.Errorf("local item %q (line %d) has invalid sync metadata, kept as it is: %w", local.ID(), local.Line(), err))
+		}
+	}
+	if m.opts.Admit != nil {
+		if err := m.opts.Admit(local, incoming); err != nil {
+			return local, feedsync.Rejected, reject(incoming, err)
 		}
 	}
 	to := addFormat
