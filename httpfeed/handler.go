@@ -42,7 +42,8 @@ const (
 	// Client.Sync).
 	HeaderForgotten = "FeedSync-Forgotten"
 	// HeaderSummary carries, in the feed response to a POST, the JSON
-	// Summary of the merge (without Rejections).
+	// Summary of the merge, with only its first maxHeaderRejections
+	// rejections, shortened to printable ASCII.
 	HeaderSummary = "FeedSync-Summary"
 	// HeaderPeer names the requesting endpoint when the request is not
 	// authenticated (see Principal). Its value must be a valid endpoint
@@ -470,7 +471,7 @@ func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.
 		return
 	}
 	head := s
-	head.Rejections = nil
+	head.Rejections = headerRejections(s.Rejections)
 	b, _ := json.Marshal(head)
 	w.Header().Set(HeaderSummary, string(b))
 	// The merge is committed: the feed that follows is read after it, so
@@ -479,6 +480,24 @@ func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.
 	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "merge", append(attrs,
 		slog.Int("status", res.status), slog.String("feed", res.kind), slog.Int64("bytes", res.bytes),
 		slog.Duration("duration", time.Since(start)))...)
+}
+
+// maxHeaderRejections bounds the rejections in HeaderSummary, where they
+// tell a syncing client why (a 403 of FS-TRUST-1, a limit) without making
+// the header large.
+const maxHeaderRejections = 3
+
+// headerRejections returns the first rejections, made fit for a header.
+func headerRejections(ps []Problem) []Problem {
+	var out []Problem
+	for _, p := range ps[:min(len(ps), maxHeaderRejections)] {
+		if len(p.Error) > 200 {
+			p.Error = p.Error[:197] + "..."
+		}
+		p.Error, p.Item = headerSafe(p.Error), headerSafe(p.Item)
+		out = append(out, p)
+	}
+	return out
 }
 
 // boundedReader reads at most n bytes from r, then fails with

@@ -54,6 +54,9 @@ type ServeCommand struct {
 	maxBody     int64
 	maxItems    int
 	timeouts    serveTimeouts
+	grants      listFlag
+	relays      listFlag
+	maxJump     int64
 
 	// ready, if set, is called with the listening address once the server
 	// accepts connections (tests).
@@ -74,6 +77,9 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.Int64Var(&c.maxBody, "max-body", httpfeed.DefaultMaxBodyBytes, "")
 	fs.IntVar(&c.maxItems, "max-items", httpfeed.DefaultMaxItems, "")
+	fs.Var(&c.grants, "grant", "")
+	fs.Var(&c.relays, "relay", "")
+	fs.Int64Var(&c.maxJump, "max-jump", feedsync.DefaultMaxJump, "")
 	fs.DurationVar(&c.timeouts.header, "read-header-timeout", defaultTimeouts.header, "")
 	fs.DurationVar(&c.timeouts.read, "read-timeout", defaultTimeouts.read, "")
 	fs.DurationVar(&c.timeouts.write, "write-timeout", defaultTimeouts.write, "")
@@ -103,6 +109,13 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	tokens, err := parseTokens(c.tokens)
 	if err != nil {
 		return err
+	}
+	grants, err := parseGrants(c.grants, c.relays, tokens, cols)
+	if err != nil {
+		return err
+	}
+	if c.maxJump <= 0 {
+		return usagef("--max-jump must be positive")
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
@@ -150,6 +163,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			Policy:       policy,
 			MaxBodyBytes: c.maxBody,
 			MaxItems:     c.maxItems,
+			Grants:       grants,
+			MaxJump:      c.maxJump,
 			Logger:       logger,
 			Metrics:      metrics,
 			Now:          c.m.Now,
@@ -161,7 +176,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if len(cols) == 1 && cols[0].name == "" {
 		mux.Handle("/", handlers[""])
 	} else {
-		mux.Handle("/", &httpfeed.Router{Collections: handlers})
+		mux.Handle("/", &httpfeed.Router{Collections: handlers, Grants: grants})
 	}
 	var root http.Handler = mux
 	if len(tokens) > 0 {
@@ -281,6 +296,61 @@ func parseTokens(list []string) (map[string]string, error) {
 	return tokens, nil
 }
 
+// parseGrants reads --grant PRINCIPAL=COLLECTION[:ro|:rw],... and --relay
+// PRINCIPAL flags. "/" names the store served alone at the root.
+func parseGrants(grants, relays []string, tokens map[string]string, cols []collection) (httpfeed.Grants, error) {
+	if len(grants)+len(relays) == 0 {
+		return nil, nil
+	}
+	if len(tokens) == 0 {
+		return nil, &usageError{msg: "--grant and --relay need --token", hint: "Grants name the principals of bearer tokens: --token SECRET=PRINCIPAL."}
+	}
+	known := map[string]bool{}
+	for _, p := range tokens {
+		known[p] = true
+	}
+	out := httpfeed.Grants{}
+	for _, s := range grants {
+		principal, spec, ok := strings.Cut(s, "=")
+		if !ok || principal == "" || spec == "" {
+			return nil, usagef("--grant %q: want PRINCIPAL=COLLECTION[:ro|:rw],..., for example --grant phone=tasks,notes:ro", s)
+		}
+		if !known[principal] {
+			return nil, usagef("--grant %q: no --token names the principal %s", s, principal)
+		}
+		g := out[principal]
+		if g.Collections == nil {
+			g.Collections = map[string]httpfeed.Access{}
+		}
+		for part := range strings.SplitSeq(spec, ",") {
+			name, mode, _ := strings.Cut(part, ":")
+			access := httpfeed.ReadWrite
+			switch mode {
+			case "", "rw":
+			case "ro":
+				access = httpfeed.ReadOnly
+			default:
+				return nil, usagef("--grant %q: %q: the access is ro (read-only) or rw (read-write)", s, part)
+			}
+			name = strings.TrimPrefix(name, "/")
+			if !slices.ContainsFunc(cols, func(c collection) bool { return c.name == name }) {
+				return nil, usagef("--grant %q: no collection %q is served", s, "/"+name)
+			}
+			g.Collections[name] = access
+		}
+		out[principal] = g
+	}
+	for _, p := range relays {
+		if !known[p] {
+			return nil, usagef("--relay %q: no --token names this principal", p)
+		}
+		g := out[p]
+		g.Relay = true
+		out[p] = g
+	}
+	return out, nil
+}
+
 // Usage prints the help of serve.
 func (c *ServeCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `The serve command serves stores over HTTP, so that other endpoints sync with
@@ -326,6 +396,25 @@ Arguments:
 	    every path, /metrics included); the client is then the endpoint
 	    PRINCIPAL, whatever its FeedSync-Peer header says. Repeat for
 	    several clients. Default: no authentication.
+
+	--grant PRINCIPAL=COLLECTION[:ro|:rw],...
+	    Limit the client PRINCIPAL (of a --token) to the collections
+	    named, each read-only (ro) or read-write (rw, the default); / is
+	    the store served with --store. It sees only those in GET /, and
+	    gets 403 for the others. Repeat for several principals. Default:
+	    every principal reads and writes every collection.
+
+	--relay PRINCIPAL
+	    Let PRINCIPAL send history entries made by other endpoints, as a
+	    peer server forwarding its own clients' edits does. Every other
+	    authenticated client may only send new entries by itself: an item
+	    that carries a new entry by anyone else is rejected (403 in the
+	    summary), so that no client can rewrite another's history.
+
+	--max-jump N
+	    How far the updates of an item an authenticated client sends may
+	    run past the server's version of it (each update adds one).
+	    Default: 10000.
 
 	--tls-cert FILE
 	--tls-key FILE
