@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,12 +26,6 @@ const DefaultTimeout = 10 * time.Minute
 
 // defaultHTTP is the HTTP client of a Client without one.
 var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
-
-// tokenRecord is the pseudo item id under which Sync keeps its marks
-// (syncMarks) in the local store's knowledge of the remote. "#" is outside
-// the sync id character set (FS-TYPE-5), so no item can have this id, and
-// no producer ever looks it up.
-const tokenRecord = "#httpfeed-token"
 
 // Client is the other end of a Handler: it reads and posts feeds, and
 // syncs a local store with the remote collection (Sync).
@@ -376,13 +371,8 @@ func addSummaries(a, b merge.Summary) merge.Summary {
 	return a
 }
 
-// syncMarks is what Sync keeps about a remote in the local store.
-//
-// The store has no record of its own for this, so Sync keeps it in the
-// peer knowledge of the remote (store.Writer.SetPeerVersion), as the version
-// of a pseudo item, tokenRecord: Version.Conflicts holds the token,
-// Version.Top.Sequence the push mark plus one (0: no complete push yet).
-// That keeps the marks in the transaction of the merge they describe.
+// syncMarks is what Sync keeps about a remote in the local store, as the
+// remote's store.PeerState, in the transaction of the merge they describe.
 type syncMarks struct {
 	// token is the until of the server's last feed merged, "" for none.
 	token string
@@ -392,12 +382,15 @@ type syncMarks struct {
 	pushSeq int64
 }
 
-func (m syncMarks) version() store.Version {
-	v := store.Version{Conflicts: m.token}
+// state returns the PeerState that keeps m: Received the token, Sent the
+// push mark, the local sequence number pushed up to ("" before a
+// complete push).
+func (m syncMarks) state() store.PeerState {
+	ps := store.PeerState{Received: m.token}
 	if m.pushed {
-		v.Top.Sequence = m.pushSeq + 1
+		ps.Sent = strconv.FormatInt(m.pushSeq, 10)
 	}
-	return v
+	return ps
 }
 
 // syncOnce is one round trip of Sync. again reports that the server
@@ -474,7 +467,7 @@ func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (r
 		next.pushed, next.pushSeq, again = false, 0, dir != Pull
 	}
 	if next != marks {
-		if err := tx.SetPeerVersion(ctx, remote, tokenRecord, next.version()); err != nil {
+		if err := tx.SetPeerState(ctx, remote, next.state()); err != nil {
 			return res, false, fmt.Errorf("httpfeed: sync: keep the marks: %w", err)
 		}
 	}
@@ -495,16 +488,17 @@ func (c *Client) marks(ctx context.Context, st store.Store, remote string) (sync
 		return syncMarks{}, fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
-	v, ok, err := tx.PeerVersion(ctx, remote, tokenRecord)
+	ps, err := tx.PeerState(ctx, remote)
 	if err != nil {
 		return syncMarks{}, fmt.Errorf("httpfeed: sync: read the marks: %w", err)
 	}
-	var m syncMarks
-	if ok {
-		m.token = v.Conflicts
-		if v.Top.Sequence > 0 {
-			m.pushed, m.pushSeq = true, v.Top.Sequence-1
+	m := syncMarks{token: ps.Received}
+	if ps.Sent != "" {
+		seq, err := strconv.ParseInt(ps.Sent, 10, 64)
+		if err != nil || seq < 0 {
+			return syncMarks{}, fmt.Errorf("httpfeed: sync: bad push mark %q kept for %s", ps.Sent, remote)
 		}
+		m.pushed, m.pushSeq = true, seq
 	}
 	return m, nil
 }

@@ -31,12 +31,22 @@ type Memory struct {
 	// log lists rows in ascending seq. A row superseded by a later Put of
 	// the same id stays until the log is compacted; readers skip it by
 	// checking that items still points at it.
-	log     []*memRow
-	seq     int64
-	peerSeq map[string]int64
-	peerVer map[peerKey]Version
-	info    feedsync.FeedInfo
-	format  feedsync.Format
+	log       []*memRow
+	seq       int64
+	peerSeq   map[string]int64
+	peerVer   map[peerKey]Version
+	peerState map[string]PeerState
+	// marks lists the history marks of the commits, ascending by the last
+	// sequence number of each commit (HistoryMark).
+	marks  []histMark
+	info   feedsync.FeedInfo
+	format feedsync.Format
+}
+
+// histMark is the mark of one commit and its last sequence number.
+type histMark struct {
+	seq  int64
+	mark string
 }
 
 var _ Store = (*Memory)(nil)
@@ -53,11 +63,12 @@ type peerKey struct{ peer, id string }
 // NewMemory returns an empty in-memory store with a new random ID.
 func NewMemory() *Memory {
 	return &Memory{
-		id:      feedsync.NewID(),
-		writer:  make(chan struct{}, 1),
-		items:   map[string]*memRow{},
-		peerSeq: map[string]int64{},
-		peerVer: map[peerKey]Version{},
+		id:        feedsync.NewID(),
+		writer:    make(chan struct{}, 1),
+		items:     map[string]*memRow{},
+		peerSeq:   map[string]int64{},
+		peerVer:   map[peerKey]Version{},
+		peerState: map[string]PeerState{},
 	}
 }
 
@@ -96,8 +107,11 @@ func (m *Memory) Begin(ctx context.Context, writable bool) (Tx, error) {
 	if writable {
 		tx.seq = seq
 		tx.items = map[string]*memRow{}
+		tx.seq0 = seq
 		tx.peerSeq = map[string]int64{}
 		tx.peerVer = map[peerKey]Version{}
+		tx.peerState = map[string]PeerState{}
+		tx.forgot = map[string]bool{}
 	}
 	return tx, nil
 }
@@ -112,13 +126,16 @@ type memTx struct {
 	err      error // first failure; the Tx can then only be rolled back
 
 	// The overlay of a writable Tx.
-	seq     int64
-	items   map[string]*memRow
-	log     []*memRow
-	added   int // ids new to the store
-	peerSeq map[string]int64
-	peerVer map[peerKey]Version
-	info    *feedInfo
+	seq, seq0 int64
+	mark      string // the history mark Commit records, made on first use
+	items     map[string]*memRow
+	log       []*memRow
+	added     int // ids new to the store
+	peerSeq   map[string]int64
+	peerVer   map[peerKey]Version
+	peerState map[string]PeerState
+	forgot    map[string]bool // peers whose committed knowledge ForgetPeer dropped
+	info      *feedInfo
 }
 
 var _ Tx = (*memTx)(nil)
@@ -382,6 +399,9 @@ func (tx *memTx) PeerVersion(ctx context.Context, peer, id string) (Version, boo
 	if v, ok := tx.peerVer[k]; ok {
 		return v, true, nil
 	}
+	if tx.forgot[peer] {
+		return Version{}, false, nil
+	}
 	if err := tx.rlock(); err != nil {
 		return Version{}, false, fmt.Errorf("store: version of item %q at peer %q: %w", id, peer, err)
 	}
@@ -419,6 +439,76 @@ func (tx *memTx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 	}
 	tx.peerSeq[peer] = seq
 	return nil
+}
+
+func (tx *memTx) PeerState(ctx context.Context, peer string) (PeerState, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return PeerState{}, fmt.Errorf("store: sync state of peer %q: %w", peer, err)
+	}
+	if s, ok := tx.peerState[peer]; ok {
+		return s, nil
+	}
+	if tx.forgot[peer] {
+		return PeerState{}, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return PeerState{}, fmt.Errorf("store: sync state of peer %q: %w", peer, err)
+	}
+	defer tx.m.mu.RUnlock()
+	return tx.m.peerState[peer], nil
+}
+
+func (tx *memTx) SetPeerState(ctx context.Context, peer string, s PeerState) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: set sync state of peer %q: %w", peer, err)
+	}
+	tx.peerState[peer] = s
+	return nil
+}
+
+func (tx *memTx) ForgetPeer(ctx context.Context, peer string) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: forget peer %q: %w", peer, err)
+	}
+	for k := range tx.peerVer {
+		if k.peer == peer {
+			delete(tx.peerVer, k)
+		}
+	}
+	delete(tx.peerState, peer)
+	tx.forgot[peer] = true
+	return nil
+}
+
+func (tx *memTx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return "", false, fmt.Errorf("store: history mark of %d: %w", seq, err)
+	}
+	if seq == 0 {
+		return "", true, nil
+	}
+	if tx.writable && seq > tx.seq0 {
+		if seq > tx.seq {
+			return "", false, nil
+		}
+		if tx.mark == "" {
+			tx.mark = feedsync.NewID()
+		}
+		return tx.mark, true, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return "", false, fmt.Errorf("store: history mark of %d: %w", seq, err)
+	}
+	defer tx.m.mu.RUnlock()
+	if seq < 0 || seq > tx.m.seq {
+		return "", false, nil
+	}
+	marks := tx.m.marks
+	i := sort.Search(len(marks), func(i int) bool { return marks[i].seq >= seq })
+	if i == len(marks) {
+		return "", false, nil
+	}
+	return marks[i].mark, true, nil
 }
 
 func (tx *memTx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
@@ -467,12 +557,35 @@ func (tx *memTx) Commit() error {
 		m.items[id] = r
 	}
 	m.log = append(m.log, tx.log...)
+	if tx.seq != tx.seq0 {
+		if tx.mark == "" {
+			tx.mark = feedsync.NewID()
+		}
+		m.marks = append(m.marks, histMark{tx.seq, tx.mark})
+	}
 	m.seq = tx.seq
 	for p, s := range tx.peerSeq {
 		m.peerSeq[p] = s
 	}
+	if len(tx.forgot) > 0 {
+		for k := range m.peerVer {
+			if tx.forgot[k.peer] {
+				delete(m.peerVer, k)
+			}
+		}
+		for p := range tx.forgot {
+			delete(m.peerState, p)
+		}
+	}
 	for k, v := range tx.peerVer {
 		m.peerVer[k] = v
+	}
+	for p, s := range tx.peerState {
+		if s.IsZero() {
+			delete(m.peerState, p)
+		} else {
+			m.peerState[p] = s
+		}
 	}
 	if tx.info != nil {
 		m.info, m.format = tx.info.info, tx.info.format
@@ -506,6 +619,7 @@ func (tx *memTx) Rollback() error {
 func (tx *memTx) end() {
 	tx.done = true
 	tx.items, tx.log, tx.peerSeq, tx.peerVer, tx.info = nil, nil, nil, nil, nil
+	tx.peerState, tx.forgot = nil, nil
 	if tx.writable {
 		<-tx.m.writer
 	}

@@ -24,7 +24,8 @@ var (
 	// (Rollback included, so a deferred Rollback after Commit is harmless).
 	ErrTxDone = errors.New("store: transaction already committed or rolled back")
 	// ErrReadOnly is returned by the write methods (Put, SetPeerVersion,
-	// SetPeerSeq, SetFeedInfo) of a Tx begun with writable false.
+	// SetPeerSeq, SetPeerState, ForgetPeer, SetFeedInfo) of a Tx begun
+	// with writable false.
 	ErrReadOnly = errors.New("store: read-only transaction")
 	// ErrTxFailed is returned by every method of a Tx, Commit included, after
 	// an earlier method of that Tx failed: the transaction can only be rolled
@@ -136,6 +137,17 @@ type ChangeReader interface {
 	// LastSeq returns the sequence number of the latest change, 0 for a
 	// store without changes. Changes(ctx, LastSeq) is empty.
 	LastSeq(ctx context.Context) (int64, error)
+	// HistoryMark names the point seq of this store's change history
+	// (FS-KNOW-2): the random mark of the commit that took sequence number
+	// seq, "" for seq 0 (the start, common to every history). ok is false
+	// for a seq above LastSeq. A token that carries seq and its mark can
+	// be checked on use: a store restored from a backup, or a copy of its
+	// file, goes on with new commits that reuse the numbers after the
+	// backup under new marks, so a token minted from the lost history no
+	// longer matches. Sequence numbers of a commit that are not its last
+	// share the mark of the commit; a writable Tx answers for its own
+	// uncommitted numbers with the mark its Commit will record.
+	HistoryMark(ctx context.Context, seq int64) (mark string, ok bool, err error)
 }
 
 // PeerReader reads what the store knows about its peers, for echo
@@ -148,6 +160,9 @@ type PeerReader interface {
 	// PeerSeq returns the sequence number up to which changes have been
 	// sent to peer, 0 when nothing was recorded.
 	PeerSeq(ctx context.Context, peer string) (int64, error)
+	// PeerState returns the sync state kept for peer (SetPeerState), the
+	// zero PeerState when none was kept.
+	PeerState(ctx context.Context, peer string) (PeerState, error)
 }
 
 // Writer is the write half of a Tx. Its methods return ErrReadOnly on a
@@ -172,9 +187,36 @@ type Writer interface {
 	SetPeerVersion(ctx context.Context, peer, id string, v Version) error
 	// SetPeerSeq records that changes up to seq have been sent to peer.
 	SetPeerSeq(ctx context.Context, peer string, seq int64) error
+	// SetPeerState replaces the sync state kept for peer; the zero
+	// PeerState removes it.
+	SetPeerState(ctx context.Context, peer string, s PeerState) error
+	// ForgetPeer drops everything the store knows about the items peer
+	// holds (every PeerVersion of peer), and its PeerState: what a sync
+	// that starts over with peer from scratch must not rely on. PeerSeq
+	// is kept.
+	ForgetPeer(ctx context.Context, peer string) error
 	// SetFeedInfo sets the store's feed info and format.
 	SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error
 }
+
+// PeerState is what a store keeps about one sync partner besides its
+// per-item knowledge (PeerVersion): the marks of an exchange, so that the
+// next one starts where the last stopped, committed in the transaction of
+// the merge they describe. The store keeps the values as they are; their
+// meaning belongs to the sync code (httpfeed documents its use).
+type PeerState struct {
+	// Received names how far this store has merged the peer's changes:
+	// the peer's token, the since of the next pull from it. "" for none.
+	Received string
+	// Sent names how far the peer holds this store's changes: a token of
+	// this store (HistoryMark), the start of the next push. "" for none.
+	Sent string
+	// Resume is the state of an unfinished exchange, "" for none.
+	Resume string
+}
+
+// IsZero reports whether s holds nothing.
+func (s PeerState) IsZero() bool { return s == PeerState{} }
 
 // Change is one entry of the change sequence: an item and the sequence
 // number of its latest change.

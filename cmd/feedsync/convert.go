@@ -77,8 +77,10 @@ func (c *ConvertCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 
-	feed, err := plainfeed.Read(in, opts)
+	feed, err := plainfeed.Read(ctxReader{ctx, in}, opts)
 	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
 	case errors.Is(err, plainfeed.ErrLegacy):
 		return &usageError{msg: fmt.Sprintf("%s uses the SSE 0.93 namespace", displayName(name)),
 			hint: "Add --upgrade to bring its sync metadata to FeedSync 1.0."}
@@ -109,10 +111,13 @@ func (c *ConvertCommand) Run(ctx context.Context, args []string) error {
 		var sum producer.RefreshSummary
 		err := c.m.output(c.out, func(w io.Writer) error {
 			var err error
-			sum, err = producer.Refresh(prev, plainRecords(feed), w, producer.RefreshOptions{Stamp: stamp, Format: c.format.f})
+			sum, err = producer.Refresh(ctxReader{ctx, prev}, plainRecords(feed), w, producer.RefreshOptions{Stamp: stamp, Format: c.format.f})
 			return err
 		})
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return inFile(c.from, err)
 		}
 		fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)

@@ -43,10 +43,13 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	var sum export.Summary
 	err = c.m.output(c.out, func(w io.Writer) error {
 		var err error
-		sum, err = export.Write(w, in, export.Options{Format: c.format.f})
+		sum, err = export.Write(w, ctxReader{ctx, in}, export.Options{Format: c.format.f})
 		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return inFile(name, err)
 	}
 	fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)

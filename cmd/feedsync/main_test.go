@@ -242,6 +242,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"resolve", "a.xml", "--id", "x", "--by", "laptop"}, []string{"--keep N or --keep-from ENDPOINT"}},
 		{[]string{"resolve", "a.xml", "--id", "x", "--keep", "1", "--keep-from", "a", "--by", "laptop"}, []string{"cannot be used together"}},
 		{[]string{"produce", "a.xml", "--by", "laptop", "--from", "-"}, []string{"--from must be a file"}},
+		{[]string{"produce", "a.xml", "--by", "laptop"}, []string{"a.xml: line 1: this is XML, not JSON Lines", "feedsync convert a.xml --by ENDPOINT"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

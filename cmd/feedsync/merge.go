@@ -25,6 +25,7 @@ type MergeCommand struct {
 	by     string
 	policy string
 	fail   bool
+	reject bool
 	store  string
 	peer   string
 }
@@ -36,6 +37,7 @@ func (c *MergeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.BoolVar(&c.fail, "fail-on-conflicts", false, "")
+	fs.BoolVar(&c.reject, "fail-on-reject", false, "")
 	fs.StringVar(&c.store, "store", "", "")
 	fs.StringVar(&c.peer, "peer", "", "")
 	return fs
@@ -153,7 +155,8 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 // report prints what a merge did, the same way for a feed and a store:
 // the rejected items, the one-line summary labelled with where the result
 // went, the items a deferring policy leaves for review and hint. With
-// --fail-on-conflicts, new conflicts are a problem (exit 1).
+// --fail-on-conflicts, new conflicts are a problem (exit 1); with
+// --fail-on-reject, rejected items are.
 func (c *MergeCommand) report(sum merge.Summary, inName, label string, policy feedsync.ConflictPolicy, conflicts []string, hint string) error {
 	for _, r := range sum.Rejections {
 		fmt.Fprintf(c.m.Stderr, "feedsync merge: %s\n", cleanMsg(insertLabel(inFile(inName, r).Error(), "rejected: ")))
@@ -174,6 +177,9 @@ func (c *MergeCommand) report(sum merge.Summary, inName, label string, policy fe
 		if c.fail {
 			return &problemError{msg: fmt.Sprintf("%d item%s with new conflicts", sum.Conflicts, plural(sum.Conflicts, "", "s"))}
 		}
+	}
+	if c.reject && sum.Rejected > 0 {
+		return &problemError{msg: fmt.Sprintf("%d incoming item%s rejected", sum.Rejected, plural(sum.Rejected, "", "s"))}
 	}
 	return nil
 }
@@ -379,6 +385,12 @@ Arguments:
 
 	--fail-on-conflicts
 	    Exit with status 1 when the merge created new conflicts.
+
+	--fail-on-reject
+	    Exit with status 1 when incoming items were rejected (invalid sync
+	    metadata, FS-ROBUST-1). Without it, rejected items are listed on
+	    standard error, the rest of the feed is merged, and the exit status
+	    is 0.
 
 	--store DSN
 	    Merge into a store: a SQLite file (sqlite:PATH, or a path ending in

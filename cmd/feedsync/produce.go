@@ -141,12 +141,12 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	var readErr error
-	recs := c.records(data, in, converter.Map{Format: mapFormat}, &readErr)
+	recs := c.records(data, ctxReader{ctx, in}, converter.Map{Format: mapFormat}, &readErr)
 	var sum producer.RefreshSummary
 	err = c.m.output(c.out, func(w io.Writer) error {
 		var prevRS io.ReadSeeker
 		if prev != nil {
-			prevRS = prev
+			prevRS = ctxReader{ctx, prev}
 		}
 		var err error
 		sum, err = producer.Refresh(prevRS, recs, w, opts)
@@ -245,6 +245,16 @@ func (c *ProduceCommand) records(name string, r io.Reader, cm converter.Map, err
 				return
 			}
 			if t := bytes.TrimSpace(b); len(t) > 0 {
+				if t[0] == '<' {
+					// A feed given where data is expected: say which
+					// command reads feeds.
+					*errp = &usageError{
+						msg:  inFile(name, fmt.Errorf("line %d: this is XML, not JSON Lines", line)).Error(),
+						hint: fmt.Sprintf("produce reads JSON Lines data. To make a FeedSync feed of an RSS, Atom or JSON feed: feedsync convert %s --by ENDPOINT", name),
+					}
+					yield(producer.Record{}, *errp)
+					return
+				}
 				dec := json.NewDecoder(bytes.NewReader(t))
 				dec.UseNumber()
 				var obj map[string]any

@@ -75,6 +75,30 @@ CREATE TABLE feedsync_feed (
 	updated     timestamptz
 );
 `,
+	// 2: per-peer sync state and history marks.
+	//
+	// feedsync_peer_state: one row per peer with a store.PeerState,
+	// replacing the pseudo item "#httpfeed-token" that earlier versions of
+	// the HTTP client kept its marks under in feedsync_peer_versions
+	// (dropped here: the client starts over with versions first).
+	// feedsync_history: the mark of each commit, by its last sequence
+	// number (store.ChangeReader.HistoryMark). The changes made before this
+	// migration share one new mark.
+	`
+CREATE TABLE feedsync_peer_state (
+	peer     text PRIMARY KEY,
+	received text NOT NULL,
+	sent     text NOT NULL,
+	resume   text NOT NULL
+);
+CREATE TABLE feedsync_history (
+	seq  bigint PRIMARY KEY,
+	mark text NOT NULL
+);
+INSERT INTO feedsync_history (seq, mark)
+	SELECT seq, md5(random()::text || clock_timestamp()::text) FROM feedsync_counter WHERE seq > 0;
+DELETE FROM feedsync_peer_versions WHERE id = '#httpfeed-token';
+`,
 }
 
 // schemaVersion is the schema version this package writes: the number of

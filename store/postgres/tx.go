@@ -37,8 +37,15 @@ ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = exclude
 	qPeerSeq    = `SELECT sent_seq FROM feedsync_peers WHERE peer = $1`
 	qSetPeerSeq = `INSERT INTO feedsync_peers (peer, sent_seq) VALUES ($1, $2)
 ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
-	qFeedInfo    = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
-	qSetFeedInfo = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
+	qPeerState    = `SELECT received, sent, resume FROM feedsync_peer_state WHERE peer = $1`
+	qSetPeerState = `INSERT INTO feedsync_peer_state (peer, received, sent, resume) VALUES ($1, $2, $3, $4)
+ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`
+	qDelPeerState    = `DELETE FROM feedsync_peer_state WHERE peer = $1`
+	qDelPeerVersions = `DELETE FROM feedsync_peer_versions WHERE peer = $1`
+	qHistoryMark     = `SELECT mark FROM feedsync_history WHERE seq >= $1 ORDER BY seq LIMIT 1`
+	qAddHistory      = `INSERT INTO feedsync_history (seq, mark) VALUES ($1, $2)`
+	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
+	qSetFeedInfo     = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )
@@ -75,6 +82,8 @@ type tx struct {
 	// counter at Begin, locking its row, counts up on each Put and writes
 	// the counter back at Commit: no other writer can run between.
 	seq, seq0 int64
+	// mark is the history mark Commit records, made on first use.
+	mark string
 	// pending holds writes not sent yet, what (what each is, for error
 	// messages) and items the ids of the items among them (for Get).
 	// Writes travel in batches of up to writeBatch statements, one round
@@ -408,6 +417,86 @@ func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 	return nil
 }
 
+func (t *tx) PeerState(ctx context.Context, peer string) (store.PeerState, error) {
+	if err := t.enterFlushed(ctx, false); err != nil {
+		return store.PeerState{}, fmt.Errorf("postgres: sync state of peer %q: %w", peer, err)
+	}
+	var ps store.PeerState
+	err := t.tx.QueryRow(ctx, qPeerState, peer).Scan(&ps.Received, &ps.Sent, &ps.Resume)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.PeerState{}, nil
+	}
+	if err != nil {
+		return store.PeerState{}, fmt.Errorf("postgres: sync state of peer %q: %w", peer, t.fail(err))
+	}
+	return ps, nil
+}
+
+func (t *tx) SetPeerState(ctx context.Context, peer string, ps store.PeerState) error {
+	what := fmt.Sprintf("set sync state of peer %q", peer)
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	var err error
+	if ps.IsZero() {
+		err = t.queue(ctx, what, qDelPeerState, peer)
+	} else {
+		err = t.queue(ctx, what, qSetPeerState, peer, ps.Received, ps.Sent, ps.Resume)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) ForgetPeer(ctx context.Context, peer string) error {
+	what := fmt.Sprintf("forget peer %q", peer)
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	if err := t.queue(ctx, what, qDelPeerVersions, peer); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if err := t.queue(ctx, what, qDelPeerState, peer); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return "", false, fmt.Errorf("postgres: history mark of %d: %w", seq, err)
+	}
+	if seq == 0 {
+		return "", true, nil
+	}
+	if t.writable && seq > t.seq0 {
+		if seq > t.seq {
+			return "", false, nil
+		}
+		if t.mark == "" {
+			t.mark = feedsync.NewID()
+		}
+		return t.mark, true, nil
+	}
+	last, err := t.LastSeq(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if seq < 0 || seq > last {
+		return "", false, nil
+	}
+	var mark string
+	err = t.tx.QueryRow(ctx, qHistoryMark, seq).Scan(&mark)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("postgres: history mark of %d: %w", seq, t.fail(err))
+	}
+	return mark, true, nil
+}
+
 func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
 	if err := t.enterFlushed(ctx, false); err != nil {
 		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", err)
@@ -460,6 +549,13 @@ func (t *tx) Commit() error {
 		if err := t.exec(ctx, qSetSeq, t.seq); err != nil {
 			t.tx.Rollback(ctx)
 			return fmt.Errorf("postgres: commit: save seq: %w", t.s.errClosedIf(err))
+		}
+		if t.mark == "" {
+			t.mark = feedsync.NewID()
+		}
+		if err := t.exec(ctx, qAddHistory, t.seq, t.mark); err != nil {
+			t.tx.Rollback(ctx)
+			return fmt.Errorf("postgres: commit: save history mark: %w", t.s.errClosedIf(err))
 		}
 	}
 	if err := t.tx.Commit(ctx); err != nil {

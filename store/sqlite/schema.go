@@ -69,6 +69,29 @@ CREATE TABLE feed (
 	updated     INTEGER
 );
 `,
+	// 2: per-peer sync state and history marks.
+	//
+	// peer_state: one row per peer with a store.PeerState, replacing the
+	// pseudo item "#httpfeed-token" that earlier versions of the HTTP
+	// client kept its marks under in peer_versions (dropped here: the
+	// client starts over with versions first, which costs a summary).
+	// history: the mark of each commit, by its last sequence number
+	// (store.ChangeReader.HistoryMark). The changes made before this
+	// migration share one new mark.
+	`
+CREATE TABLE peer_state (
+	peer     TEXT PRIMARY KEY,
+	received TEXT NOT NULL,
+	sent     TEXT NOT NULL,
+	resume   TEXT NOT NULL
+);
+CREATE TABLE history (
+	seq  INTEGER PRIMARY KEY,
+	mark TEXT NOT NULL
+);
+INSERT INTO history (seq, mark) SELECT seq, lower(hex(randomblob(16))) FROM counter WHERE seq > 0;
+DELETE FROM peer_versions WHERE id = '#httpfeed-token';
+`,
 }
 
 // schemaVersion is the schema version this package writes: the number of
