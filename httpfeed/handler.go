@@ -247,11 +247,14 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	full := true
 	if since != "" {
 		t, err := producer.ParseToken(since, id)
+		if err == nil {
+			_, err = producer.CheckToken(ctx, tx, t)
+		}
 		switch {
-		case err != nil:
+		case errors.Is(err, producer.ErrBadToken):
 			reason = err
-		case t.Seq > last:
-			reason = fmt.Errorf("%w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)", producer.ErrBadToken, t.Seq, last)
+		case err != nil:
+			return fail(storeStatus(err), "cannot read the store", err)
 		default:
 			tok, full = t, false
 		}
