@@ -108,3 +108,27 @@ func TestResolveRepairsOversizedItem(t *testing.T) {
 		t.Errorf("t still has conflicts")
 	}
 }
+
+// FS-ROBUST-6, FS-PURGE-1: a history written past the reader's bound
+// before (by an older program) is thinned by compact, after which the
+// file validates and updates work again.
+func TestCompactRepairsLongHistory(t *testing.T) {
+	h := newHarness(t)
+	it := mustIt(t)(feedsync.Create(feedsync.RSS, titled("h"), "h", feedsync.Stamp{By: "origin", When: limitsDay}, false))
+	s := it.Sync.Clone()
+	n := feedsync.DefaultMaxHistory + 1
+	s.Updates = int64(n)
+	s.History = make([]feedsync.History, n)
+	for i := range n {
+		s.History[i] = feedsync.History{Sequence: int64(n - i), By: []string{"laptop", "phone"}[i%2], When: limitsDay}
+	}
+	it.Sync = s
+	writeItems(t, h, "f.xml", it)
+	h.fails(exitProblem, []string{"more than 10000 sx:history entries"}, "validate", "f.xml")
+	h.ok("", "compact", "f.xml")
+	h.ok("", "validate", "f.xml")
+	h.ok("", "update", "f.xml", "--id", "h", "--by", "phone", "--set", "title=new")
+	if got := h.items("f.xml")["h"]; got == nil || len(got.Sync.History) != 3 || got.Sync.Updates != int64(n)+1 {
+		t.Errorf("after compact and update: %+v", got.Sync)
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/feedsync/go-feedsync/httpfeed"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/open"
+	"github.com/feedsync/go-feedsync/store/table"
 )
 
 // shutdownTimeout is how long serve waits, once asked to stop, for the
@@ -44,6 +47,7 @@ type ServeCommand struct {
 	m *Main
 
 	store       string
+	table       string
 	addr        string
 	collections listFlag
 	tokens      listFlag
@@ -57,6 +61,8 @@ type ServeCommand struct {
 	grants      listFlag
 	relays      listFlag
 	maxJump     int64
+	retain      time.Duration
+	compactFreq time.Duration
 
 	// ready, if set, is called with the listening address once the server
 	// accepts connections (tests).
@@ -68,6 +74,7 @@ type ServeCommand struct {
 func (c *ServeCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("serve")
 	fs.StringVar(&c.store, "store", "sqlite:feedsync.db", "")
+	fs.StringVar(&c.table, "table", "", "")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "")
 	fs.Var(&c.collections, "collection", "")
 	fs.Var(&c.tokens, "token", "")
@@ -84,11 +91,24 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 	fs.DurationVar(&c.timeouts.read, "read-timeout", defaultTimeouts.read, "")
 	fs.DurationVar(&c.timeouts.write, "write-timeout", defaultTimeouts.write, "")
 	fs.DurationVar(&c.timeouts.idle, "idle-timeout", defaultTimeouts.idle, "")
+	fs.DurationVar(&c.retain, "retain", 0, "")
+	fs.DurationVar(&c.compactFreq, "compact-every", 0, "")
 	return fs
 }
 
 // collection is one --collection NAME=DSN.
 type collection struct{ name, dsn string }
+
+// isTable reports whether the collection is an application's table
+// (store/table): its DSN names one with ?table=NAME&key=COLUMN.
+func (c collection) isTable() bool {
+	_, q, ok := strings.Cut(c.dsn, "?")
+	if !ok {
+		return false
+	}
+	v, err := url.ParseQuery(q)
+	return err == nil && v.Has("table")
+}
 
 // Run serves until ctx ends or the process gets SIGTERM or SIGINT.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
@@ -126,12 +146,16 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if t := c.timeouts; t.header <= 0 || t.read <= 0 || t.write <= 0 || t.idle <= 0 {
 		return usagef("--read-header-timeout, --read-timeout, --write-timeout and --idle-timeout must be positive")
 	}
+	if c.retain < 0 || c.compactFreq < 0 {
+		return usagef("--retain and --compact-every must not be negative")
+	}
 	policy, stamps, err := parsePolicy(c.policy)
 	if err != nil {
 		return err
 	}
 	by := c.by
-	if stamps || by != "" {
+	if stamps || by != "" || slices.ContainsFunc(cols, collection.isTable) {
+		// A table's rows are published as changes by this endpoint too.
 		// Resolutions the server makes are its own updates (FS-RESOLVE-2).
 		if by, err = c.m.endpoint(c.by); err != nil {
 			return err
@@ -151,7 +175,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	// hold it for their whole wait.
 	stopWaits := make(chan struct{})
 	for _, col := range cols {
-		st, err := open.Open(ctx, col.dsn)
+		var st store.Store
+		if col.isTable() {
+			st, err = table.OpenDSN(ctx, col.dsn, by)
+		} else {
+			st, err = open.Open(ctx, col.dsn)
+		}
 		if err != nil {
 			return err
 		}
@@ -227,6 +256,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.ready != nil {
 		c.ready(ln.Addr().String())
 	}
+	stopCompaction := c.startCompaction(ctx, cols, stores, logger)
+	defer stopCompaction()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -246,9 +277,79 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
+// compactEvery returns how often serve compacts its stores: --compact-every,
+// else a 24th of --retain between a minute and an hour; 0 for never.
+func (c *ServeCommand) compactEvery() time.Duration {
+	switch {
+	case c.compactFreq > 0:
+		return c.compactFreq
+	case c.retain > 0:
+		return min(max(c.retain/24, time.Minute), time.Hour)
+	}
+	return 0
+}
+
+// startCompaction compacts every store now and then every compactEvery
+// until ctx ends (store.Compact: batches of items, each in its own
+// transaction, so requests wait for one batch at most), logging what each
+// run did. The caller calls the function returned, which stops them and
+// waits, before closing the stores.
+func (c *ServeCommand) startCompaction(ctx context.Context, cols []collection, stores []store.Store, logger *slog.Logger) (stop func()) {
+	var wg sync.WaitGroup
+	every := c.compactEvery()
+	if every == 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	logger.Info("compaction", "every", every, "retain", c.retain)
+	for i, st := range stores {
+		name := "/" + cols[i].name
+		wg.Go(func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				start := time.Now()
+				res, err := store.Compact(ctx, st, store.CompactOptions{Retain: c.retain, Now: c.m.Now})
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					logger.Error("compaction failed", "collection", name, "error", err)
+				default:
+					logger.Info("compacted", "collection", name, "scanned", res.Scanned, "purged", res.Purged,
+						"minimized", res.Minimized, "removed", res.Removed, "horizon", res.Horizon,
+						"transactions", res.Transactions, "duration", time.Since(start))
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
 // parseCollections returns what to serve: the --collection flags, or the
 // --store alone at the root.
 func (c *ServeCommand) parseCollections(explicitStore bool) ([]collection, error) {
+	if c.table != "" {
+		if explicitStore || len(c.collections) > 0 {
+			return nil, &usageError{
+				msg:  "--table cannot be used with --store or --collection",
+				hint: "Serve one table at / with --table, or name it in --collection NAME=DSN?table=T&key=K.",
+			}
+		}
+		col := collection{"", c.table}
+		if !col.isTable() {
+			return nil, usagef("--table %q: the DSN must name the table and its key column, for example sqlite:app.db?table=tasks&key=id", c.table)
+		}
+		return []collection{col}, nil
+	}
 	if len(c.collections) == 0 {
 		return []collection{{"", c.store}}, nil
 	}
@@ -383,8 +484,18 @@ Arguments:
 	    postgres://USER@HOST/DB (add feedsync_schema=NAME to choose a
 	    schema) or memory:. Default: sqlite:feedsync.db.
 
+	--table DSN?table=NAME&key=COLUMN[&columns=C1,C2]
+	    Serve an application's own SQLite or PostgreSQL table at /,
+	    tracked inline: triggers log the application's INSERT, UPDATE and
+	    DELETE statements, which are published as changes by --by, and
+	    merged items are written back into the rows (a deletion deletes
+	    the row). columns are the payload's columns (default: all but
+	    the key). The store's own tables go in the same database (with
+	    PostgreSQL, give feedsync_schema=NAME and qualify the table).
+
 	--collection NAME=DSN
 	    Serve the store DSN at /NAME instead; repeat for several stores.
+	    A DSN with ?table=NAME&key=COLUMN is a table, as for --table.
 	    GET / lists them.
 
 	--addr HOST:PORT
@@ -426,7 +537,8 @@ Arguments:
 	    or endpoint:NAME. Resolutions are updates by --by.
 
 	--by ENDPOINT
-	    This server's endpoint identifier, for the resolving policies.
+	    This server's endpoint identifier, for the resolving policies and
+	    the changes of a --table.
 	    Default: $FEEDSYNC_BY, else the one kept in the user config
 	    directory.
 
@@ -447,9 +559,21 @@ Arguments:
 	    connection (default 2m). A POST body is received in full before
 	    its merge starts, so a slow client only holds its own connection.
 
+	--retain DURATION
+	    Compact every store periodically ('feedsync compact') and forget
+	    tombstones whose deletion is older than DURATION (for example
+	    720h): a client away longer than that is refused a partial feed
+	    and re-initialises ('feedsync sync' does it by itself).
+	    Default: 0, keep every tombstone.
+
+	--compact-every DURATION
+	    How often to compact. Default: with --retain, a 24th of it,
+	    between 1m and 1h; without, never.
+
 Example:
 
 	feedsync serve --store sqlite:tasks.db --addr 127.0.0.1:8080
 	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --token s3cret=laptop
+	feedsync serve --table 'sqlite:app.db?table=tasks&key=id' --by laptop
 `)
 }
