@@ -344,7 +344,7 @@ func (h *Handler) usableToken(ctx context.Context, tx store.Reader, since string
 	if reason != nil {
 		return tok, reason, nil
 	}
-	if err := producer.CheckToken(ctx, tx, tok); err != nil {
+	if _, err := producer.CheckToken(ctx, tx, tok); err != nil {
 		if errors.Is(err, producer.ErrBadToken) {
 			return tok, err, nil
 		}

@@ -163,7 +163,8 @@ func ownToken(ctx context.Context, st store.Store, s string) (producer.Token, bo
 		return tok, false
 	}
 	defer tx.Rollback()
-	return tok, producer.CheckToken(ctx, tx, tok) == nil
+	_, err = producer.CheckToken(ctx, tx, tok)
+	return tok, err == nil
 }
 
 // peerMarkConflict returns the mark a 409 answer says the server recorded,

@@ -179,6 +179,46 @@ func Page(ctx context.Context, r store.Reader, storeID string, since Token, w io
 	return incremental(ctx, r, since, w, opts)
 }
 
+// CheckToken checks that the store r reads can make a partial feed after
+// since, a token ParseToken accepted, and returns the store's latest
+// sequence number. The error wraps ErrBadToken for a token ahead of the
+// store's latest change, for one whose history mark is not the store's
+// mark of its sequence number (FS-KNOW-2: the store was restored from an
+// older copy, or its file copied, and went on: a token from the history it
+// lost is refused instead of silently skipping changes the subscriber
+// never saw) and, with ErrForgotten, for one below the forgotten horizon.
+func CheckToken(ctx context.Context, r store.Reader, since Token) (last int64, err error) {
+	last, err = r.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if since.Seq > last {
+		// The store never handed out this sequence number, so the token
+		// comes from a copy of the store that went further: the store was
+		// restored from a backup. Changes made since the restore reuse the
+		// numbers after last, and the subscriber may have missed them.
+		return 0, fmt.Errorf("%w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)",
+			ErrBadToken, since.Seq, last)
+	}
+	mark, ok, err := r.HistoryMark(ctx, since.Seq)
+	if err != nil {
+		return 0, err
+	}
+	if !ok || mark != since.Mark {
+		return 0, fmt.Errorf("%w: the store's history at sequence %d is not the one the token was made from (restored from a backup, or a copied store?)",
+			ErrBadToken, since.Seq)
+	}
+	ret, err := r.Retention(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if since.Seq < ret.Horizon {
+		return 0, fmt.Errorf("%w: %w: sequence %d is older than the deletions forgotten up to %d: re-initialise",
+			ErrBadToken, ErrForgotten, since.Seq, ret.Horizon)
+	}
+	return last, nil
+}
+
 // Acknowledge records that peer holds every change up to since, because it
 // asked for the changes after since, a token it can only have from a feed
 // that arrived (store.Writer.SetPeerSeq). It never moves the recorded
@@ -245,7 +285,7 @@ func incremental(ctx context.Context, r store.Reader, since Token, w io.Writer, 
 	// A token from a history the store does not have (ahead of it, or
 	// from a copy that went another way) cannot say which changes the
 	// subscriber missed: it needs Full (FS-FEED-4, FS-KNOW-2).
-	if err := CheckToken(ctx, r, since); err != nil {
+	if _, err := CheckToken(ctx, r, since); err != nil {
 		return Result{}, fmt.Errorf("produce partial feed after %s: %w", since, err)
 	}
 	res, err := changes(ctx, r, since, w, opts, true)

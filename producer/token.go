@@ -18,6 +18,14 @@ import (
 // complete feed (FS-FEED-4). Produce does that by itself.
 var ErrBadToken = errors.New("producer: bad token")
 
+// ErrForgotten is wrapped, with ErrBadToken, in CheckToken's error for a
+// token older than the store's forgotten horizon (store.Retention): the
+// store has removed tombstones the subscriber may never have seen, so a
+// partial feed would leave those items alive there (FS-RETAIN-2). The
+// subscriber gets no partial feed and re-initialises (FS-RETAIN-3,
+// httpfeed.Client.Sync does).
+var ErrForgotten = errors.New("producer: token predates the store's forgotten horizon")
+
 // tokenVersion prefixes every encoded token, so that the encoding can change
 // later without old tokens being misread.
 // Version 1 had no history mark; its tokens are refused (the subscriber
@@ -78,30 +86,6 @@ func TokenAt(ctx context.Context, r store.ChangeReader, storeID string, seq int6
 		return Token{}, fmt.Errorf("token of sequence %d: the store has no such change", seq)
 	}
 	return Token{Store: storeID, Seq: seq, Mark: mark}, nil
-}
-
-// CheckToken checks that t names a point of the change history r reads
-// (FS-KNOW-2): its sequence number was handed out and carries the mark t
-// was minted with. The error wraps ErrBadToken: a store restored from an
-// older copy (or a copied store file) that went on has new marks for the
-// numbers after the copy, and a token from the history it lost is refused
-// instead of silently skipping changes the subscriber never saw.
-func CheckToken(ctx context.Context, r store.ChangeReader, t Token) error {
-	last, err := r.LastSeq(ctx)
-	if err != nil {
-		return fmt.Errorf("check token %s: %w", t, err)
-	}
-	if t.Seq > last {
-		return fmt.Errorf("%w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)", ErrBadToken, t.Seq, last)
-	}
-	mark, ok, err := r.HistoryMark(ctx, t.Seq)
-	if err != nil {
-		return fmt.Errorf("check token %s: %w", t, err)
-	}
-	if !ok || mark != t.Mark {
-		return fmt.Errorf("%w: the store's history at sequence %d is not the one the token was made from (restored from a backup, or a copied store?)", ErrBadToken, t.Seq)
-	}
-	return nil
 }
 
 // ParseToken reads a token written by Token.String and checks that it belongs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"sort"
 	"sync"
 
@@ -41,6 +42,7 @@ type Memory struct {
 	marks  []histMark
 	info   feedsync.FeedInfo
 	format feedsync.Format
+	ret    Retention
 }
 
 // histMark is the mark of one commit and its last sequence number.
@@ -125,17 +127,23 @@ type memTx struct {
 	done     bool
 	err      error // first failure; the Tx can then only be rolled back
 
-	// The overlay of a writable Tx.
+	// The overlay of a writable Tx. A removed item is a nil row in items;
+	// a row rewritten in place (Rewrite) keeps its seq, and rewritten
+	// lists those of them that are the store's, to swap into its log at
+	// Commit.
 	seq, seq0 int64
 	mark      string // the history mark Commit records, made on first use
 	items     map[string]*memRow
 	log       []*memRow
+	rewritten []*memRow
 	added     int // ids new to the store
+	removed   int // ids of the store removed
 	peerSeq   map[string]int64
 	peerVer   map[peerKey]Version
 	peerState map[string]PeerState
 	forgot    map[string]bool // peers whose committed knowledge ForgetPeer dropped
 	info      *feedInfo
+	ret       *Retention
 }
 
 var _ Tx = (*memTx)(nil)
@@ -244,14 +252,17 @@ func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
 	}
-	if _, ok := tx.items[id]; !ok {
+	if o, ok := tx.items[id]; !ok || o == nil {
 		if err := tx.rlock(); err != nil {
 			return 0, fmt.Errorf("store: put item %q: %w", id, err)
 		}
 		_, exists := tx.m.items[id]
 		tx.m.mu.RUnlock()
-		if !exists {
+		switch {
+		case !exists:
 			tx.added++
+		case ok: // removed earlier in this Tx, back again
+			tx.removed--
 		}
 	}
 	tx.seq++
@@ -276,8 +287,11 @@ func (tx *memTx) batch(after int64, max int) ([]*memRow, error) {
 		if tx.m.items[r.id] != r {
 			continue // superseded by a later commit
 		}
-		if _, ok := tx.items[r.id]; ok {
-			continue // superseded in this Tx
+		if o, ok := tx.items[r.id]; ok {
+			if o != nil && o.seq == r.seq {
+				out = append(out, o) // rewritten in this Tx
+			}
+			continue // else superseded or removed in this Tx
 		}
 		out = append(out, r)
 	}
@@ -388,7 +402,7 @@ func (tx *memTx) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("store: count: %w", err)
 	}
 	defer tx.m.mu.RUnlock()
-	return len(tx.m.items) + tx.added, nil
+	return len(tx.m.items) + tx.added - tx.removed, nil
 }
 
 func (tx *memTx) PeerVersion(ctx context.Context, peer, id string) (Version, bool, error) {
@@ -554,7 +568,9 @@ func (tx *memTx) Commit() error {
 		return fmt.Errorf("store: commit: %w", ErrClosed)
 	}
 	for id, r := range tx.items {
-		m.items[id] = r
+		if r != nil {
+			m.items[id] = r
+		}
 	}
 	m.log = append(m.log, tx.log...)
 	if tx.seq != tx.seq0 {
@@ -590,6 +606,31 @@ func (tx *memTx) Commit() error {
 	if tx.info != nil {
 		m.info, m.format = tx.info.info, tx.info.format
 	}
+	if tx.ret != nil {
+		m.ret = *tx.ret
+	}
+	for _, r := range tx.rewritten {
+		if m.items[r.id] != r {
+			continue // put again or removed later in this Tx
+		}
+		if i, ok := sort.Find(len(m.log), func(i int) int { return cmpSeq(r.seq, m.log[i].seq) }); ok {
+			m.log[i] = r
+		}
+	}
+	gone := map[string]bool{}
+	for id, r := range tx.items {
+		if r == nil {
+			delete(m.items, id)
+			gone[id] = true
+		}
+	}
+	if len(gone) > 0 {
+		for k := range m.peerVer {
+			if gone[k.id] {
+				delete(m.peerVer, k)
+			}
+		}
+	}
 	// Drop superseded rows once they outnumber the live ones, so the log
 	// stays within twice the item count (plus some slack) and Changes
 	// never wades through many stale rows.
@@ -618,9 +659,139 @@ func (tx *memTx) Rollback() error {
 // end marks the Tx done, drops its overlay and lets the next writer in.
 func (tx *memTx) end() {
 	tx.done = true
-	tx.items, tx.log, tx.peerSeq, tx.peerVer, tx.info = nil, nil, nil, nil, nil
+	tx.items, tx.log, tx.rewritten, tx.peerSeq, tx.peerVer, tx.info, tx.ret = nil, nil, nil, nil, nil, nil, nil
 	tx.peerState, tx.forgot = nil, nil
 	if tx.writable {
 		<-tx.m.writer
 	}
+}
+
+func cmpSeq(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// current returns the row of id as this Tx sees it, nil if none.
+func (tx *memTx) current(id string) (*memRow, error) {
+	if r, ok := tx.items[id]; ok {
+		return r, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return nil, err
+	}
+	defer tx.m.mu.RUnlock()
+	return tx.m.items[id], nil
+}
+
+func (tx *memTx) Rewrite(ctx context.Context, it *feedsync.Item) error {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, err)
+	}
+	stat, err := StatOf(it)
+	if err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(err))
+	}
+	old, err := tx.current(id)
+	if err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, err)
+	}
+	if old == nil || !old.stat.Version.Equal(stat.Version) {
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(ErrNotSameVersion))
+	}
+	data, err := it.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(err))
+	}
+	stat.Seq = old.seq
+	r := &memRow{id: id, seq: old.seq, stat: stat, data: data}
+	tx.items[id] = r
+	if i, ok := sort.Find(len(tx.log), func(i int) int { return cmpSeq(r.seq, tx.log[i].seq) }); ok {
+		tx.log[i] = r // put earlier in this Tx
+	} else {
+		tx.rewritten = append(tx.rewritten, r)
+	}
+	return nil
+}
+
+func (tx *memTx) Remove(ctx context.Context, id string) (int64, error) {
+	if err := tx.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
+	}
+	tx.seq++
+	o, inTx := tx.items[id]
+	if inTx && o == nil {
+		return tx.seq, nil // removed already
+	}
+	if err := tx.rlock(); err != nil {
+		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
+	}
+	_, inStore := tx.m.items[id]
+	tx.m.mu.RUnlock()
+	switch {
+	case inStore:
+		tx.removed++
+	case inTx:
+		tx.added-- // put in this Tx only
+	default:
+		return tx.seq, nil
+	}
+	tx.items[id] = nil
+	for k := range tx.peerVer {
+		if k.id == id {
+			delete(tx.peerVer, k)
+		}
+	}
+	return tx.seq, nil
+}
+
+func (tx *memTx) Retention(ctx context.Context) (Retention, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return Retention{}, fmt.Errorf("store: retention: %w", err)
+	}
+	if tx.ret != nil {
+		return cloneRetention(*tx.ret), nil
+	}
+	if err := tx.rlock(); err != nil {
+		return Retention{}, fmt.Errorf("store: retention: %w", err)
+	}
+	defer tx.m.mu.RUnlock()
+	return cloneRetention(tx.m.ret), nil
+}
+
+func (tx *memTx) SetRetention(ctx context.Context, r Retention) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: set retention: %w", err)
+	}
+	r = NormalizeRetention(r)
+	tx.ret = &r
+	return nil
+}
+
+func cloneRetention(r Retention) Retention {
+	r.Marks = slices.Clone(r.Marks)
+	return r
+}
+
+// NormalizeRetention returns r as stores keep it: mark instants in UTC, to
+// whole seconds (FS-TYPE-4), and Marks nil when empty.
+func NormalizeRetention(r Retention) Retention {
+	if len(r.Marks) == 0 {
+		r.Marks = nil
+		return r
+	}
+	ms := make([]Mark, len(r.Marks))
+	for i, m := range r.Marks {
+		ms[i] = Mark{At: feedsync.Normalize(m.At), Seq: m.Seq}
+	}
+	r.Marks = ms
+	return r
 }

@@ -23,9 +23,9 @@ var (
 	// ErrTxDone is returned by every method of a Tx after Commit or Rollback
 	// (Rollback included, so a deferred Rollback after Commit is harmless).
 	ErrTxDone = errors.New("store: transaction already committed or rolled back")
-	// ErrReadOnly is returned by the write methods (Put, SetPeerVersion,
-	// SetPeerSeq, SetPeerState, ForgetPeer, SetFeedInfo) of a Tx begun
-	// with writable false.
+	// ErrReadOnly is returned by the write methods (Put, Rewrite, Remove,
+	// SetPeerVersion, SetPeerSeq, SetPeerState, ForgetPeer, SetFeedInfo,
+	// SetRetention) of a Tx begun with writable false.
 	ErrReadOnly = errors.New("store: read-only transaction")
 	// ErrTxFailed is returned by every method of a Tx, Commit included, after
 	// an earlier method of that Tx failed: the transaction can only be rolled
@@ -40,6 +40,10 @@ var (
 	// stores when the database was written by a newer version of this
 	// package (its schema_version is above the latest migration known here).
 	ErrSchemaVersion = errors.New("store: database schema is newer than this program")
+	// ErrNotSameVersion is returned by Tx.Rewrite for an item whose
+	// Version differs from the stored one's, or that the store does not
+	// hold: a rewrite may change only what no peer needs to learn.
+	ErrNotSameVersion = errors.New("store: rewrite would change the item's version")
 )
 
 // Store keeps feedsync items, a change sequence and what each peer is known
@@ -97,6 +101,10 @@ type Reader interface {
 	// content). A store whose feed info was never set returns the zero
 	// FeedInfo and FormatUnknown.
 	FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error)
+	// Retention returns what compaction recorded (FS-RETAIN-1): the
+	// forgotten horizon and the marks that age tombstones. A store never
+	// compacted returns the zero Retention.
+	Retention(ctx context.Context) (Retention, error)
 }
 
 // ItemReader reads items by id, the local side a merge needs (with
@@ -197,6 +205,59 @@ type Writer interface {
 	ForgetPeer(ctx context.Context, peer string) error
 	// SetFeedInfo sets the store's feed info and format.
 	SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error
+
+	// Rewrite replaces the stored item with it's id by it in place: the
+	// item keeps its sequence number, so it is not a change and no feed
+	// carries it again. it must have the stored item's Version (else
+	// ErrNotSameVersion): compaction rewrites items into a form every peer
+	// treats as the one it holds (sparse-purged histories, FS-PURGE-1..4;
+	// tombstones without payload, FS-DELETE-2), whose payload Digest may
+	// differ.
+	Rewrite(ctx context.Context, it *feedsync.Item) error
+	// Remove forgets item id: the item and what peers are known to hold of
+	// it. No feed says the item is gone, so the caller records what was
+	// forgotten in the same Tx by raising the forgotten horizon
+	// (SetRetention, FS-RETAIN-1): to the item's own sequence number when
+	// every peer that saw that change saw the item's end (a tombstone), or
+	// to seq, the new sequence number the removal takes, when peers may
+	// hold the item alive. seq is a point in the change history that no
+	// change occupies. Removing an id the store does not hold only takes
+	// the number.
+	Remove(ctx context.Context, id string) (seq int64, err error)
+	// SetRetention replaces what Retention returns.
+	SetRetention(ctx context.Context, r Retention) error
+}
+
+// Retention is what a store remembers about its compactions.
+type Retention struct {
+	// Horizon is the forgotten horizon (FS-RETAIN-1): the highest
+	// sequence number at which an item the store removed had its latest
+	// change; 0 when nothing was forgotten. A peer whose knowledge ends
+	// before it may hold a version whose deletion the store no longer
+	// has, so a token whose sequence is below Horizon is refused
+	// (FS-RETAIN-2).
+	Horizon int64
+	// Compacted is the sequence number up to which every item has been
+	// compacted: a compaction only looks at items changed after it
+	// (Rewrite keeps sequence numbers, so they stay compacted).
+	Compacted int64
+	// Swept is the sequence number up to which tombstones older than the
+	// retention window have been removed: a compaction looks for old
+	// tombstones after it only.
+	Swept int64
+	// Marks record the store's latest sequence number at the instants
+	// compaction ran, oldest first: the clock by which a tombstone's age
+	// is measured (a deletion is older than the window when a mark made
+	// at least the window ago already covered it). This store's own
+	// clock decides, never the deleting endpoint's.
+	Marks []Mark
+}
+
+// Mark says that the store's latest change had sequence number Seq at
+// instant At.
+type Mark struct {
+	At  time.Time
+	Seq int64
 }
 
 // PeerState is what a store keeps about one sync partner besides its

@@ -16,12 +16,14 @@ type ExportCommand struct {
 
 	format exportFormatFlag
 	out    string
+	json   bool
 }
 
 func (c *ExportCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("export")
 	fs.Var(&c.format, "format", "")
 	fs.StringVar(&c.out, "o", "", "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -32,6 +34,9 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := wantArgs(pos, "FEED"); err != nil {
+		return err
+	}
+	if err := jsonWithOutput(c.json, c.out); err != nil {
 		return err
 	}
 	name := pos[0]
@@ -52,8 +57,20 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 		}
 		return inFile(name, err)
 	}
+	if c.json {
+		return c.m.printJSON(exportJSON{Output: outLabel(c.out), Exported: sum.Exported, Tombstones: sum.Tombstones, Conflicts: sum.Conflicts, Invalid: sum.Invalid})
+	}
 	fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)
 	return nil
+}
+
+// exportJSON is the summary of export --json.
+type exportJSON struct {
+	Output     string `json:"output"`
+	Exported   int    `json:"exported"`
+	Tombstones int    `json:"tombstones"`
+	Conflicts  int    `json:"conflicts"`
+	Invalid    int    `json:"invalid"`
 }
 
 // exportFormatFlag is --format rss|atom|json; the zero value means the
@@ -101,6 +118,10 @@ Usage:
 FEED may be "-" for standard input. A summary goes to standard error.
 
 Arguments:
+
+	--json
+	    Print the summary as a JSON object on standard output instead of
+	    text on standard error. Needs -o OUT.
 
 	--format rss|atom|json
 	    The output format: RSS 2.0, Atom 1.0 or JSON Feed 1.1. Default: the

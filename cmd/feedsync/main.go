@@ -58,6 +58,7 @@ var commands = []command{
 	{"export", "write a plain feed for ordinary readers: live items only", func(m *Main) runner { return &ExportCommand{m: m} }},
 	{"serve", "serve stores over HTTP for other endpoints to sync with", func(m *Main) runner { return &ServeCommand{m: m} }},
 	{"sync", "sync a store or feed file with a server, both ways", func(m *Main) runner { return &SyncCommand{m: m} }},
+	{"version", "print the version of feedsync", func(m *Main) runner { return &VersionCommand{m: m} }},
 }
 
 func lookup(name string) (command, bool) {
@@ -110,6 +111,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return &usageError{msg: "no command given"}
 	}
 	name, rest := args[0], args[1:]
+	if name == "--version" || name == "-version" {
+		name = "version"
+	}
 	switch name {
 	case "-h", "-help", "--help", "help":
 		if name == "help" && len(rest) > 0 {

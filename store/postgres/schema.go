@@ -99,6 +99,20 @@ INSERT INTO feedsync_history (seq, mark)
 	SELECT seq, md5(random()::text || clock_timestamp()::text) FROM feedsync_counter WHERE seq > 0;
 DELETE FROM feedsync_peer_versions WHERE id = '#httpfeed-token';
 `,
+	// 3: compaction (store.Compact). feedsync_retention holds the store's
+	// store.Retention (marks as itemrow.EncodeMarks writes them);
+	// feedsync_peer_versions_id lets Remove forget what peers hold of an
+	// item without scanning every peer's knowledge.
+	`
+CREATE TABLE feedsync_retention (
+	k         integer PRIMARY KEY CHECK (k = 1),
+	horizon   bigint NOT NULL,
+	compacted bigint NOT NULL,
+	swept     bigint NOT NULL,
+	marks     text NOT NULL
+);
+CREATE INDEX feedsync_peer_versions_id ON feedsync_peer_versions (id);
+`,
 }
 
 // schemaVersion is the schema version this package writes: the number of

@@ -595,3 +595,92 @@ func parseFormat(s string) (feedsync.Format, error) {
 	}
 	return feedsync.ParseFormat(s)
 }
+
+// The statements of compaction (store.Compact).
+const (
+	qRewrite = `UPDATE feedsync_items SET updates = $1, deleted = $2, digest = $3, conflicts = $4, xml = $5
+WHERE id = $6 AND top_by = $7 AND top_seq = $8 AND top_when IS NOT DISTINCT FROM $9 AND conflicts_digest = $10`
+	qRemove             = `DELETE FROM feedsync_items WHERE id = $1`
+	qRemovePeerVersions = `DELETE FROM feedsync_peer_versions WHERE id = $1`
+	qRetention          = `SELECT horizon, compacted, swept, marks FROM feedsync_retention WHERE k = 1`
+	qSetRetention       = `INSERT INTO feedsync_retention (k, horizon, compacted, swept, marks) VALUES (1, $1, $2, $3, $4)
+ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
+	marks = excluded.marks`
+)
+
+// Rewrite is not batched: whether a row had the version is its answer.
+func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := t.enterFlushed(ctx, true); err != nil {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, err)
+	}
+	r, err := itemrow.FromItem(it)
+	if err != nil {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))
+	}
+	v := r.Version
+	tag, err := t.tx.Exec(ctx, qRewrite, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.XML,
+		r.ID, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When), v.Conflicts)
+	if err != nil {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(store.ErrNotSameVersion))
+	}
+	return nil
+}
+
+func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
+	what := fmt.Sprintf("remove item %q", id)
+	if err := t.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	err := t.queue(ctx, what, qRemove, id)
+	if t.items != nil {
+		t.items[id] = true
+	}
+	if err == nil {
+		err = t.queue(ctx, what+": peer versions", qRemovePeerVersions, id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: %w", err)
+	}
+	t.seq++
+	return t.seq, nil
+}
+
+func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
+	if err := t.enterFlushed(ctx, false); err != nil {
+		return store.Retention{}, fmt.Errorf("postgres: retention: %w", err)
+	}
+	var r store.Retention
+	var marks string
+	err := t.tx.QueryRow(ctx, qRetention).Scan(&r.Horizon, &r.Compacted, &r.Swept, &marks)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Retention{}, nil
+	}
+	if err == nil {
+		r.Marks, err = itemrow.DecodeMarks(marks)
+	}
+	if err != nil {
+		return store.Retention{}, fmt.Errorf("postgres: retention: %w", t.fail(err))
+	}
+	return r, nil
+}
+
+func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: set retention: %w", err)
+	}
+	marks, err := itemrow.EncodeMarks(r.Marks)
+	if err == nil {
+		err = t.queue(ctx, "set retention", qSetRetention, r.Horizon, r.Compacted, r.Swept, marks)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: set retention: %w", err)
+	}
+	return nil
+}

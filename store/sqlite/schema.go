@@ -92,6 +92,20 @@ CREATE TABLE history (
 INSERT INTO history (seq, mark) SELECT seq, lower(hex(randomblob(16))) FROM counter WHERE seq > 0;
 DELETE FROM peer_versions WHERE id = '#httpfeed-token';
 `,
+	// 3: compaction (store.Compact). retention holds the store's
+	// store.Retention (marks as itemrow.EncodeMarks writes them);
+	// peer_versions_id lets Remove forget what peers hold of an item
+	// without scanning every peer's knowledge.
+	`
+CREATE TABLE retention (
+	k         INTEGER PRIMARY KEY CHECK (k = 1),
+	horizon   INTEGER NOT NULL,
+	compacted INTEGER NOT NULL,
+	swept     INTEGER NOT NULL,
+	marks     TEXT NOT NULL
+);
+CREATE INDEX peer_versions_id ON peer_versions (id);
+`,
 }
 
 // schemaVersion is the schema version this package writes: the number of

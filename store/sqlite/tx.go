@@ -557,3 +557,90 @@ func parseFormat(s string) (feedsync.Format, error) {
 	}
 	return feedsync.ParseFormat(s)
 }
+
+// The statements of compaction (store.Compact).
+const (
+	qRewrite = `UPDATE items SET updates = ?, deleted = ?, digest = ?, conflicts = ?, xml = ?
+WHERE id = ? AND top_by = ? AND top_seq = ? AND top_when IS ? AND conflicts_digest = ?`
+	qRemove             = `DELETE FROM items WHERE id = ?`
+	qRemovePeerVersions = `DELETE FROM peer_versions WHERE id = ?`
+	qRetention          = `SELECT horizon, compacted, swept, marks FROM retention WHERE k = 1`
+	qSetRetention       = `INSERT INTO retention (k, horizon, compacted, swept, marks) VALUES (1, ?, ?, ?, ?)
+ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
+	marks = excluded.marks`
+)
+
+func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, err)
+	}
+	r, err := itemrow.FromItem(it)
+	if err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+	}
+	st, err := t.stmt(ctx, qRewrite)
+	if err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+	}
+	v := r.Version
+	res, err := st.ExecContext(ctx, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.XML,
+		r.ID, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
+	if err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(errors.Join(store.ErrNotSameVersion, err)))
+	}
+	return nil
+}
+
+func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
+	if err := t.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, err)
+	}
+	if err := t.exec(ctx, qRemove, id); err != nil {
+		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, t.fail(err))
+	}
+	if err := t.exec(ctx, qRemovePeerVersions, id); err != nil {
+		return 0, fmt.Errorf("sqlite: remove item %q: peer versions: %w", id, t.fail(err))
+	}
+	t.seq++
+	return t.seq, nil
+}
+
+func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return store.Retention{}, fmt.Errorf("sqlite: retention: %w", err)
+	}
+	var r store.Retention
+	var marks string
+	err := t.queryRow(ctx, qRetention, nil, &r.Horizon, &r.Compacted, &r.Swept, &marks)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Retention{}, nil
+	}
+	if err == nil {
+		r.Marks, err = itemrow.DecodeMarks(marks)
+	}
+	if err != nil {
+		return store.Retention{}, fmt.Errorf("sqlite: retention: %w", t.fail(err))
+	}
+	return r, nil
+}
+
+func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: set retention: %w", err)
+	}
+	marks, err := itemrow.EncodeMarks(r.Marks)
+	if err == nil {
+		err = t.exec(ctx, qSetRetention, r.Horizon, r.Compacted, r.Swept, marks)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set retention: %w", t.fail(err))
+	}
+	return nil
+}

@@ -57,6 +57,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HistoryMark", testHistoryMark},
 		{"FeedInfo", testFeedInfo},
 		{"Closed", testClosed},
+		{"Rewrite", testRewrite},
+		{"Remove", testRemove},
+		{"Retention", testRetention},
+		{"Compact", testCompact},
+		{"CompactOneByOne", testCompactBy1},
+		{"CompactKeeps", testCompactKeeps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
