@@ -161,6 +161,9 @@ type Response struct {
 	Kind string
 	// TokenRejected says why the server did not use the since sent.
 	TokenRejected string
+	// Forgotten reports that the since sent predates the server's
+	// forgotten horizon (HeaderForgotten, FS-RETAIN-2).
+	Forgotten bool
 	// ETag identifies the feed, for the next Get.
 	ETag string
 	// Summary is the server's merge of a Post, nil for a Get.
@@ -274,6 +277,7 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 		Token:         resp.Header.Get(HeaderToken),
 		Kind:          resp.Header.Get(HeaderFeed),
 		TokenRejected: resp.Header.Get(HeaderTokenRejected),
+		Forgotten:     resp.Header.Get(HeaderForgotten) == "true",
 		ETag:          resp.Header.Get("ETag"),
 		Header:        resp.Header,
 	}

@@ -35,6 +35,13 @@ const (
 	// HeaderTokenRejected says why the since token of a request was not
 	// used and the complete feed was sent instead.
 	HeaderTokenRejected = "FeedSync-Token-Rejected"
+	// HeaderForgotten, "true" beside HeaderTokenRejected, says that the
+	// token predates the store's forgotten horizon (FS-RETAIN-2): the
+	// store removed tombstones the requester may not have seen. The
+	// requester re-initialises: it merges the complete feed, then deletes
+	// what it holds that the store lacks and knew (FS-RETAIN-3,
+	// Client.Sync).
+	HeaderForgotten = "FeedSync-Forgotten"
 	// HeaderSummary carries, in the feed response to a POST, the JSON
 	// Summary of the merge (without Rejections).
 	HeaderSummary = "FeedSync-Summary"
@@ -297,6 +304,9 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	hdr.Set(HeaderFeed, kind)
 	if reason != nil {
 		hdr.Set(HeaderTokenRejected, headerSafe(reason.Error()))
+		if errors.Is(reason, producer.ErrForgotten) {
+			hdr.Set(HeaderForgotten, "true")
+		}
 	}
 	tag := etag(id, last, f, since, peer)
 	hdr.Set("ETag", tag)

@@ -500,6 +500,9 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 	}
 	if reason != nil {
 		w.Header().Set(HeaderTokenRejected, headerSafe(reason.Error()))
+		if errors.Is(reason, producer.ErrForgotten) {
+			w.Header().Set(HeaderForgotten, "true")
+		}
 		writeProblem(w, http.StatusConflict, Problem{Error: "since: " + reason.Error() + "; sync by versions first"})
 		return feedResult{status: http.StatusConflict}
 	}

@@ -42,11 +42,10 @@ type SyncResult struct {
 	SummarySent, SummaryReceived int
 	// Pages counts the requests made.
 	Pages int
-
-	// pushAgain says the pull found that the server may lack what was
-	// pushed before (it refused our token or its record of us): Both
-	// pushes again, by versions first.
-	pushAgain bool
+	// Forgotten counts the local items removed because the server had
+	// deleted them and forgotten the tombstones before this endpoint saw
+	// them (FS-RETAIN-3; see HeaderForgotten).
+	Forgotten int
 }
 
 // Kinds of exchange beside FeedFull and FeedIncremental.
@@ -57,6 +56,10 @@ const kindVersions = "versions"
 const (
 	resumePush = "push"
 	resumePull = "pull"
+	// resumeReinit: the pull re-initialises after the server forgot
+	// deletions (FS-RETAIN-2); it restarts from the server's first page,
+	// since it needs the server's whole item set.
+	resumeReinit = "reinit"
 )
 
 // Sync syncs the local store st with the collection: it pushes the local
@@ -83,20 +86,28 @@ const (
 func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncResult, error) {
 	var res SyncResult
 	remote := c.remote()
-	if dir != Pull {
-		if err := c.pushPhase(ctx, st, remote, &res); err != nil {
-			return res, err
-		}
-	}
+	// The pull goes first: it finds out when the server was restored
+	// (the push then starts over) or forgot deletions (the pull removes
+	// them here, so that the push cannot bring them back, FS-RETAIN-3).
 	if dir != Push {
 		if err := c.pullPhase(ctx, st, remote, &res); err != nil {
 			return res, err
 		}
 	}
-	if dir == Both && res.pushAgain {
+	if dir != Pull {
 		if err := c.pushPhase(ctx, st, remote, &res); err != nil {
 			return res, err
 		}
+	}
+	if dir == Both && res.PushedItems > 0 {
+		// Move the pull mark past what we just pushed (left out of the
+		// feed as ours): a token older than our own changes would be
+		// refused once the server forgets their tombstones (FS-RETAIN-2).
+		kind := res.PulledKind
+		if err := c.pullPhase(ctx, st, remote, &res); err != nil {
+			return res, err
+		}
+		res.PulledKind = kind
 	}
 	ps, err := readPeerState(ctx, st, remote)
 	res.Token = ps.Received
@@ -520,6 +531,10 @@ func (c *Client) pullPhase(ctx context.Context, st store.Store, remote string, r
 	if err != nil {
 		return err
 	}
+	if hasResume(ps, resumeReinit) {
+		res.PulledKind = kindVersions
+		return c.pullByVersions(ctx, st, remote, "", true, res)
+	}
 	walk := hasResume(ps, resumePull)
 	if ps.Received == "" && !walk {
 		empty, err := isEmpty(ctx, st)
@@ -530,22 +545,30 @@ func (c *Client) pullPhase(ctx context.Context, st store.Store, remote string, r
 	}
 	if walk {
 		res.PulledKind = kindVersions
-		return c.pullByVersions(ctx, st, remote, ps.Received, res)
+		return c.pullByVersions(ctx, st, remote, ps.Received, false, res)
 	}
 	err = c.pullChanges(ctx, st, remote, ps.Received, res)
 	var se *StatusError
-	if errors.As(err, &se) && se.StatusCode == http.StatusConflict {
-		// The server refused the token: restored, or another store at
-		// the same URL (FS-KNOW-2). Start over by versions first.
-		// It may lack what we pushed too: our push mark goes.
-		res.TokenRejected = se.Header.Get(HeaderTokenRejected)
-		res.PulledKind, res.pushAgain = kindVersions, true
-		if err := c.forgetSent(ctx, st, remote); err != nil {
+	if !errors.As(err, &se) || se.StatusCode != http.StatusConflict {
+		return err
+	}
+	res.TokenRejected = se.Header.Get(HeaderTokenRejected)
+	res.PulledKind = kindVersions
+	if se.Header.Get(HeaderForgotten) == "true" {
+		// The server forgot deletions we may not have seen: re-initialise
+		// (FS-RETAIN-2, FS-RETAIN-3).
+		if err := c.setResume(ctx, st, remote, resumeReinit, true); err != nil {
 			return err
 		}
-		return c.pullByVersions(ctx, st, remote, "", res)
+		return c.pullByVersions(ctx, st, remote, "", true, res)
 	}
-	return err
+	// The server refused the token: restored, or another store at the
+	// same URL (FS-KNOW-2). It may lack what we pushed too: our push mark
+	// goes, and the push starts over by versions first.
+	if err := c.forgetSent(ctx, st, remote); err != nil {
+		return err
+	}
+	return c.pullByVersions(ctx, st, remote, "", false, res)
 }
 
 func isEmpty(ctx context.Context, st store.Store) (bool, error) {
@@ -611,7 +634,6 @@ func (c *Client) pullChanges(ctx context.Context, st store.Store, remote, since 
 		// the page without leaving out what it believes we hold, and the
 		// next push starts over by versions first.
 		mismatch := len(resp.Header.Values(HeaderPeerMark)) > 0
-		res.pushAgain = res.pushAgain || mismatch
 		err = c.mergePage(ctx, st, remote, resp.Body, &items, res, func(ps *store.PeerState) {
 			ps.Received = resp.Token
 			if mismatch {
@@ -695,9 +717,17 @@ func addSummaries(a, b merge.Summary) merge.Summary {
 // by page of the server's summary after since, the items this store lacks
 // are fetched (POST ?items) and merged, with the page's token, in one
 // transaction per page.
-func (c *Client) pullByVersions(ctx context.Context, st store.Store, remote, since string, res *SyncResult) error {
+//
+// With reinit the walk starts from the server's first page and collects the
+// server's item set; the last page then removes the local items the server
+// lacks and knew (forgetAbsent, FS-RETAIN-3).
+func (c *Client) pullByVersions(ctx context.Context, st store.Store, remote, since string, reinit bool, res *SyncResult) error {
 	if err := c.setResume(ctx, st, remote, resumePull, true); err != nil {
 		return err
+	}
+	var present map[string]bool
+	if reinit {
+		present = map[string]bool{}
 	}
 	items := 0
 	for attempt := 0; ; {
@@ -710,7 +740,7 @@ func (c *Client) pullByVersions(ctx context.Context, st store.Store, remote, sin
 		res.Pages++
 		resp, err := c.roundTrip(req)
 		var se *StatusError
-		if errors.As(err, &se) && se.StatusCode == http.StatusConflict && since != "" && attempt == 0 {
+		if errors.As(err, &se) && se.StatusCode == http.StatusConflict && since != "" && attempt == 0 && !reinit {
 			since, attempt = "", 1 // the token of an unfinished summary is gone: start over
 			continue
 		}
@@ -718,10 +748,15 @@ func (c *Client) pullByVersions(ctx context.Context, st store.Store, remote, sin
 			return err
 		}
 		until, more := resp.Header.Get(HeaderToken), resp.Header.Get(HeaderMore) == "true"
-		err = c.pullSummaryPage(ctx, st, remote, req, resp.Body, &items, res, func(ps *store.PeerState) {
+		var last func(store.Tx) error
+		if reinit && !more {
+			last = func(tx store.Tx) error { return c.forgetAbsent(ctx, st, tx, remote, present, res) }
+		}
+		err = c.pullSummaryPage(ctx, st, remote, req, resp.Body, &items, res, present, last, func(ps *store.PeerState) {
 			ps.Received = until
 			if !more {
 				setResume(ps, resumePull, false)
+				setResume(ps, resumeReinit, false)
 			}
 		})
 		resp.Body.Close()
@@ -741,7 +776,11 @@ func (c *Client) pullByVersions(ctx context.Context, st store.Store, remote, sin
 // pullSummaryPage compares one page of the server's summary with st,
 // records what the server holds, fetches and merges what st lacks, and
 // changes the marks, in one transaction.
-func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote string, req *http.Request, body io.Reader, items *int, res *SyncResult, marks func(*store.PeerState)) error {
+//
+// present, if not nil, collects the ids of the summary; last, if not nil,
+// runs in the transaction after the page's items are merged.
+func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote string, req *http.Request, body io.Reader, items *int, res *SyncResult,
+	present map[string]bool, last func(store.Tx) error, marks func(*store.PeerState)) error {
 	tx, err := st.Begin(ctx, true)
 	if err != nil {
 		return fmt.Errorf("httpfeed: sync: %w", err)
@@ -763,6 +802,9 @@ func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote str
 			return fmt.Errorf("httpfeed: %s %s: read the summary: %w", req.Method, redactURL(req.URL), err)
 		}
 		res.SummaryReceived++
+		if present != nil {
+			present[held.ID] = true
+		}
 		lacks, err := lacksHeld(ctx, tx, held)
 		if err != nil {
 			return fmt.Errorf("httpfeed: sync: item %q: %w", held.ID, err)
@@ -786,6 +828,11 @@ func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote str
 			return err
 		}
 	}
+	if last != nil {
+		if err := last(tx); err != nil {
+			return err
+		}
+	}
 	if err := updatePeerState(ctx, tx, remote, marks); err != nil {
 		return fmt.Errorf("httpfeed: sync: keep the marks: %w", err)
 	}
@@ -795,6 +842,29 @@ func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote str
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("httpfeed: sync: commit: %w", err)
 	}
+	return nil
+}
+
+// forgetAbsent removes, in tx, the local items the server lacks and knew
+// (see the function of that name), after a re-initialisation collected the
+// server's item set in present.
+func (c *Client) forgetAbsent(ctx context.Context, st store.Store, tx store.Tx, remote string, present map[string]bool, res *SyncResult) error {
+	ps, err := tx.PeerState(ctx, remote)
+	if err != nil {
+		return err
+	}
+	var pushed bool
+	var pushSeq int64
+	if ps.Sent != "" {
+		if tok, err := producer.ParseToken(ps.Sent, st.ID()); err == nil {
+			pushed, pushSeq = true, tok.Seq
+		}
+	}
+	n, err := forgetAbsent(ctx, tx, remote, present, pushed, pushSeq)
+	if err != nil {
+		return fmt.Errorf("httpfeed: sync: re-initialise after the server forgot deletions: %w", err)
+	}
+	res.Forgotten += n
 	return nil
 }
 

@@ -125,7 +125,9 @@ func Compact(ctx context.Context, st Store, opts CompactOptions) (CompactResult,
 					break
 				}
 				n++
-				if s.Deleted {
+				// A tombstone with conflict copies stays: a live version
+				// in conflict with the deletion is still to be settled.
+				if s.Deleted && s.Conflicts == 0 {
 					gone = append(gone, s)
 				}
 			}

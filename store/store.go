@@ -40,6 +40,12 @@ var (
 	// stores when the database was written by a newer version of this
 	// package (its schema_version is above the latest migration known here).
 	ErrSchemaVersion = errors.New("store: database schema is newer than this program")
+	// ErrNotExist is returned by the Open functions of the database stores,
+	// when asked to open only an existing store (Options.MustExist), for a
+	// database that holds none: no file, no schema, or no store tables.
+	// Nothing is created then, so a read-only command with a mistyped name
+	// leaves nothing behind.
+	ErrNotExist = errors.New("store: no such store")
 	// ErrNotSameVersion is returned by Tx.Rewrite for an item whose
 	// Version differs from the stored one's, or that the store does not
 	// hold: a rewrite may change only what no peer needs to learn.

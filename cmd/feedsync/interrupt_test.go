@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/feedsync/go-feedsync/internal/feedtest"
 )
 
 var (
@@ -25,8 +27,10 @@ var (
 	binaryDir  string
 )
 
-// TestMain removes the command built by feedsyncBinary.
+// TestMain says on the terminal when the PostgreSQL tests are skipped, and
+// removes the command built by feedsyncBinary.
 func TestMain(m *testing.M) {
+	feedtest.NotePostgres("cmd/feedsync")
 	code := m.Run()
 	if binaryDir != "" {
 		os.RemoveAll(binaryDir)

@@ -416,3 +416,41 @@ func TestStorePostgres(t *testing.T) {
 		}
 	}
 }
+
+// TestStorePostgresReadOnly checks that the commands that only read a
+// store refuse a PostgreSQL schema that holds none, with "no such store"
+// and exit 2 as for a missing SQLite file, and create nothing: a mistyped
+// feedsync_schema must not become an empty store.
+func TestStorePostgresReadOnly(t *testing.T) {
+	pg := testPostgres(t)
+	schema := pg[strings.LastIndex(pg, "=")+1:]
+	h := newHarness(t)
+	h.copyFixture("e5/laptop.xml", "laptop.xml")
+	for _, args := range [][]string{
+		{"verify", pg, "laptop.xml"},
+		{"produce", "--store", pg, "-o", "out.xml"},
+		{"show", "--store", pg},
+		{"conflicts", "--store", pg},
+		{"update", "--store", pg, "--by", "laptop", "--id", "fence-1", "--set", "title=x"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			h.fails(exitUsage, []string{"no such store", "feedsync merge --store"}, args...)
+		})
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, os.Getenv("FEEDSYNC_TEST_POSTGRES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var found bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&found); err != nil {
+		t.Fatal(err)
+	}
+	if found {
+		t.Errorf("a read-only command created schema %s", schema)
+	}
+	// Once a merge made it, the same commands read it.
+	h.ok("", "merge", "--store", pg, "laptop.xml")
+	h.ok("", "verify", pg, "laptop.xml")
+}
