@@ -266,6 +266,17 @@ func (h *Handler) lacking(ctx context.Context, r *http.Request, in io.Reader, pe
 	if peer == "" {
 		return out, nil
 	}
+	if until := r.Header.Get(HeaderPeerUntil); until != "" && len(out) == 0 {
+		// Nothing to push: the summary itself moves the peer's mark.
+		ps, err := tx.PeerState(ctx, peer)
+		if err != nil {
+			return nil, err
+		}
+		ps.Received = until
+		if err := tx.SetPeerState(ctx, peer, ps); err != nil {
+			return nil, err
+		}
+	}
 	return out, tx.Commit()
 }
 

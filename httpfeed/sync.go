@@ -389,13 +389,16 @@ func (c *Client) pushByVersions(ctx context.Context, st store.Store, remote, sen
 		if sent != "" {
 			req.Header.Set(HeaderPeerMark, sent)
 		}
+		req.Header.Set(HeaderPeerUntil, until.String())
 		res.Pages++
 		ids, err := c.idLines(req)
 		if err != nil {
 			return err
 		}
-		if err := c.pushItems(ctx, st, ids, sent, until.String(), res); err != nil {
-			return err
+		if len(ids) > 0 {
+			if err := c.pushItems(ctx, st, ids, sent, until.String(), res); err != nil {
+				return err
+			}
 		}
 		if err := c.commitSent(ctx, st, remote, until.String(), !more); err != nil {
 			return err
@@ -477,9 +480,9 @@ func (c *Client) idLines(req *http.Request) ([]string, error) {
 }
 
 // pushItems pushes the items of st named by ids, in pages; the last page
-// (an empty feed when ids is empty) carries the marks.
+// carries the marks.
 func (c *Client) pushItems(ctx context.Context, st store.Store, ids []string, sent, until string, res *SyncResult) error {
-	for first := true; first || len(ids) > 0; first = false {
+	for len(ids) > 0 {
 		var buf bytes.Buffer
 		n, err := c.itemsPage(ctx, st, ids, &buf)
 		if err != nil {

@@ -474,7 +474,7 @@ func TestTokenBelowForgottenHorizon(t *testing.T) {
 		seq       int64
 		forgotten bool
 	}{{0, false}, {1, true}, {2, false}, {3, false}} {
-		tok := producer.Token{Store: st.ID(), Seq: tc.seq}
+		tok := tokenAt(t, st, tc.seq)
 		var buf bytes.Buffer
 		res, err := producer.Produce(ctx, st, tok.String(), &buf, producer.Options{})
 		if err != nil {
