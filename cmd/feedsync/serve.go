@@ -113,6 +113,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}
 	}()
 	handlers := map[string]http.Handler{}
+	// stopWaits ends the long polls at shutdown, which would otherwise
+	// hold it for their whole wait.
+	stopWaits := make(chan struct{})
 	for _, col := range cols {
 		st, err := open.Open(ctx, col.dsn)
 		if err != nil {
@@ -129,6 +132,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			Logger:       logger,
 			Metrics:      metrics,
 			Now:          c.m.Now,
+			Stop:         stopWaits,
 		}
 	}
 	mux := http.NewServeMux()
@@ -152,6 +156,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(stopWaits) })
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
@@ -261,6 +266,9 @@ them ('feedsync sync', or any HTTP client):
 	GET  URL               the complete feed, with a FeedSync-Token header
 	GET  URL?since=TOKEN   the changes after TOKEN (304 with If-None-Match
 	                       while nothing changed)
+	GET  URL?since=TOKEN&wait=30s
+	                       the same, answered as soon as there is a change
+	                       (a long poll), or 304 after the wait (at most 60s)
 	POST URL               merge the feed in the body, in one transaction;
 	                       with ?since=TOKEN the answer is the changes the
 	                       client has not seen, so one request syncs both ways
