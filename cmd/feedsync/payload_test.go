@@ -205,3 +205,31 @@ func TestShowMarksUnreadable(t *testing.T) {
 		t.Errorf("show --json does not mark the values:\n%s", r.stdout)
 	}
 }
+
+// TestProducePartialNamesCompleteFeed (FS-FEED-2, FS-RELATED-1, issue 9
+// point 7): a partial feed from produce --store --since carries an
+// sx:related type="complete" pointing at --complete-url, which must be an
+// absolute URI; without the flag, produce says the feed is not marked.
+func TestProducePartialNamesCompleteFeed(t *testing.T) {
+	h := newHarness(t)
+	h.copyFixture("e5/laptop.xml", "laptop.xml")
+	h.ok("", "merge", "--store", "a.db", "laptop.xml")
+	tok := nextToken(t, h.ok("", "produce", "--store", "a.db", "-o", "full.xml").stderr)
+
+	h.ok("", "produce", "--store", "a.db", "--since", tok, "--complete-url", "https://tasks.example.org/full.xml", "-o", "part.xml")
+	hd, _, err := feedsync.ReadString(h.read("part.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hd.Sharing == nil || len(hd.Sharing.Related) != 1 || hd.Sharing.Related[0] != (feedsync.Related{Link: "https://tasks.example.org/full.xml", Type: feedsync.RelatedComplete}) {
+		t.Errorf("partial feed's sx:sharing: %+v\n%s", hd.Sharing, h.read("part.xml"))
+	}
+	h.ok("", "validate", "part.xml")
+
+	r := h.ok("", "produce", "--store", "a.db", "--since", tok, "-o", "part2.xml")
+	if !strings.Contains(r.stderr, "--complete-url") {
+		t.Errorf("a partial feed without sx:related type=\"complete\" goes unmentioned:\n%s", r.stderr)
+	}
+	h.fails(exitUsage, []string{"--complete-url", "absolute"}, "produce", "--store", "a.db", "--since", tok, "--complete-url", "full.xml")
+	h.fails(exitUsage, []string{"--complete-url needs --store"}, "produce", "data.jsonl", "--complete-url", "https://x/full.xml")
+}
