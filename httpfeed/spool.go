@@ -2,67 +2,25 @@ package httpfeed
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"os"
-	"strings"
 )
 
 // spoolMemory is how much of a POST body is kept in memory; the rest goes
 // to a temporary file.
 const spoolMemory = 1 << 20
 
-// receive reads the whole body of a POST, decompressed and bounded by
-// MaxBodyBytes, before the merge begins: the store's write transaction,
-// which serialises every writer, then lasts as long as the merge, never as
-// long as the slowest client's upload. A client sending one byte per
-// second costs only its own request (and, with Server timeouts, not even
-// that for long).
-//
-// The body is kept in memory up to spoolMemory bytes, then in a temporary
-// file that is removed as soon as it is created where the system allows,
-// so that nothing is left behind by a killed server. On failure receive
-// has written the error response and returns nil.
-func (h *Handler) receive(w http.ResponseWriter, r *http.Request) io.ReadCloser {
-	body := http.MaxBytesReader(w, r.Body, h.maxBody())
-	var in io.Reader = body
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			code, p := h.classify(r.Context(), err)
-			if code == http.StatusInternalServerError {
-				code, p = http.StatusBadRequest, Problem{Error: "request body is not gzip: " + err.Error()}
-			}
-			writeProblem(w, code, p)
-			return nil
-		}
-		defer zr.Close()
-		in = &boundedReader{r: zr, n: h.maxBody()}
-	default:
-		writeProblem(w, http.StatusUnsupportedMediaType, Problem{Error: "Content-Encoding " + enc + " not supported (use gzip or none)"})
-		return nil
-	}
-	sp, err := spool(in, spoolMemory)
-	if err != nil {
-		code, p := h.classify(r.Context(), err)
-		switch {
-		case code == http.StatusInternalServerError && errors.Is(err, errSpool):
-			h.logger().LogAttrs(r.Context(), slog.LevelError, "spool failed", slog.String("collection", h.Name), slog.String("error", err.Error()))
-			p = Problem{Error: "cannot receive the request body; nothing was merged"}
-		case code == http.StatusInternalServerError:
-			code, p = http.StatusBadRequest, Problem{Error: "cannot read the request body: " + err.Error() + "; nothing was merged"}
-		}
-		writeProblem(w, code, p)
-		return nil
-	}
-	return sp
-}
+// spool and spoolMemory let a handler receive the whole body of a POST
+// before its work begins (Handler.requestBody): the store's write
+// transaction, which serialises every writer, then lasts as long as the
+// merge, never as long as the slowest client's upload. A client sending
+// one byte per second costs only its own request (and, with Server
+// timeouts, not even that for long). The body is kept in memory up to
+// spoolMemory bytes, then in a temporary file that is removed as soon as
+// it is created where the system allows, so that a killed server leaves
+// nothing behind.
 
 // errSpool marks a failure of the temporary file, a server error.
 var errSpool = errors.New("httpfeed: spool the request body")
