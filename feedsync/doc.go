@@ -28,7 +28,9 @@
 //   - FS-CREATE, FS-UPDATE, FS-DELETE, FS-RESOLVE, FS-PURGE: ops.go.
 //   - FS-SUBSUME, FS-WIN, FS-MERGE (per item), FS-CONFLICT, FS-NOCONF:
 //     compare.go.
-//   - FS-ROBUST, validation: validate.go, parse.go, reader.go (limits).
+//   - FS-ROBUST, validation: validate.go, parse.go, reader.go (limits),
+//     limits.go (FS-ROBUST-6: results within the reader's limits).
+//   - FS-TRUST-1 (what an authenticated sender may write): trust.go.
 //   - FS-FEED-10 (RSS and Atom payloads): convert.go.
 //   - FS-TYPE-5 and FS-TYPE-6 (ids and endpoint identifiers): stamp.go.
 //   - Automatic conflict resolution policies: policy.go.

@@ -69,12 +69,27 @@
 // client's by would be subsumed by that client's next own edit of the item
 // and silently lost (FS-BY-2, FS-CONFLICT-6).
 //
+// # Trust
+//
+// An authenticated client may write only its own history: in a POST, every
+// history entry the server's version does not already subsume must carry
+// the client's principal as by, and updates may not run more than
+// Handler.MaxJump past the server's version (feedsync.Trust, FS-TRUST-1).
+// A principal with Grant.Relay (a peer server) may bring others' entries.
+// An item that breaks this is rejected on its own, with status 403 in the
+// Summary. Grants also limit a principal to named collections, read-only or
+// read-write; Router lists only those it may see. Every POST body is
+// received in full before its transaction begins (spool.go), so a slow
+// client delays no other; give the http.Server deadlines as well.
+//
 // # Files
 //
 //   - handler.go: Handler, GET and POST.
 //   - negotiate.go: formats, ETags, compression, the buffered response.
 //   - problem.go: JSON error bodies and status codes.
 //   - auth.go: BearerAuth and principals.
+//   - grant.go: Grants and the trust check of POSTs.
+//   - spool.go: receiving request bodies before any transaction.
 //   - router.go: Router, several collections.
 //   - metrics.go: Prometheus text-format metrics.
 //   - client.go: Client, the sync round trip and resumable marks.
