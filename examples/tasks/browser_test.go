@@ -182,5 +182,3 @@ func TestBrowserConflict(t *testing.T) {
 		t.Errorf("phone holds %+v, want the resolution by laptop: Buy 20 stamps without conflicts", items)
 	}
 }
-
-
