@@ -108,7 +108,7 @@ func TestConflictsJSON(t *testing.T) {
 	}
 	want := []conflictInfo{{
 		ID: "fence-1", Line: 6,
-		Winner:    versionInfo{Index: 0, By: "tablet", When: "2009-04-02T11:05:00Z", Sequence: 3, Updates: 3, Title: "Fence repair"},
+		Winner: versionInfo{Index: 0, By: "tablet", When: "2009-04-02T11:05:00Z", Sequence: 3, Updates: 3, Title: "Fence repair"},
 		Conflicts: []versionInfo{{Index: 1, By: "laptop", When: "2009-04-02T11:00:00Z", Sequence: 3, Updates: 3, Title: "Fence repair",
 			Differs: []fieldChange{{Field: "content", Winner: "Buy 6 posts", Copy: "Buy 4 posts and wire"}}}},
 	}}
