@@ -27,8 +27,8 @@ func durableStores() map[string]func(t testing.TB) store.Store {
 	}
 }
 
-// bigUpdate is an update of it by by whose payload holds n bytes.
-func bigUpdate(it *feedsync.Item, by string, minute, n int) *feedsync.Item {
+// sizedUpdate is an update of it by by whose payload holds n bytes.
+func sizedUpdate(it *feedsync.Item, by string, minute, n int) *feedsync.Item {
 	p := rssItem(by)
 	p.SelectElement("description").SetText(strings.Repeat("x", n))
 	return must(feedsync.Update(it, p, stamp(by, minute)))
@@ -105,7 +105,7 @@ func TestTwoLargeConcurrentEditsStayReadable(t *testing.T) {
 			put(t, st, base)
 			srv := newServer(t, &httpfeed.Handler{Store: st, Reader: limits})
 			for i, by := range []string{"alice", "bob"} {
-				code, s := postJSON(t, testClient, srv.URL, feedOf(t, bigUpdate(base, by, i+1, 250<<10)), httpfeed.HeaderPeer, by)
+				code, s := postJSON(t, testClient, srv.URL, feedOf(t, sizedUpdate(base, by, i+1, 250<<10)), httpfeed.HeaderPeer, by)
 				if code != 200 || s.Rejected != 0 || s.Added+s.Updated+s.Conflicts != 1 {
 					t.Fatalf("POST by %s: %d %+v", by, code, s)
 				}
@@ -117,7 +117,7 @@ func TestTwoLargeConcurrentEditsStayReadable(t *testing.T) {
 			// Two more versions fit the whole item's bound (4 × 256 KiB);
 			// a fifth is rejected, and the item stays readable.
 			for i, by := range []string{"carol", "dave", "eve"} {
-				code, s := postJSON(t, testClient, srv.URL, feedOf(t, bigUpdate(base, by, i+3, 250<<10)), httpfeed.HeaderPeer, by)
+				code, s := postJSON(t, testClient, srv.URL, feedOf(t, sizedUpdate(base, by, i+3, 250<<10)), httpfeed.HeaderPeer, by)
 				if by != "eve" && (code != 200 || s.Conflicts != 1) {
 					t.Fatalf("POST by %s: %d %+v", by, code, s)
 				}
@@ -144,7 +144,7 @@ func TestTwoNineMiBEdits(t *testing.T) {
 	put(t, st, base)
 	srv := newServer(t, &httpfeed.Handler{Store: st})
 	for i, by := range []string{"alice", "bob"} {
-		code, s := postJSON(t, client, srv.URL, feedOf(t, bigUpdate(base, by, i+1, 9<<20)), httpfeed.HeaderPeer, by)
+		code, s := postJSON(t, client, srv.URL, feedOf(t, sizedUpdate(base, by, i+1, 9<<20)), httpfeed.HeaderPeer, by)
 		if code != 200 || s.Rejected != 0 {
 			t.Fatalf("POST by %s: %d %+v", by, code, s)
 		}

@@ -35,7 +35,7 @@ func slowUploader(t *testing.T, open func(testing.TB) store.Store, path string) 
 	st := open(t)
 	// The slow client's body: two items, so that a merge reading
 	// it as it comes is well into it when it stops.
-	body := feedOf(t, bigUpdate(create("slow1", "slow", 1), "slow", 2, 8<<10), create("slow", "slow", 1))
+	body := feedOf(t, sizedUpdate(create("slow1", "slow", 1), "slow", 2, 8<<10), create("slow", "slow", 1))
 	sent := len(body) - 200
 	entered := make(chan struct{}, 1)
 	h := &httpfeed.Handler{Store: st}
