@@ -107,6 +107,7 @@ func TestInterrupt(t *testing.T) {
 		{"merge --store", []string{"merge", "--store", "sqlite:s.db", "-"}},
 		{"validate", []string{"validate", "-"}},
 		{"export", []string{"export", "-", "--format", "atom", "-o", "out.xml"}},
+		{"verify", []string{"verify", "local.xml", "-"}},
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		for _, tc := range tests {
