@@ -158,6 +158,10 @@ func TestGrants(t *testing.T) {
 			t.Errorf("GET / as %s: %d %s, want %v", tokens[token], code, b, want)
 		}
 	}
+	// An unknown path lists what is served, without what is hidden.
+	if code, b := do("a", "GET", "/nope"); code != 404 || !strings.Contains(string(b), `"collections":["/tasks"]`) {
+		t.Errorf("GET /nope as alice: %d %s, want 404 listing /tasks only", code, b)
+	}
 	for _, c := range []struct {
 		token, method, path string
 		code                int
