@@ -100,6 +100,9 @@ func (c *Client) remote() string {
 type StatusError struct {
 	StatusCode int
 	Problem    Problem
+	// RetryAfter is the wait the server asked for with Retry-After
+	// (usually with 429 or 503), 0 when it did not.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
@@ -277,7 +280,7 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 
 // statusError reads an error response.
 func statusError(resp *http.Response) error {
-	e := &StatusError{StatusCode: resp.StatusCode}
+	e := &StatusError{StatusCode: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(b, &e.Problem); err != nil || e.Problem.Error == "" {
 		text := strings.TrimSpace(string(b))

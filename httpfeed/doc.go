@@ -79,4 +79,6 @@
 //   - metrics.go: Prometheus text-format metrics.
 //   - client.go: Client, the sync round trip and resumable marks.
 //   - wait.go: long polls, served (Handler) and asked for (Client.Await).
+//   - peer.go: Peer, a store kept in sync with a remote collection
+//     continuously (a server's peers, a server farm).
 package httpfeed

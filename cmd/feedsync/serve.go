@@ -30,16 +30,18 @@ const shutdownTimeout = 30 * time.Second
 type ServeCommand struct {
 	m *Main
 
-	store       string
-	addr        string
-	collections listFlag
-	tokens      listFlag
-	tlsCert     string
-	tlsKey      string
-	by          string
-	policy      string
-	maxBody     int64
-	maxItems    int
+	store        string
+	addr         string
+	collections  listFlag
+	tokens       listFlag
+	tlsCert      string
+	tlsKey       string
+	by           string
+	policy       string
+	maxBody      int64
+	maxItems     int
+	peers        listFlag
+	peerInterval time.Duration
 
 	// ready, if set, is called with the listening address once the server
 	// accepts connections (tests).
@@ -60,6 +62,8 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.Int64Var(&c.maxBody, "max-body", httpfeed.DefaultMaxBodyBytes, "")
 	fs.IntVar(&c.maxItems, "max-items", httpfeed.DefaultMaxItems, "")
+	fs.Var(&c.peers, "peer", "")
+	fs.DurationVar(&c.peerInterval, "peer-interval", httpfeed.DefaultPeerInterval, "")
 	return fs
 }
 
@@ -96,9 +100,20 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	peerSpecs, err := parsePeers(c.peers)
+	if err != nil {
+		return err
+	}
+	if len(peerSpecs) > 0 && (len(cols) != 1 || cols[0].name != "") {
+		return usagef("--peer works with one store served at / (--store), not with --collection")
+	}
+	if c.peerInterval <= 0 {
+		return usagef("--peer-interval must be positive")
+	}
 	by := c.by
-	if stamps || by != "" {
-		// Resolutions the server makes are its own updates (FS-RESOLVE-2).
+	if stamps || by != "" || len(peerSpecs) > 0 {
+		// Peers name this server to each other by its endpoint
+		// identifier, which also stamps its resolutions (FS-RESOLVE-2).
 		if by, err = c.m.endpoint(c.by); err != nil {
 			return err
 		}
@@ -135,12 +150,23 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			Stop:         stopWaits,
 		}
 	}
+	var peers []*httpfeed.Peer
+	if len(peerSpecs) > 0 {
+		peers = c.newPeers(peerSpecs, stores[0], "", by, logger)
+		for _, p := range peers {
+			metrics.AddPeer(p)
+		}
+	}
+	var names []string
+	for _, col := range cols {
+		names = append(names, col.name)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
 	if len(cols) == 1 && cols[0].name == "" {
-		mux.Handle("/", handlers[""])
+		mux.Handle("/", withStatus(handlers[""], names, peers, false))
 	} else {
-		mux.Handle("/", &httpfeed.Router{Collections: handlers})
+		mux.Handle("/", withStatus(&httpfeed.Router{Collections: handlers}, names, peers, true))
 	}
 	var root http.Handler = mux
 	if len(tokens) > 0 {
@@ -165,11 +191,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.tlsCert != "" {
 		scheme = "https"
 	}
-	var names []string
+	var paths []string
 	for _, col := range cols {
-		names = append(names, "/"+col.name)
+		paths = append(paths, "/"+col.name)
 	}
-	logger.Info("serving", "url", scheme+"://"+ln.Addr().String(), "collections", strings.Join(names, " "), "metrics", "/metrics", "auth", len(tokens) > 0)
+	logger.Info("serving", "url", scheme+"://"+ln.Addr().String(), "collections", strings.Join(paths, " "), "metrics", "/metrics", "auth", len(tokens) > 0, "peers", len(peers))
 
 	// SIGTERM (service managers) and SIGINT (Ctrl-C) stop the server
 	// gracefully. Requests keep their own context, not this one, so a
@@ -186,6 +212,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	// Peers stop before the stores close (deferred above).
+	peerCtx, stopPeers := context.WithCancel(ctx)
+	waitPeers := runPeers(peerCtx, peers)
+	defer waitPeers()
+	defer stopPeers()
 	if c.ready != nil {
 		c.ready(ln.Addr().String())
 	}
@@ -314,7 +345,8 @@ Arguments:
 	    or endpoint:NAME. Resolutions are updates by --by.
 
 	--by ENDPOINT
-	    This server's endpoint identifier, for the resolving policies.
+	    This server's endpoint identifier, for the resolving policies
+	    and for its peers.
 	    Default: $FEEDSYNC_BY, else the one kept in the user config
 	    directory.
 
@@ -325,9 +357,24 @@ Arguments:
 	--max-items N
 	    The most items a POSTed feed may hold. Default: 100000.
 
+	--peer URL[=TOKEN]
+	    Keep the store in sync with the collection at URL, another
+	    server, continuously (as 'feedsync sync --watch' would, with
+	    long polls): repeat for several peers. Servers may peer in any
+	    graph, loops included; a change crosses each link once. With
+	    =TOKEN, or =@FILE to read it from a file, requests to the peer
+	    carry that bearer token. The server names itself to its peers by
+	    --by. GET / with "Accept: application/json" shows each peer's
+	    state, and /metrics counts per peer. Only with --store.
+
+	--peer-interval DURATION
+	    The longest time between two syncs with a peer: how often a peer
+	    that does not offer long polls is polled. Default: 30s.
+
 Example:
 
 	feedsync serve --store sqlite:tasks.db --addr 127.0.0.1:8080
 	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --token s3cret=laptop
+	feedsync serve --store sqlite:p1.db --addr 127.0.0.1:8081 --by p1 --peer http://127.0.0.1:8082/
 `)
 }

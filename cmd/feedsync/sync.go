@@ -126,6 +126,9 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 		}
 		defer st.Close()
 	}
+	// serverToken is the server's token after the last round, for the long
+	// poll that waits for the next change.
+	var serverToken string
 	round := func() error {
 		client.Stamp = c.m.stamp(by)
 		p := c.newProgress()
@@ -136,23 +139,37 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
+			serverToken = res.Token
 			c.report(fmt.Sprintf("%d item%s sent", res.PushedItems, plural(res.PushedItems, "", "s")), res.Pushed, dir != httpfeed.Pull, res.PulledKind, res.Pulled, res.TokenRejected)
 			return nil
 		}
-		return c.syncFeed(ctx, client, dir, p)
+		var err error
+		serverToken, err = c.syncFeed(ctx, client, dir, p)
+		return err
 	}
 	if !c.watch {
 		return round()
 	}
-	return c.watchLoop(ctx, round)
+	// Between rounds, wait for a change at the server (a long poll, where
+	// it offers them) or in the local store (when it says so), else
+	// --interval.
+	await := func(ctx context.Context, d time.Duration) {
+		if dir == httpfeed.Push {
+			serverToken = "" // the server's changes do not matter
+		}
+		client.Await(ctx, st, serverToken, d)
+	}
+	return c.watchLoop(ctx, round, await)
 }
 
-// watchLoop runs round every --interval until ctx ends. After a failed
-// round it waits 1s (or --interval if shorter), then twice as long after
-// each further failure, up to maxBackoff (or --interval if longer). An
-// error the server will give again, whatever the wait (a bad token, a
-// feed it refuses), ends the loop.
-func (c *SyncCommand) watchLoop(ctx context.Context, round func() error) error {
+// watchLoop runs round until ctx ends, each after the previous one and
+// await (which returns after at most the duration it is given). After a
+// failed round it waits 1s (or --interval if shorter), then twice as long
+// after each further failure, up to maxBackoff (or --interval if longer),
+// and at least what a 429 or 503 answer's Retry-After asks. An error the
+// server will give again, whatever the wait (a bad token, a feed it
+// refuses), ends the loop.
+func (c *SyncCommand) watchLoop(ctx context.Context, round func() error, await func(context.Context, time.Duration)) error {
 	base := min(c.interval, time.Second)
 	limit := max(c.interval, maxBackoff)
 	failures := 0
@@ -164,17 +181,24 @@ func (c *SyncCommand) watchLoop(ctx context.Context, round func() error) error {
 		if ctx.Err() != nil {
 			return nil // interrupted: a normal end of --watch
 		}
-		wait := c.interval
-		if err != nil {
-			if permanent(err) {
-				return err
-			}
-			failures++
-			wait = min(base<<min(failures-1, 20), limit)
-			fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", cleanMsg(err.Error()), wait)
-		} else {
+		if err == nil {
 			failures = 0
+			await(ctx, c.interval)
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue
 		}
+		if permanent(err) {
+			return err
+		}
+		failures++
+		wait := min(base<<min(failures-1, 20), limit)
+		var se *httpfeed.StatusError
+		if errors.As(err, &se) && se.RetryAfter > wait {
+			wait = se.RetryAfter
+		}
+		fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", cleanMsg(err.Error()), wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -302,10 +326,10 @@ var errUnchanged = errors.New("unchanged")
 // into it (merge.Feeds, written atomically). The server's token and the
 // digest go to FILE.sync.json afterwards, atomically too: a sync killed in
 // between only repeats the exchange next time, which merging ignores.
-func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir httpfeed.Direction, p *progress) error {
+func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir httpfeed.Direction, p *progress) (token string, err error) {
 	state, err := readState(statePath(c.feed))
 	if err != nil {
-		return err
+		return "", err
 	}
 	rs := state.Remotes[client.Remote]
 	if rs == nil {
@@ -314,7 +338,7 @@ func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir
 	}
 	before, err := fileDigest(c.feed)
 	if err != nil {
-		return err
+		return "", err
 	}
 	needPush := dir != httpfeed.Pull && before != "" && before != rs.Pushed
 
@@ -322,20 +346,20 @@ func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir
 	switch {
 	case dir == httpfeed.Push && !needPush:
 		c.report("", nil, true, "", merge.Summary{}, "")
-		return nil
+		return rs.Token, nil
 	case needPush:
 		f, err := os.Open(c.feed)
 		if err != nil {
-			return inFile(c.feed, err)
+			return "", inFile(c.feed, err)
 		}
 		defer f.Close()
 		resp, err = client.Post(ctx, f, rs.Token, dir == httpfeed.Both)
 		if err != nil {
-			return err
+			return "", err
 		}
 	default:
 		if resp, err = client.Get(ctx, rs.Token, ""); err != nil {
-			return err
+			return "", err
 		}
 	}
 	// The server holds everything the file held before the merge when we
@@ -347,10 +371,10 @@ func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir
 	if resp.Body != nil {
 		defer resp.Body.Close()
 		if pulled, err = c.mergeInto(ctx, resp, before != "", p); err != nil {
-			return err
+			return "", err
 		}
 		if after, err = fileDigest(c.feed); err != nil {
-			return err
+			return "", err
 		}
 		if resp.Token != "" {
 			// The header token may be a little behind the feed's own
@@ -377,14 +401,14 @@ func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir
 		return enc.Encode(state)
 	})
 	if err != nil {
-		return fmt.Errorf("keep the sync state: %w", err)
+		return "", fmt.Errorf("keep the sync state: %w", err)
 	}
 	kind := ""
 	if resp.Body != nil {
 		kind = resp.Kind
 	}
 	c.report(displayName(c.feed)+" sent", resp.Summary, dir != httpfeed.Pull, kind, pulled, resp.TokenRejected)
-	return nil
+	return rs.Token, nil
 }
 
 // mergeInto merges the server's feed into the feed file, atomically; the
@@ -561,14 +585,18 @@ Arguments:
 	    the process list).
 
 	--watch
-	    Keep syncing every --interval until interrupted (Ctrl-C), and
-	    report only the rounds that moved something. After a failure
+	    Keep syncing until interrupted (Ctrl-C), and report only the
+	    rounds that moved something. Between rounds it waits for a change
+	    at the server (a long poll, answered as soon as there is one) or
+	    in the local store, for at most --interval; against a server that
+	    does not offer long polls, it syncs every --interval. After a failure
 	    the next try comes after 1s, then twice as long each time, up to
-	    5 minutes; a refusal that retrying cannot change (a bad token, a
-	    feed the server rejects) ends it.
+	    5 minutes (or what the server's Retry-After asks); a refusal that
+	    retrying cannot change (a bad token, a feed the server rejects)
+	    ends it.
 
 	--interval DURATION
-	    The time between syncs with --watch. Default: 30s.
+	    The longest time between syncs with --watch. Default: 30s.
 
 	--policy POLICY
 	    What to do with items the local merge leaves with conflicts, as for
