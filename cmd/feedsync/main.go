@@ -97,6 +97,10 @@ type Main struct {
 	Getenv func(string) string
 	// Now is the clock that stamps history entries (FS-HIST-3).
 	Now func() time.Time
+
+	// forceProgress shows progress lines even when Stderr is not a
+	// terminal, with Now as their clock (tests).
+	forceProgress bool
 }
 
 // NewMain returns a Main wired to the process.
