@@ -4,7 +4,8 @@
 //
 // A collection is a store.Store. Handler is an http.Handler for one
 // collection, to mount in any mux; Router serves several named collections
-// under /{name}; Client is the other end.
+// under /{name}; Client is the other end, and Peer keeps a store in sync
+// with a collection continuously.
 //
 // # Usage
 //
