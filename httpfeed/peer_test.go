@@ -50,7 +50,12 @@ func TestPeerSyncsBothWays(t *testing.T) {
 	}
 	edit(t, local, "from-local", "laptop", 2)
 	waitItem(t, remote, "from-local")
+	// The server has the item before the sync that sent it ends.
 	st := p.Status()
+	for i := 0; st.ItemsSent == 0 && i < 1000; i++ {
+		time.Sleep(10 * time.Millisecond)
+		st = p.Status()
+	}
 	if st.Syncs == 0 || st.ItemsSent != 1 || st.ItemsReceived != 1 || st.Errors != 0 || st.URL != srv.URL {
 		t.Errorf("Status = %+v, want syncs, 1 item sent, 1 received, no errors", st)
 	}

@@ -84,24 +84,22 @@ func runPeers(ctx context.Context, peers []*httpfeed.Peer) (wait func()) {
 	return wg.Wait
 }
 
-// serverStatus is the JSON answer to GET / asking for JSON: the
-// collections served and the state of each peer.
+// serverStatus is the JSON answer to GET / asking for JSON: the state
+// of each peer.
 type serverStatus struct {
-	Collections []string              `json:"collections"`
-	Peers       []httpfeed.PeerStatus `json:"peers"`
+	Peers []httpfeed.PeerStatus `json:"peers"`
 }
 
-// withStatus answers GET / with the server's status as JSON: always when
-// several collections are served (the list of collections, with the
-// peers), and when the request asks for JSON only when one store is
-// served at / (whose feed / is otherwise).
-func withStatus(next http.Handler, names []string, peers []*httpfeed.Peer, router bool) http.Handler {
+// withStatus answers GET / with the server's status as JSON when the
+// request asks for JSON only (the feed of the store served at / is the
+// answer otherwise).
+func withStatus(next http.Handler, peers []*httpfeed.Peer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" || (r.Method != http.MethodGet && r.Method != http.MethodHead) || (!router && !wantsJSON(r)) {
+		if r.URL.Path != "/" || (r.Method != http.MethodGet && r.Method != http.MethodHead) || !wantsJSON(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		st := serverStatus{Collections: names, Peers: []httpfeed.PeerStatus{}}
+		st := serverStatus{Peers: []httpfeed.PeerStatus{}}
 		for _, p := range peers {
 			st.Peers = append(st.Peers, p.Status())
 		}

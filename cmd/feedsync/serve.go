@@ -157,16 +157,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			metrics.AddPeer(p)
 		}
 	}
-	var names []string
-	for _, col := range cols {
-		names = append(names, col.name)
-	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
 	if len(cols) == 1 && cols[0].name == "" {
-		mux.Handle("/", withStatus(handlers[""], names, peers, false))
+		mux.Handle("/", withStatus(handlers[""], peers))
 	} else {
-		mux.Handle("/", withStatus(&httpfeed.Router{Collections: handlers}, names, peers, true))
+		mux.Handle("/", &httpfeed.Router{Collections: handlers})
 	}
 	var root http.Handler = mux
 	if len(tokens) > 0 {
