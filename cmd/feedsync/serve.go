@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/feedsync/go-feedsync/httpfeed"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/open"
+	"github.com/feedsync/go-feedsync/store/table"
 )
 
 // shutdownTimeout is how long serve waits, once asked to stop, for the
@@ -31,6 +34,7 @@ type ServeCommand struct {
 	m *Main
 
 	store        string
+	table        string
 	addr         string
 	collections  listFlag
 	tokens       listFlag
@@ -40,6 +44,8 @@ type ServeCommand struct {
 	policy       string
 	maxBody      int64
 	maxItems     int
+	retain       time.Duration
+	compactFreq  time.Duration
 	peers        listFlag
 	peerInterval time.Duration
 
@@ -53,6 +59,7 @@ type ServeCommand struct {
 func (c *ServeCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("serve")
 	fs.StringVar(&c.store, "store", "sqlite:feedsync.db", "")
+	fs.StringVar(&c.table, "table", "", "")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "")
 	fs.Var(&c.collections, "collection", "")
 	fs.Var(&c.tokens, "token", "")
@@ -62,6 +69,8 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.Int64Var(&c.maxBody, "max-body", httpfeed.DefaultMaxBodyBytes, "")
 	fs.IntVar(&c.maxItems, "max-items", httpfeed.DefaultMaxItems, "")
+	fs.DurationVar(&c.retain, "retain", 0, "")
+	fs.DurationVar(&c.compactFreq, "compact-every", 0, "")
 	fs.Var(&c.peers, "peer", "")
 	fs.DurationVar(&c.peerInterval, "peer-interval", httpfeed.DefaultPeerInterval, "")
 	return fs
@@ -69,6 +78,17 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 
 // collection is one --collection NAME=DSN.
 type collection struct{ name, dsn string }
+
+// isTable reports whether the collection is an application's table
+// (store/table): its DSN names one with ?table=NAME&key=COLUMN.
+func (c collection) isTable() bool {
+	_, q, ok := strings.Cut(c.dsn, "?")
+	if !ok {
+		return false
+	}
+	v, err := url.ParseQuery(q)
+	return err == nil && v.Has("table")
+}
 
 // Run serves until ctx ends or the process gets SIGTERM or SIGINT.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
@@ -96,6 +116,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.maxBody <= 0 || c.maxItems <= 0 {
 		return usagef("--max-body and --max-items must be positive")
 	}
+	if c.retain < 0 || c.compactFreq < 0 {
+		return usagef("--retain and --compact-every must not be negative")
+	}
 	policy, stamps, err := parsePolicy(c.policy)
 	if err != nil {
 		return err
@@ -111,9 +134,10 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return usagef("--peer-interval must be positive")
 	}
 	by := c.by
-	if stamps || by != "" || len(peerSpecs) > 0 {
-		// Peers name this server to each other by its endpoint
-		// identifier, which also stamps its resolutions (FS-RESOLVE-2).
+	if stamps || by != "" || len(peerSpecs) > 0 || slices.ContainsFunc(cols, collection.isTable) {
+		// A table's rows are published as changes by this endpoint too,
+		// and peers name this server to each other by it. Resolutions
+		// the server makes are its own updates (FS-RESOLVE-2).
 		if by, err = c.m.endpoint(c.by); err != nil {
 			return err
 		}
@@ -132,7 +156,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	// hold it for their whole wait.
 	stopWaits := make(chan struct{})
 	for _, col := range cols {
-		st, err := open.Open(ctx, col.dsn)
+		var st store.Store
+		if col.isTable() {
+			st, err = table.OpenDSN(ctx, col.dsn, by)
+		} else {
+			st, err = open.Open(ctx, col.dsn)
+		}
 		if err != nil {
 			return err
 		}
@@ -216,6 +245,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.ready != nil {
 		c.ready(ln.Addr().String())
 	}
+	stopCompaction := c.startCompaction(ctx, cols, stores, logger)
+	defer stopCompaction()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -235,9 +266,79 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	return nil
 }
 
+// compactEvery returns how often serve compacts its stores: --compact-every,
+// else a 24th of --retain between a minute and an hour; 0 for never.
+func (c *ServeCommand) compactEvery() time.Duration {
+	switch {
+	case c.compactFreq > 0:
+		return c.compactFreq
+	case c.retain > 0:
+		return min(max(c.retain/24, time.Minute), time.Hour)
+	}
+	return 0
+}
+
+// startCompaction compacts every store now and then every compactEvery
+// until ctx ends (store.Compact: batches of items, each in its own
+// transaction, so requests wait for one batch at most), logging what each
+// run did. The caller calls the function returned, which stops them and
+// waits, before closing the stores.
+func (c *ServeCommand) startCompaction(ctx context.Context, cols []collection, stores []store.Store, logger *slog.Logger) (stop func()) {
+	var wg sync.WaitGroup
+	every := c.compactEvery()
+	if every == 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	logger.Info("compaction", "every", every, "retain", c.retain)
+	for i, st := range stores {
+		name := "/" + cols[i].name
+		wg.Go(func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				start := time.Now()
+				res, err := store.Compact(ctx, st, store.CompactOptions{Retain: c.retain, Now: c.m.Now})
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					logger.Error("compaction failed", "collection", name, "error", err)
+				default:
+					logger.Info("compacted", "collection", name, "scanned", res.Scanned, "purged", res.Purged,
+						"minimized", res.Minimized, "removed", res.Removed, "horizon", res.Horizon,
+						"transactions", res.Transactions, "duration", time.Since(start))
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
 // parseCollections returns what to serve: the --collection flags, or the
 // --store alone at the root.
 func (c *ServeCommand) parseCollections(explicitStore bool) ([]collection, error) {
+	if c.table != "" {
+		if explicitStore || len(c.collections) > 0 {
+			return nil, &usageError{
+				msg:  "--table cannot be used with --store or --collection",
+				hint: "Serve one table at / with --table, or name it in --collection NAME=DSN?table=T&key=K.",
+			}
+		}
+		col := collection{"", c.table}
+		if !col.isTable() {
+			return nil, usagef("--table %q: the DSN must name the table and its key column, for example sqlite:app.db?table=tasks&key=id", c.table)
+		}
+		return []collection{col}, nil
+	}
 	if len(c.collections) == 0 {
 		return []collection{{"", c.store}}, nil
 	}
@@ -317,8 +418,18 @@ Arguments:
 	    postgres://USER@HOST/DB (add feedsync_schema=NAME to choose a
 	    schema) or memory:. Default: sqlite:feedsync.db.
 
+	--table DSN?table=NAME&key=COLUMN[&columns=C1,C2]
+	    Serve an application's own SQLite or PostgreSQL table at /,
+	    tracked inline: triggers log the application's INSERT, UPDATE and
+	    DELETE statements, which are published as changes by --by, and
+	    merged items are written back into the rows (a deletion deletes
+	    the row). columns are the payload's columns (default: all but
+	    the key). The store's own tables go in the same database (with
+	    PostgreSQL, give feedsync_schema=NAME and qualify the table).
+
 	--collection NAME=DSN
 	    Serve the store DSN at /NAME instead; repeat for several stores.
+	    A DSN with ?table=NAME&key=COLUMN is a table, as for --table.
 	    GET / lists them.
 
 	--addr HOST:PORT
@@ -341,8 +452,8 @@ Arguments:
 	    or endpoint:NAME. Resolutions are updates by --by.
 
 	--by ENDPOINT
-	    This server's endpoint identifier, for the resolving policies
-	    and for its peers.
+	    This server's endpoint identifier, for the resolving policies,
+	    the changes of a --table and its peers.
 	    Default: $FEEDSYNC_BY, else the one kept in the user config
 	    directory.
 
@@ -352,6 +463,17 @@ Arguments:
 
 	--max-items N
 	    The most items a POSTed feed may hold. Default: 100000.
+
+	--retain DURATION
+	    Compact every store periodically ('feedsync compact') and forget
+	    tombstones whose deletion is older than DURATION (for example
+	    720h): a client away longer than that is refused a partial feed
+	    and re-initialises ('feedsync sync' does it by itself).
+	    Default: 0, keep every tombstone.
+
+	--compact-every DURATION
+	    How often to compact. Default: with --retain, a 24th of it,
+	    between 1m and 1h; without, never.
 
 	--peer URL[=TOKEN]
 	    Keep the store in sync with the collection at URL, another
@@ -371,6 +493,7 @@ Example:
 
 	feedsync serve --store sqlite:tasks.db --addr 127.0.0.1:8080
 	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --token s3cret=laptop
+	feedsync serve --table 'sqlite:app.db?table=tasks&key=id' --by laptop
 	feedsync serve --store sqlite:p1.db --addr 127.0.0.1:8081 --by p1 --peer http://127.0.0.1:8082/
 `)
 }
