@@ -81,6 +81,9 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, done = excluded.done`, k,
 				t.Fatal(err)
 			}
 			syncOnce()
+			if rounds < 4 {
+				continue // phone edits each of 101..105 at least once
+			}
 			select {
 			case err := <-finished:
 				if err != nil {
