@@ -150,6 +150,7 @@ func (p *Peer) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		start := time.Now()
 		p.setState("syncing")
+		local := Changes(p.Store) // before the sync: see Changes
 		res, err := p.round(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -166,7 +167,7 @@ func (p *Peer) Run(ctx context.Context) error {
 			}
 			failures = 0
 			p.setState("waiting")
-			p.Client.Await(ctx, p.Store, res.Token, interval)
+			p.Client.Await(ctx, local, res.Token, interval)
 			wait = peerMinGap - time.Since(start)
 		}
 		if wait > 0 {

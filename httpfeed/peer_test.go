@@ -51,11 +51,7 @@ func TestPeerSyncsBothWays(t *testing.T) {
 	edit(t, local, "from-local", "laptop", 2)
 	waitItem(t, remote, "from-local")
 	// The server has the item before the sync that sent it ends.
-	st := p.Status()
-	for i := 0; st.ItemsSent == 0 && i < 1000; i++ {
-		time.Sleep(10 * time.Millisecond)
-		st = p.Status()
-	}
+	st := waitStatus(t, p, func(s httpfeed.PeerStatus) bool { return s.ItemsSent > 0 })
 	if st.Syncs == 0 || st.ItemsSent != 1 || st.ItemsReceived != 1 || st.Errors != 0 || st.URL != srv.URL {
 		t.Errorf("Status = %+v, want syncs, 1 item sent, 1 received, no errors", st)
 	}
@@ -88,10 +84,22 @@ func TestPeerHonoursRetryAfter(t *testing.T) {
 	defer wg.Wait()
 	defer cancel()
 	waitItem(t, local, "x")
+	waitStatus(t, p, func(s httpfeed.PeerStatus) bool { return s.Syncs > 0 })
 	if gap := time.Duration(second.Load() - first.Load()); gap < 2*time.Second {
 		t.Errorf("asked again %v after a 503 with Retry-After: 2", gap)
 	}
 	if st := p.Status(); st.Errors != 1 || st.Syncs == 0 || st.LastError != "" {
 		t.Errorf("Status = %+v, want 1 error, then syncs and no error now", st)
 	}
+}
+
+// waitStatus waits (bounded) until p's status satisfies ok, and returns it.
+func waitStatus(t *testing.T, p *httpfeed.Peer, ok func(httpfeed.PeerStatus) bool) httpfeed.PeerStatus {
+	t.Helper()
+	st := p.Status()
+	for i := 0; !ok(st) && i < 2000; i++ {
+		time.Sleep(10 * time.Millisecond)
+		st = p.Status()
+	}
+	return st
 }

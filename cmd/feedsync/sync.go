@@ -129,7 +129,11 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 	// serverToken is the server's token after the last round, for the long
 	// poll that waits for the next change.
 	var serverToken string
+	// local ends the wait for changes when the store commits one after
+	// the round began (nil for a feed file, or a store that does not say).
+	var local <-chan struct{}
 	round := func() error {
+		local = httpfeed.Changes(st)
 		client.Stamp = c.m.stamp(by)
 		p := c.newProgress()
 		defer p.done()
@@ -157,7 +161,7 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 		if dir == httpfeed.Push {
 			serverToken = "" // the server's changes do not matter
 		}
-		client.Await(ctx, st, serverToken, d)
+		client.Await(ctx, local, serverToken, d)
 	}
 	return c.watchLoop(ctx, round, await)
 }
