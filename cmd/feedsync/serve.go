@@ -189,7 +189,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
 	if len(cols) == 1 && cols[0].name == "" {
-		mux.Handle("/", withStatus(handlers[""], peers))
+		mux.Handle("/", withStatus(httpfeed.AtRoot(handlers[""]), peers))
 	} else {
 		mux.Handle("/", &httpfeed.Router{Collections: handlers})
 	}

@@ -184,6 +184,14 @@ func TestServeAndSyncFeedFiles(t *testing.T) {
 	if !strings.Contains(srv.logs.String(), "msg=merge") || !strings.Contains(srv.logs.String(), "peer=laptop") {
 		t.Errorf("server logs lack the merges:\n%s", srv.logs)
 	}
+
+	// One store is served at / only: a sync to another path fails at
+	// once, and says what is served.
+	resp, body := httpGet(t, srv.url+"/nope")
+	if resp.StatusCode != 404 || !strings.Contains(string(body), `"collections":["/"]`) {
+		t.Errorf("GET /nope: %d %s, want 404 listing /", resp.StatusCode, body)
+	}
+	h.fails(exitUsage, []string{"404"}, "sync", srv.url+"/nope", "--store", "sqlite:"+h.path("tablet.db"), "--by", "tablet")
 }
 
 func TestServeCollectionsTokensMetrics(t *testing.T) {
