@@ -583,11 +583,13 @@ Arguments:
 	    the process list).
 
 	--watch
-	    Keep syncing until interrupted (Ctrl-C), and report only the
-	    rounds that moved something. Between rounds it waits for a change
-	    at the server (a long poll, answered as soon as there is one) or
-	    in the local store, for at most --interval; against a server that
-	    does not offer long polls, it syncs every --interval. After a failure
+	    Keep syncing until interrupted (Ctrl-C or SIGTERM, the normal end
+	    of --watch: exit 0, and a round cut short leaves the feed and the
+	    sync state as they were), and report only the rounds that moved
+	    something. Between rounds it waits for a change at the server (a
+	    long poll, answered as soon as there is one) or in the local
+	    store, for at most --interval; against a server that does not
+	    offer long polls, it syncs every --interval. After a failure
 	    the next try comes after 1s, then twice as long each time, up to
 	    5 minutes (or what the server's Retry-After asks); a refusal that
 	    retrying cannot change (a bad token, a feed the server rejects)
