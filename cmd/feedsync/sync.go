@@ -45,6 +45,7 @@ type SyncCommand struct {
 	policy   string
 	format   formatFlag
 	timeout  time.Duration
+	json     bool
 
 	// afterRound, if set, is called after each round with its error;
 	// returning false ends --watch (tests).
@@ -67,6 +68,7 @@ func (c *SyncCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.Var(&c.format, "format", "")
 	fs.DurationVar(&c.timeout, "timeout", httpfeed.DefaultTimeout, "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -173,7 +175,7 @@ func (c *SyncCommand) watchLoop(ctx context.Context, round func() error) error {
 			}
 			failures++
 			wait = min(base<<min(failures-1, 20), limit)
-			fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", cleanMsg(err.Error()), wait)
+			fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", messageOf(err), wait)
 		} else {
 			failures = 0
 		}
@@ -217,6 +219,10 @@ func remoteName(u *url.URL) string {
 func (c *SyncCommand) report(sent string, pushed *httpfeed.Summary, didPush bool, kind string, pulled merge.Summary, rejectedToken string) {
 	if c.watch && rejectedToken == "" && (pushed == nil || pushed.String() == (httpfeed.Summary{}).String()) && !pulled.Changed() && pulled.Unchanged == 0 && pulled.Rejected == 0 {
 		return // --watch reports only rounds that moved something
+	}
+	if c.json {
+		c.reportJSON(pushed, kind, pulled, rejectedToken)
+		return
 	}
 	if rejectedToken != "" {
 		fmt.Fprintf(c.m.Stderr, "feedsync sync: the server did not know our token (%s); it sent its complete feed\n", rejectedToken)
@@ -529,6 +535,39 @@ func (c *SyncCommand) newProgress() *progress {
 	return c.m.newProgress("sync", "received", c.showProgress)
 }
 
+// syncJSON is the summary of a sync round with --json: what the server
+// did with what was pushed, and what the local merge did with what was
+// pulled (absent when that direction did not run).
+type syncJSON struct {
+	Push          *mergeJSON `json:"push,omitempty"`
+	PullKind      string     `json:"pull_kind,omitempty"` // "complete" or "partial"
+	Pull          *mergeJSON `json:"pull,omitempty"`
+	TokenRejected bool       `json:"token_rejected"`
+}
+
+// reportJSON prints a round's summary as one JSON object; with --watch,
+// one per round (JSON Lines).
+func (c *SyncCommand) reportJSON(pushed *httpfeed.Summary, kind string, pulled merge.Summary, rejectedToken string) {
+	j := syncJSON{TokenRejected: rejectedToken != ""}
+	if pushed != nil {
+		p := mergeJSON{Output: "server", New: pushed.Added, Updated: pushed.Updated, Deleted: pushed.Deleted,
+			Conflicts: pushed.Conflicts, Unchanged: pushed.Unchanged, Rejected: pushed.Rejected}
+		for _, r := range pushed.Rejections {
+			p.Rejections = append(p.Rejections, fmt.Sprintf("item %q (line %d): %s", r.Item, r.Line, r.Error))
+		}
+		j.Push = &p
+	}
+	if kind != "" {
+		out := c.feed
+		if c.store != "" {
+			out = storeLabel(c.store)
+		}
+		p := mergeSummaryJSON(out, pulled)
+		j.PullKind, j.Pull = kind, &p
+	}
+	c.m.printJSON(j)
+}
+
 // Usage prints the help of sync.
 func (c *SyncCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `The sync command syncs a store or a feed file with a collection served by
@@ -596,6 +635,12 @@ Arguments:
 
 	--timeout DURATION
 	    The longest one request may take. Default: 10m.
+
+	--json
+	    Print each round's summary as a JSON object on standard output
+	    ("push": what the server did with what was sent, "pull": what the
+	    merge did with what came back) instead of text on standard error;
+	    with --watch, one object per line.
 
 Example:
 
