@@ -555,8 +555,10 @@ Arguments:
 	    the process list).
 
 	--watch
-	    Keep syncing every --interval until interrupted (Ctrl-C), and
-	    report only the rounds that moved something. After a failure
+	    Keep syncing every --interval until interrupted (Ctrl-C or
+	    SIGTERM, the normal end of --watch: exit 0, and a round cut short
+	    leaves the feed and the sync state as they were), and report only
+	    the rounds that moved something. After a failure
 	    the next try comes after 1s, then twice as long each time, up to
 	    5 minutes; a refusal that retrying cannot change (a bad token, a
 	    feed the server rejects) ends it.
