@@ -229,7 +229,7 @@ func TestSyncFailureLeavesFileAndState(t *testing.T) {
 	h.write("a.xml.sync.json", "{")
 	h.fails(exitUsage, []string{"a.xml.sync.json", "Remove the file"}, "sync", srv.URL, "--feed", "a.xml", "--by", "laptop")
 	var s syncState
-	if err := json.Unmarshal([]byte(state), &s); err != nil || len(s.Remotes) != 1 || s.Remotes[srv.URL+"/"] == nil || s.Remotes[srv.URL+"/"].Token == "" {
+	if err := json.Unmarshal([]byte(state), &s); err != nil || len(s.Remotes) != 1 || s.Remotes[srv.URL+"/"] == nil || s.Remotes[srv.URL+"/"].Received == "" {
 		t.Errorf("state %s: want one remote %s/ with a token (%v)", state, srv.URL, err)
 	}
 }
