@@ -85,9 +85,11 @@ func clientEdit(h *harness, url, client, id, title string) {
 	h.t.Helper()
 	file := client + ".xml"
 	h.ok("", "sync", url, "--feed", file, "--by", client)
-	op := "update"
-	if _, ok := h.items(file)[id]; !ok {
-		op = "create"
+	op := "create"
+	if _, err := os.Stat(h.path(file)); err == nil {
+		if _, ok := h.items(file)[id]; ok {
+			op = "update"
+		}
 	}
 	h.ok("", op, file, "--by", client, "--id", id, "--set", "title="+title)
 	h.ok("", "sync", url, "--feed", file, "--by", client)
