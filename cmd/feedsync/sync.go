@@ -22,7 +22,6 @@ import (
 	"github.com/feedsync/go-feedsync/merge"
 	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
-	"github.com/feedsync/go-feedsync/store/open"
 )
 
 // maxBackoff is the longest wait between failed rounds of sync --watch,
@@ -128,7 +127,7 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 
 	var st store.Store
 	if c.store != "" {
-		if st, err = open.Open(ctx, c.store); err != nil {
+		if st, err = c.m.openStore(ctx, c.store, true); err != nil {
 			return err
 		}
 		defer st.Close()
