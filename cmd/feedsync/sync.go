@@ -475,9 +475,11 @@ func (c *SyncCommand) writeBack(ctx context.Context, mem store.Store, loaded int
 	if err != nil {
 		return false, err
 	}
-	if res.Items == 0 {
+	if res.Items == 0 && exists {
 		return false, nil
 	}
+	// A file that does not exist yet is made even when nothing came: the
+	// first sync of a new endpoint leaves it a feed to edit.
 	var local io.Reader
 	if exists {
 		f, err := os.Open(c.feed)
