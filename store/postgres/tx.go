@@ -234,7 +234,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	seq := t.seq
 	v := r.Version
 	err = t.queue(ctx, fmt.Sprintf("put item %q", r.ID), qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence,
-		timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.XML)
+		timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.Data)
 	if t.items != nil {
 		t.items[r.ID] = true
 	}
@@ -245,7 +245,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 }
 
 // batch reads the rows changed after seq after, ascending, up to
-// itemrow.BatchRows rows or itemrow.BatchBytes of XML; more reports whether
+// itemrow.BatchRows rows or itemrow.BatchBytes of stored items; more reports whether
 // there may be more. The whole batch is read before the caller sees any of
 // it: a connection runs one query at a time, and the caller may use the Tx
 // while it works through the batch.
@@ -258,11 +258,11 @@ func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more
 	size := 0
 	for rows.Next() {
 		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.XML); err != nil {
+		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
 			return nil, false, err
 		}
 		out = append(out, c)
-		if size += len(c.XML); size >= itemrow.BatchBytes {
+		if size += len(c.Data); size >= itemrow.BatchBytes {
 			rows.Close()
 			return out, true, rows.Err()
 		}

@@ -183,7 +183,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	seq := t.seq + 1
 	v := r.Version
 	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When),
-		r.Digest[:], r.Conflicts, v.Conflicts, r.XML); err != nil {
+		r.Digest[:], r.Conflicts, v.Conflicts, r.Data); err != nil {
 		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
 	}
 	t.seq = seq
@@ -191,7 +191,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 }
 
 // batch reads the rows changed after seq after, ascending, up to
-// itemrow.BatchRows rows or itemrow.BatchBytes of XML; more reports whether
+// itemrow.BatchRows rows or itemrow.BatchBytes of stored items; more reports whether
 // there may be more. The whole batch is read before the caller sees any
 // of it, so the caller may use the Tx while it works through the batch.
 func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
@@ -207,11 +207,11 @@ func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more
 	size := 0
 	for rows.Next() {
 		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.XML); err != nil {
+		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
 			return nil, false, err
 		}
 		out = append(out, c)
-		if size += len(c.XML); size >= itemrow.BatchBytes {
+		if size += len(c.Data); size >= itemrow.BatchBytes {
 			return out, true, rows.Close()
 		}
 	}

@@ -8,11 +8,11 @@ import (
 )
 
 // Change is one row of a change query: the sequence number of the item's
-// latest change, its sync id and its standalone XML.
+// latest change, its sync id and its stored form (Encode).
 type Change struct {
-	Seq int64
-	ID  string
-	XML []byte
+	Seq  int64
+	ID   string
+	Data []byte
 }
 
 // Pages yields the values of successive batches read by next. Each batch
@@ -54,7 +54,7 @@ func Changes(driver string, after int64, next func(after int64) ([]Change, bool,
 				yield(store.Change{}, err)
 				return
 			}
-			it, err := Decode(r.ID, r.XML)
+			it, err := Decode(r.ID, r.Data)
 			if err != nil {
 				yield(store.Change{}, fmt.Errorf("%s: changes: %w", driver, fail(err)))
 				return
