@@ -17,11 +17,12 @@ import (
 // first time it runs there and reuses it (its statement cache), so a bulk
 // of Puts parses the upsert once.
 const (
-	qGet     = `SELECT xml FROM feedsync_items WHERE id = $1`
-	qChanges = `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qStat    = `SELECT ` + statCols + ` FROM feedsync_items WHERE id = $1`
-	qStats   = `SELECT ` + statCols + ` FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qPut     = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+	qGet      = `SELECT xml FROM feedsync_items WHERE id = $1`
+	qChanges  = `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qStat     = `SELECT ` + statCols + ` FROM feedsync_items WHERE id = $1`
+	qStats    = `SELECT ` + statCols + ` FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qStatsXML = `SELECT ` + statCols + `, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qPut      = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
@@ -90,7 +91,10 @@ type tx struct {
 // then costs about one round trip per item, its Get, instead of three.
 const writeBatch = 256
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx        = (*tx)(nil)
+	_ store.XMLReader = (*tx)(nil)
+)
 
 // enter checks that the Tx may run a method.
 func (t *tx) enter(ctx context.Context, write bool) error {
@@ -313,6 +317,42 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 		}
 		return stats, len(stats) == itemrow.BatchRows, nil
 	}, itemrow.StatSeq)
+}
+
+// xmlBatch reads the stats and stored items of the rows changed after seq
+// after, ascending, as batch does.
+func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
+	rows, err := t.tx.Query(ctx, qStatsXML, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	size := 0
+	for rows.Next() {
+		var r itemrow.StatRow
+		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, r)
+		if size += len(r.Data); size >= itemrow.BatchBytes {
+			return out, true, nil
+		}
+	}
+	return out, len(out) == itemrow.BatchRows, rows.Err()
+}
+
+func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
+	return itemrow.ChangesXML("postgres", after, func(after int64) ([]itemrow.StatRow, bool, error) {
+		if err := t.enterFlushed(ctx, false); err != nil {
+			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, err)
+		}
+		rows, more, err := t.xmlBatch(ctx, after)
+		if err != nil {
+			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, t.fail(err))
+		}
+		return rows, more, nil
+	}, t.fail)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {

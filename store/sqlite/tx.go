@@ -18,11 +18,12 @@ import (
 // that reuse it (see conn), so that a bulk of Puts parses the upsert once
 // and a short poll compiles nothing.
 const (
-	qGet     = `SELECT xml FROM items WHERE id = ?`
-	qChanges = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qStat    = `SELECT ` + statCols + ` FROM items WHERE id = ?`
-	qStats   = `SELECT ` + statCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qPut     = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+	qGet      = `SELECT xml FROM items WHERE id = ?`
+	qChanges  = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qStat     = `SELECT ` + statCols + ` FROM items WHERE id = ?`
+	qStats    = `SELECT ` + statCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qStatsXML = `SELECT ` + statCols + `, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qPut      = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
@@ -80,7 +81,10 @@ type tx struct {
 	seq, seq0 int64
 }
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx        = (*tx)(nil)
+	_ store.XMLReader = (*tx)(nil)
+)
 
 // enter checks that the Tx may run a method.
 func (t *tx) enter(ctx context.Context, write bool) error {
@@ -265,6 +269,46 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 		}
 		return stats, len(stats) == itemrow.BatchRows, nil
 	}, itemrow.StatSeq)
+}
+
+// xmlBatch reads the stats and stored items of the rows changed after seq
+// after, ascending, as batch does.
+func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
+	st, err := t.stmt(ctx, qStatsXML)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	size := 0
+	for rows.Next() {
+		var r itemrow.StatRow
+		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, r)
+		if size += len(r.Data); size >= itemrow.BatchBytes {
+			return out, true, nil
+		}
+	}
+	return out, len(out) == itemrow.BatchRows, rows.Err()
+}
+
+func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
+	return itemrow.ChangesXML("sqlite", after, func(after int64) ([]itemrow.StatRow, bool, error) {
+		if err := t.enter(ctx, false); err != nil {
+			return nil, false, fmt.Errorf("sqlite: changes after %d: %w", after, err)
+		}
+		rows, more, err := t.xmlBatch(ctx, after)
+		if err != nil {
+			return nil, false, fmt.Errorf("sqlite: changes after %d: %w", after, t.fail(err))
+		}
+		return rows, more, nil
+	}, t.fail)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {

@@ -66,5 +66,34 @@ func Changes(driver string, after int64, next func(after int64) ([]Change, bool,
 	}
 }
 
+// StatRow is one row of a query for stats and stored items.
+type StatRow struct {
+	store.ItemStat
+	Data []byte
+}
+
+// ChangesXML yields the rows that next reads, page by page, with their
+// stored forms turned back into standalone XML (XML). driver prefixes
+// decoding errors; fail records such an error on the transaction and
+// returns it.
+func ChangesXML(driver string, after int64, next func(after int64) ([]StatRow, bool, error), fail func(error) error) iter.Seq2[store.XMLChange, error] {
+	return func(yield func(store.XMLChange, error) bool) {
+		for r, err := range Pages(after, next, func(r StatRow) int64 { return r.Seq }) {
+			if err != nil {
+				yield(store.XMLChange{}, err)
+				return
+			}
+			xml, err := XML(r.Data)
+			if err != nil {
+				yield(store.XMLChange{}, fmt.Errorf("%s: changes: item %q: %w", driver, r.ID, fail(err)))
+				return
+			}
+			if !yield(store.XMLChange{ItemStat: r.ItemStat, XML: xml}, nil) {
+				return
+			}
+		}
+	}
+}
+
 // StatSeq is the cursor of a Stats page.
 func StatSeq(s store.ItemStat) int64 { return s.Seq }
