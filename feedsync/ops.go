@@ -2,6 +2,8 @@ package feedsync
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/beevik/etree"
 )
@@ -338,4 +340,79 @@ func purgeHistory(h []History) ([]History, bool) {
 		}
 	}
 	return out, true
+}
+
+// Minimal returns it with the payload of every tombstone version (the
+// winner if deleted, and each deleted conflict copy) cut down to what its
+// format needs (FS-DELETE-2): atom:id, atom:title and atom:updated for an
+// Atom entry; title, description and guid for an RSS item. No algorithm
+// reads a tombstone's payload, so only the payload digest changes: the
+// history, updates and every comparison stay as they were. Live versions,
+// conflict copies included, keep their payload (they may win a later
+// resolution).
+//
+// When nothing can be dropped Minimal returns it itself; an item without
+// sx:sync is returned as is.
+func Minimal(it *Item) (*Item, error) {
+	if it == nil || it.Sync == nil {
+		return it, nil
+	}
+	out := it
+	if it.Sync.Deleted {
+		e, err := it.Payload()
+		if err != nil {
+			return nil, err
+		}
+		if minimalPayload(e, it.format) {
+			out = it.withPayload(e)
+		}
+	}
+	var cs []*Item
+	for i, c := range it.Sync.Conflicts {
+		mc, err := Minimal(c)
+		if err != nil {
+			return nil, err
+		}
+		if mc != c && cs == nil {
+			cs = append([]*Item(nil), it.Sync.Conflicts...)
+		}
+		if cs != nil {
+			cs[i] = mc
+		}
+	}
+	if cs != nil {
+		s := out.Sync.Clone()
+		s.Conflicts = cs
+		out = out.withSync(s)
+	}
+	return out, nil
+}
+
+// minimalPayload removes from e every child Minimal does not keep and
+// reports whether it removed anything but whitespace.
+func minimalPayload(e *etree.Element, f Format) bool {
+	keep := func(c *etree.Element) bool {
+		if f == Atom {
+			return c.NamespaceURI() == AtomNamespace && (c.Tag == "id" || c.Tag == "title" || c.Tag == "updated")
+		}
+		return c.NamespaceURI() == "" && (c.Tag == "title" || c.Tag == "description" || c.Tag == "guid")
+	}
+	changed := false
+	for _, t := range slices.Clone(e.Child) {
+		switch c := t.(type) {
+		case *etree.Element:
+			if keep(c) {
+				continue
+			}
+			changed = true
+		case *etree.CharData:
+			if strings.TrimSpace(c.Data) != "" {
+				changed = true
+			}
+		default:
+			changed = true // comments, processing instructions
+		}
+		e.RemoveChild(t)
+	}
+	return changed
 }

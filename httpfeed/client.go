@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,12 +26,6 @@ const DefaultTimeout = 10 * time.Minute
 
 // defaultHTTP is the HTTP client of a Client without one.
 var defaultHTTP = &http.Client{Timeout: DefaultTimeout}
-
-// tokenRecord is the pseudo item id under which Sync keeps its marks
-// (syncMarks) in the local store's knowledge of the remote. "#" is outside
-// the sync id character set (FS-TYPE-5), so no item can have this id, and
-// no producer ever looks it up.
-const tokenRecord = "#httpfeed-token"
 
 // Client is the other end of a Handler: it reads and posts feeds, and
 // syncs a local store with the remote collection (Sync).
@@ -141,6 +136,9 @@ type Response struct {
 	Kind string
 	// TokenRejected says why the server did not use the since sent.
 	TokenRejected string
+	// Forgotten reports that the since sent predates the server's
+	// forgotten horizon (HeaderForgotten, FS-RETAIN-2).
+	Forgotten bool
 	// ETag identifies the feed, for the next Get.
 	ETag string
 	// Summary is the server's merge of a Post, nil for a Get.
@@ -238,6 +236,7 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 		Token:         resp.Header.Get(HeaderToken),
 		Kind:          resp.Header.Get(HeaderFeed),
 		TokenRejected: resp.Header.Get(HeaderTokenRejected),
+		Forgotten:     resp.Header.Get(HeaderForgotten) == "true",
 		ETag:          resp.Header.Get("ETag"),
 	}
 	switch {
@@ -333,6 +332,10 @@ type SyncResult struct {
 	TokenRejected string
 	// Token is the server's token now kept in the local store.
 	Token string
+	// Forgotten counts the local items removed because the server had
+	// deleted them and forgotten the tombstones before this endpoint saw
+	// them (FS-RETAIN-3; see HeaderForgotten).
+	Forgotten int
 }
 
 // Sync syncs the local store st with the collection: it pushes the local
@@ -353,15 +356,45 @@ type SyncResult struct {
 // knows who we are). When the server no longer knows the token it gave
 // (it lost its data, or another store answers at its URL), Sync pushes
 // every local item again in a second round trip.
+//
+// When the server refuses the token because it has forgotten deletions
+// since (HeaderForgotten, FS-RETAIN-2), Sync re-initialises: it merges the
+// server's complete feed, removes the local items the server lacks and
+// knew (it sent them, or we pushed them), and keeps and pushes the others
+// (FS-RETAIN-3, forgetAbsent), so that no deletion the server forgot comes
+// back to life through this endpoint. A first push after pull-only syncs
+// sends every item, so it is preceded by a pull that would re-initialise.
 func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncResult, error) {
-	res, again, err := c.syncOnce(ctx, st, dir)
-	if err != nil || !again {
-		return res, err
+	var first *SyncResult
+	if dir == Both {
+		marks, err := c.marks(ctx, st, c.remote())
+		if err != nil {
+			return SyncResult{}, err
+		}
+		if marks.token != "" && !marks.pushed {
+			pulled, _, err := c.syncOnce(ctx, st, Pull)
+			if err != nil {
+				return pulled, err
+			}
+			first = &pulled
+		}
 	}
-	second, _, err := c.syncOnce(ctx, st, dir)
-	second.Pulled = addSummaries(res.Pulled, second.Pulled)
-	second.PulledKind, second.TokenRejected = res.PulledKind, res.TokenRejected
-	return second, err
+	res, again, err := c.syncOnce(ctx, st, dir)
+	if err == nil && again {
+		var second SyncResult
+		second, _, err = c.syncOnce(ctx, st, dir)
+		second.Pulled = addSummaries(res.Pulled, second.Pulled)
+		second.PulledKind, second.TokenRejected = res.PulledKind, res.TokenRejected
+		res = second
+	}
+	if first != nil {
+		res.Pulled = addSummaries(first.Pulled, res.Pulled)
+		res.Forgotten += first.Forgotten
+		if first.TokenRejected != "" {
+			res.PulledKind, res.TokenRejected = first.PulledKind, first.TokenRejected
+		}
+	}
+	return res, err
 }
 
 // addSummaries returns the sum of two merge summaries.
@@ -376,13 +409,8 @@ func addSummaries(a, b merge.Summary) merge.Summary {
 	return a
 }
 
-// syncMarks is what Sync keeps about a remote in the local store.
-//
-// The store has no record of its own for this, so Sync keeps it in the
-// peer knowledge of the remote (store.Writer.SetPeerVersion), as the version
-// of a pseudo item, tokenRecord: Version.Conflicts holds the token,
-// Version.Top.Sequence the push mark plus one (0: no complete push yet).
-// That keeps the marks in the transaction of the merge they describe.
+// syncMarks is what Sync keeps about a remote in the local store, as the
+// remote's store.PeerState, in the transaction of the merge they describe.
 type syncMarks struct {
 	// token is the until of the server's last feed merged, "" for none.
 	token string
@@ -392,12 +420,15 @@ type syncMarks struct {
 	pushSeq int64
 }
 
-func (m syncMarks) version() store.Version {
-	v := store.Version{Conflicts: m.token}
+// state returns the PeerState that keeps m: Received the token, Sent the
+// push mark, the local sequence number pushed up to ("" before a
+// complete push).
+func (m syncMarks) state() store.PeerState {
+	ps := store.PeerState{Received: m.token}
 	if m.pushed {
-		v.Top.Sequence = m.pushSeq + 1
+		ps.Sent = strconv.FormatInt(m.pushSeq, 10)
 	}
-	return v
+	return ps
 }
 
 // syncOnce is one round trip of Sync. again reports that the server
@@ -442,12 +473,21 @@ func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (r
 		counted := &countingReader{r: resp.Body}
 		r := feedsync.NewReaderOptions(counted, c.Reader)
 		items := 0
+		// A server that forgot deletions sends its complete feed: the ids
+		// in it are the server's item set, which re-initialisation needs.
+		var present map[string]bool
+		if resp.Forgotten && resp.Kind == FeedFull {
+			present = map[string]bool{}
+		}
 		res.Pulled, err = consumer.ConsumeTx(ctx, tx, r, consumer.Options{
 			Peer:   remote,
 			Policy: c.Policy,
 			Stamp:  c.Stamp,
 			Format: c.Format,
-			OnItem: func(string, int, feedsync.Outcome, error) {
+			OnItem: func(id string, _ int, _ feedsync.Outcome, _ error) {
+				if present != nil {
+					present[id] = true
+				}
 				items++
 				if c.OnItem != nil {
 					c.OnItem(items, counted.n)
@@ -463,18 +503,24 @@ func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (r
 		if h, err := r.Header(); err == nil && h.Sharing != nil && h.Sharing.Until != "" {
 			next.token = h.Sharing.Until
 		}
+		if present != nil {
+			res.Forgotten, err = forgetAbsent(ctx, tx, remote, present, marks)
+			if err != nil {
+				return res, false, fmt.Errorf("httpfeed: sync: re-initialise after the server forgot deletions: %w", err)
+			}
+		}
 	}
 	if dir != Pull {
 		next.pushed, next.pushSeq = true, pushed.Token.Seq
 	}
-	if resp.TokenRejected != "" && marks.token != "" && marks.pushed {
+	if resp.TokenRejected != "" && !resp.Forgotten && marks.token != "" && marks.pushed {
 		// What we pushed before may be gone with the server's data, and
 		// what we know it holds is stale: push everything, ignoring that
 		// knowledge (a complete feed, producer.Full).
 		next.pushed, next.pushSeq, again = false, 0, dir != Pull
 	}
 	if next != marks {
-		if err := tx.SetPeerVersion(ctx, remote, tokenRecord, next.version()); err != nil {
+		if err := tx.SetPeerState(ctx, remote, next.state()); err != nil {
 			return res, false, fmt.Errorf("httpfeed: sync: keep the marks: %w", err)
 		}
 	}
@@ -495,16 +541,17 @@ func (c *Client) marks(ctx context.Context, st store.Store, remote string) (sync
 		return syncMarks{}, fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
-	v, ok, err := tx.PeerVersion(ctx, remote, tokenRecord)
+	ps, err := tx.PeerState(ctx, remote)
 	if err != nil {
 		return syncMarks{}, fmt.Errorf("httpfeed: sync: read the marks: %w", err)
 	}
-	var m syncMarks
-	if ok {
-		m.token = v.Conflicts
-		if v.Top.Sequence > 0 {
-			m.pushed, m.pushSeq = true, v.Top.Sequence-1
+	m := syncMarks{token: ps.Received}
+	if ps.Sent != "" {
+		seq, err := strconv.ParseInt(ps.Sent, 10, 64)
+		if err != nil || seq < 0 {
+			return syncMarks{}, fmt.Errorf("httpfeed: sync: bad push mark %q kept for %s", ps.Sent, remote)
 		}
+		m.pushed, m.pushSeq = true, seq
 	}
 	return m, nil
 }

@@ -35,6 +35,13 @@ const (
 	// HeaderTokenRejected says why the since token of a request was not
 	// used and the complete feed was sent instead.
 	HeaderTokenRejected = "FeedSync-Token-Rejected"
+	// HeaderForgotten, "true" beside HeaderTokenRejected, says that the
+	// token predates the store's forgotten horizon (FS-RETAIN-2): the
+	// store removed tombstones the requester may not have seen. The
+	// requester re-initialises: it merges the complete feed, then deletes
+	// what it holds that the store lacks and knew (FS-RETAIN-3,
+	// Client.Sync).
+	HeaderForgotten = "FeedSync-Forgotten"
 	// HeaderSummary carries, in the feed response to a POST, the JSON
 	// Summary of the merge (without Rejections).
 	HeaderSummary = "FeedSync-Summary"
@@ -247,11 +254,14 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	full := true
 	if since != "" {
 		t, err := producer.ParseToken(since, id)
+		if err == nil {
+			_, err = producer.CheckToken(ctx, tx, t)
+		}
 		switch {
-		case err != nil:
+		case errors.Is(err, producer.ErrBadToken):
 			reason = err
-		case t.Seq > last:
-			reason = fmt.Errorf("%w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)", producer.ErrBadToken, t.Seq, last)
+		case err != nil:
+			return fail(storeStatus(err), "cannot read the store", err)
 		default:
 			tok, full = t, false
 		}
@@ -270,6 +280,9 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	hdr.Set(HeaderFeed, kind)
 	if reason != nil {
 		hdr.Set(HeaderTokenRejected, headerSafe(reason.Error()))
+		if errors.Is(reason, producer.ErrForgotten) {
+			hdr.Set(HeaderForgotten, "true")
+		}
 	}
 	tag := etag(id, last, f, since, peer)
 	hdr.Set("ETag", tag)

@@ -154,6 +154,35 @@ func Produce(ctx context.Context, st store.Store, since string, w io.Writer, opt
 	return res, err
 }
 
+// CheckToken checks that the store r reads can make a partial feed after
+// since, a token ParseToken accepted, and returns the store's latest
+// sequence number. The error wraps ErrBadToken for a token ahead of the
+// store's latest change (the store was restored from an older copy) and,
+// with ErrForgotten, for one below the forgotten horizon.
+func CheckToken(ctx context.Context, r store.Reader, since Token) (last int64, err error) {
+	last, err = r.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if since.Seq > last {
+		// The store never handed out this sequence number, so the token
+		// comes from a copy of the store that went further: the store was
+		// restored from a backup. Changes made since the restore reuse the
+		// numbers after last, and the subscriber may have missed them.
+		return 0, fmt.Errorf("%w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)",
+			ErrBadToken, since.Seq, last)
+	}
+	ret, err := r.Retention(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if since.Seq < ret.Horizon {
+		return 0, fmt.Errorf("%w: %w: sequence %d is older than the deletions forgotten up to %d: re-initialise",
+			ErrBadToken, ErrForgotten, since.Seq, ret.Horizon)
+	}
+	return last, nil
+}
+
 // Acknowledge records that peer holds every change up to since, because it
 // asked for the changes after since, a token it can only have from a feed
 // that arrived (store.Writer.SetPeerSeq). It never moves the recorded
@@ -243,17 +272,9 @@ func incremental(ctx context.Context, r store.Reader, since Token, w io.Writer, 
 	if since.Store == "" {
 		return res, fmt.Errorf("produce partial feed: %w: no store id (a new subscriber gets the complete feed)", ErrBadToken)
 	}
-	last, err := r.LastSeq(ctx)
+	last, err := CheckToken(ctx, r, since)
 	if err != nil {
 		return res, fmt.Errorf("produce partial feed after %s: %w", since, err)
-	}
-	if since.Seq > last {
-		// The store never handed out this sequence number, so the token
-		// comes from a copy of the store that went further: the store was
-		// restored from a backup. Changes made since the restore reuse the
-		// numbers after last, and the subscriber may have missed them.
-		return res, fmt.Errorf("produce partial feed after %s: %w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)",
-			since, ErrBadToken, since.Seq, last)
 	}
 	// The token is the latest change when the feed starts; changes
 	// committed later are left for the next feed, so every change up to

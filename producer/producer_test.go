@@ -486,3 +486,48 @@ func TestXMLReaderFeedsMatchItemFeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenBelowForgottenHorizon: once a store has forgotten a tombstone,
+// a token from before it gets no partial feed (FS-RETAIN-2): Produce falls
+// back to the complete feed with a reason wrapping ErrForgotten, and
+// CheckToken refuses it; a token at or after the tombstone's change still
+// works (its holder saw the deletion).
+func TestTokenBelowForgottenHorizon(t *testing.T) {
+	ctx := context.Background()
+	st := store.NewMemory()
+	gone := must(feedsync.Delete(create(t, "gone-1", "laptop", 1), stamp("phone", 2)))
+	put(t, st, create(t, "a-1", "laptop", 1))
+	put(t, st, gone)
+	put(t, st, create(t, "a-2", "laptop", 3))
+	t0 := time.Now()
+	for _, at := range []time.Time{t0, t0.Add(2 * time.Hour)} {
+		if _, err := store.Compact(ctx, st, store.CompactOptions{Retain: time.Hour, Now: func() time.Time { return at }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		seq       int64
+		forgotten bool
+	}{{0, false}, {1, true}, {2, false}, {3, false}} {
+		tok := producer.Token{Store: st.ID(), Seq: tc.seq}
+		var buf bytes.Buffer
+		res, err := producer.Produce(ctx, st, tok.String(), &buf, producer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.seq == 0 {
+			continue // the zero token is a new subscriber's: the complete feed, no reason
+		}
+		if got := errors.Is(res.Reason, producer.ErrForgotten); got != tc.forgotten || res.Full != tc.forgotten {
+			t.Errorf("token at %d: full %v, reason %v; want forgotten %v", tc.seq, res.Full, res.Reason, tc.forgotten)
+		}
+		if tc.forgotten && !errors.Is(res.Reason, producer.ErrBadToken) {
+			t.Errorf("token at %d: reason %v does not wrap ErrBadToken", tc.seq, res.Reason)
+		}
+		withTx(t, st, false, func(tx store.Tx) {
+			if _, err := producer.CheckToken(ctx, tx, tok); errors.Is(err, producer.ErrForgotten) != tc.forgotten {
+				t.Errorf("CheckToken at %d = %v, want forgotten %v", tc.seq, err, tc.forgotten)
+			}
+		})
+	}
+}

@@ -15,6 +15,14 @@ import (
 // complete feed (FS-FEED-4). Produce does that by itself.
 var ErrBadToken = errors.New("producer: bad token")
 
+// ErrForgotten is wrapped, with ErrBadToken, in CheckToken's error for a
+// token older than the store's forgotten horizon (store.Retention): the
+// store has removed tombstones the subscriber may never have seen, so a
+// partial feed would leave those items alive there (FS-RETAIN-2). The
+// subscriber gets no partial feed and re-initialises (FS-RETAIN-3,
+// httpfeed.Client.Sync does).
+var ErrForgotten = errors.New("producer: token predates the store's forgotten horizon")
+
 // tokenVersion prefixes every encoded token, so that the encoding can change
 // later without old tokens being misread.
 const tokenVersion = "v1"

@@ -17,6 +17,9 @@
 //     current Version the peer holds, so two endpoints that sync back and
 //     forth without edits send empty feeds after the first round.
 //   - the store's own feed info and format (FS-FEED-9).
+//   - what compaction recorded (Retention): the forgotten horizon, below
+//     which tokens are refused (FS-RETAIN-1, FS-RETAIN-2), and the marks by
+//     which the store's own clock ages tombstones.
 //
 // All access goes through a Tx, the unit of atomicity: a consumer merges a
 // whole incoming feed in one writable Tx. Writable transactions run one at a
@@ -37,6 +40,12 @@
 //     (after 0 for a complete feed), skipping items whose Version equals the
 //     PeerVersion and Getting the others, or over Changes(after) or All when
 //     every item goes out anyway.
+//  4. To compact, call Compact, now and then (feedsync serve --retain does
+//     it periodically): it sparse-purges histories (FS-PURGE-1..4) and cuts
+//     tombstone payloads (FS-DELETE-2) in place, with Tx.Rewrite, which
+//     keeps an item's Version and sequence number, so no peer fetches it
+//     again; and it removes tombstones older than the retention window
+//     (Tx.Remove), raising the forgotten horizon (compact.go).
 //
 // The interfaces are split by role (ItemReader, ChangeReader, PeerReader,
 // Writer) so that code can ask for only what it uses. Package storetest

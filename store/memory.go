@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"sort"
 	"sync"
 
@@ -31,12 +32,23 @@ type Memory struct {
 	// log lists rows in ascending seq. A row superseded by a later Put of
 	// the same id stays until the log is compacted; readers skip it by
 	// checking that items still points at it.
-	log     []*memRow
-	seq     int64
-	peerSeq map[string]int64
-	peerVer map[peerKey]Version
-	info    feedsync.FeedInfo
-	format  feedsync.Format
+	log       []*memRow
+	seq       int64
+	peerSeq   map[string]int64
+	peerVer   map[peerKey]Version
+	peerState map[string]PeerState
+	// marks lists the history marks of the commits, ascending by the last
+	// sequence number of each commit (HistoryMark).
+	marks  []histMark
+	info   feedsync.FeedInfo
+	format feedsync.Format
+	ret    Retention
+}
+
+// histMark is the mark of one commit and its last sequence number.
+type histMark struct {
+	seq  int64
+	mark string
 }
 
 var _ Store = (*Memory)(nil)
@@ -53,11 +65,12 @@ type peerKey struct{ peer, id string }
 // NewMemory returns an empty in-memory store with a new random ID.
 func NewMemory() *Memory {
 	return &Memory{
-		id:      feedsync.NewID(),
-		writer:  make(chan struct{}, 1),
-		items:   map[string]*memRow{},
-		peerSeq: map[string]int64{},
-		peerVer: map[peerKey]Version{},
+		id:        feedsync.NewID(),
+		writer:    make(chan struct{}, 1),
+		items:     map[string]*memRow{},
+		peerSeq:   map[string]int64{},
+		peerVer:   map[peerKey]Version{},
+		peerState: map[string]PeerState{},
 	}
 }
 
@@ -96,8 +109,11 @@ func (m *Memory) Begin(ctx context.Context, writable bool) (Tx, error) {
 	if writable {
 		tx.seq = seq
 		tx.items = map[string]*memRow{}
+		tx.seq0 = seq
 		tx.peerSeq = map[string]int64{}
 		tx.peerVer = map[peerKey]Version{}
+		tx.peerState = map[string]PeerState{}
+		tx.forgot = map[string]bool{}
 	}
 	return tx, nil
 }
@@ -111,14 +127,23 @@ type memTx struct {
 	done     bool
 	err      error // first failure; the Tx can then only be rolled back
 
-	// The overlay of a writable Tx.
-	seq     int64
-	items   map[string]*memRow
-	log     []*memRow
-	added   int // ids new to the store
-	peerSeq map[string]int64
-	peerVer map[peerKey]Version
-	info    *feedInfo
+	// The overlay of a writable Tx. A removed item is a nil row in items;
+	// a row rewritten in place (Rewrite) keeps its seq, and rewritten
+	// lists those of them that are the store's, to swap into its log at
+	// Commit.
+	seq, seq0 int64
+	mark      string // the history mark Commit records, made on first use
+	items     map[string]*memRow
+	log       []*memRow
+	rewritten []*memRow
+	added     int // ids new to the store
+	removed   int // ids of the store removed
+	peerSeq   map[string]int64
+	peerVer   map[peerKey]Version
+	peerState map[string]PeerState
+	forgot    map[string]bool // peers whose committed knowledge ForgetPeer dropped
+	info      *feedInfo
+	ret       *Retention
 }
 
 var _ Tx = (*memTx)(nil)
@@ -227,14 +252,17 @@ func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
 	}
-	if _, ok := tx.items[id]; !ok {
+	if o, ok := tx.items[id]; !ok || o == nil {
 		if err := tx.rlock(); err != nil {
 			return 0, fmt.Errorf("store: put item %q: %w", id, err)
 		}
 		_, exists := tx.m.items[id]
 		tx.m.mu.RUnlock()
-		if !exists {
+		switch {
+		case !exists:
 			tx.added++
+		case ok: // removed earlier in this Tx, back again
+			tx.removed--
 		}
 	}
 	tx.seq++
@@ -259,8 +287,11 @@ func (tx *memTx) batch(after int64, max int) ([]*memRow, error) {
 		if tx.m.items[r.id] != r {
 			continue // superseded by a later commit
 		}
-		if _, ok := tx.items[r.id]; ok {
-			continue // superseded in this Tx
+		if o, ok := tx.items[r.id]; ok {
+			if o != nil && o.seq == r.seq {
+				out = append(out, o) // rewritten in this Tx
+			}
+			continue // else superseded or removed in this Tx
 		}
 		out = append(out, r)
 	}
@@ -371,7 +402,7 @@ func (tx *memTx) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("store: count: %w", err)
 	}
 	defer tx.m.mu.RUnlock()
-	return len(tx.m.items) + tx.added, nil
+	return len(tx.m.items) + tx.added - tx.removed, nil
 }
 
 func (tx *memTx) PeerVersion(ctx context.Context, peer, id string) (Version, bool, error) {
@@ -381,6 +412,9 @@ func (tx *memTx) PeerVersion(ctx context.Context, peer, id string) (Version, boo
 	k := peerKey{peer, id}
 	if v, ok := tx.peerVer[k]; ok {
 		return v, true, nil
+	}
+	if tx.forgot[peer] {
+		return Version{}, false, nil
 	}
 	if err := tx.rlock(); err != nil {
 		return Version{}, false, fmt.Errorf("store: version of item %q at peer %q: %w", id, peer, err)
@@ -419,6 +453,76 @@ func (tx *memTx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 	}
 	tx.peerSeq[peer] = seq
 	return nil
+}
+
+func (tx *memTx) PeerState(ctx context.Context, peer string) (PeerState, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return PeerState{}, fmt.Errorf("store: sync state of peer %q: %w", peer, err)
+	}
+	if s, ok := tx.peerState[peer]; ok {
+		return s, nil
+	}
+	if tx.forgot[peer] {
+		return PeerState{}, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return PeerState{}, fmt.Errorf("store: sync state of peer %q: %w", peer, err)
+	}
+	defer tx.m.mu.RUnlock()
+	return tx.m.peerState[peer], nil
+}
+
+func (tx *memTx) SetPeerState(ctx context.Context, peer string, s PeerState) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: set sync state of peer %q: %w", peer, err)
+	}
+	tx.peerState[peer] = s
+	return nil
+}
+
+func (tx *memTx) ForgetPeer(ctx context.Context, peer string) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: forget peer %q: %w", peer, err)
+	}
+	for k := range tx.peerVer {
+		if k.peer == peer {
+			delete(tx.peerVer, k)
+		}
+	}
+	delete(tx.peerState, peer)
+	tx.forgot[peer] = true
+	return nil
+}
+
+func (tx *memTx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return "", false, fmt.Errorf("store: history mark of %d: %w", seq, err)
+	}
+	if seq == 0 {
+		return "", true, nil
+	}
+	if tx.writable && seq > tx.seq0 {
+		if seq > tx.seq {
+			return "", false, nil
+		}
+		if tx.mark == "" {
+			tx.mark = feedsync.NewID()
+		}
+		return tx.mark, true, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return "", false, fmt.Errorf("store: history mark of %d: %w", seq, err)
+	}
+	defer tx.m.mu.RUnlock()
+	if seq < 0 || seq > tx.m.seq {
+		return "", false, nil
+	}
+	marks := tx.m.marks
+	i := sort.Search(len(marks), func(i int) bool { return marks[i].seq >= seq })
+	if i == len(marks) {
+		return "", false, nil
+	}
+	return marks[i].mark, true, nil
 }
 
 func (tx *memTx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
@@ -464,18 +568,68 @@ func (tx *memTx) Commit() error {
 		return fmt.Errorf("store: commit: %w", ErrClosed)
 	}
 	for id, r := range tx.items {
-		m.items[id] = r
+		if r != nil {
+			m.items[id] = r
+		}
 	}
 	m.log = append(m.log, tx.log...)
+	if tx.seq != tx.seq0 {
+		if tx.mark == "" {
+			tx.mark = feedsync.NewID()
+		}
+		m.marks = append(m.marks, histMark{tx.seq, tx.mark})
+	}
 	m.seq = tx.seq
 	for p, s := range tx.peerSeq {
 		m.peerSeq[p] = s
 	}
+	if len(tx.forgot) > 0 {
+		for k := range m.peerVer {
+			if tx.forgot[k.peer] {
+				delete(m.peerVer, k)
+			}
+		}
+		for p := range tx.forgot {
+			delete(m.peerState, p)
+		}
+	}
 	for k, v := range tx.peerVer {
 		m.peerVer[k] = v
 	}
+	for p, s := range tx.peerState {
+		if s.IsZero() {
+			delete(m.peerState, p)
+		} else {
+			m.peerState[p] = s
+		}
+	}
 	if tx.info != nil {
 		m.info, m.format = tx.info.info, tx.info.format
+	}
+	if tx.ret != nil {
+		m.ret = *tx.ret
+	}
+	for _, r := range tx.rewritten {
+		if m.items[r.id] != r {
+			continue // put again or removed later in this Tx
+		}
+		if i, ok := sort.Find(len(m.log), func(i int) int { return cmpSeq(r.seq, m.log[i].seq) }); ok {
+			m.log[i] = r
+		}
+	}
+	gone := map[string]bool{}
+	for id, r := range tx.items {
+		if r == nil {
+			delete(m.items, id)
+			gone[id] = true
+		}
+	}
+	if len(gone) > 0 {
+		for k := range m.peerVer {
+			if gone[k.id] {
+				delete(m.peerVer, k)
+			}
+		}
 	}
 	// Drop superseded rows once they outnumber the live ones, so the log
 	// stays within twice the item count (plus some slack) and Changes
@@ -505,8 +659,139 @@ func (tx *memTx) Rollback() error {
 // end marks the Tx done, drops its overlay and lets the next writer in.
 func (tx *memTx) end() {
 	tx.done = true
-	tx.items, tx.log, tx.peerSeq, tx.peerVer, tx.info = nil, nil, nil, nil, nil
+	tx.items, tx.log, tx.rewritten, tx.peerSeq, tx.peerVer, tx.info, tx.ret = nil, nil, nil, nil, nil, nil, nil
+	tx.peerState, tx.forgot = nil, nil
 	if tx.writable {
 		<-tx.m.writer
 	}
+}
+
+func cmpSeq(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// current returns the row of id as this Tx sees it, nil if none.
+func (tx *memTx) current(id string) (*memRow, error) {
+	if r, ok := tx.items[id]; ok {
+		return r, nil
+	}
+	if err := tx.rlock(); err != nil {
+		return nil, err
+	}
+	defer tx.m.mu.RUnlock()
+	return tx.m.items[id], nil
+}
+
+func (tx *memTx) Rewrite(ctx context.Context, it *feedsync.Item) error {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, err)
+	}
+	stat, err := StatOf(it)
+	if err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(err))
+	}
+	old, err := tx.current(id)
+	if err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, err)
+	}
+	if old == nil || !old.stat.Version.Equal(stat.Version) {
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(ErrNotSameVersion))
+	}
+	data, err := it.MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(err))
+	}
+	stat.Seq = old.seq
+	r := &memRow{id: id, seq: old.seq, stat: stat, data: data}
+	tx.items[id] = r
+	if i, ok := sort.Find(len(tx.log), func(i int) int { return cmpSeq(r.seq, tx.log[i].seq) }); ok {
+		tx.log[i] = r // put earlier in this Tx
+	} else {
+		tx.rewritten = append(tx.rewritten, r)
+	}
+	return nil
+}
+
+func (tx *memTx) Remove(ctx context.Context, id string) (int64, error) {
+	if err := tx.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
+	}
+	tx.seq++
+	o, inTx := tx.items[id]
+	if inTx && o == nil {
+		return tx.seq, nil // removed already
+	}
+	if err := tx.rlock(); err != nil {
+		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
+	}
+	_, inStore := tx.m.items[id]
+	tx.m.mu.RUnlock()
+	switch {
+	case inStore:
+		tx.removed++
+	case inTx:
+		tx.added-- // put in this Tx only
+	default:
+		return tx.seq, nil
+	}
+	tx.items[id] = nil
+	for k := range tx.peerVer {
+		if k.id == id {
+			delete(tx.peerVer, k)
+		}
+	}
+	return tx.seq, nil
+}
+
+func (tx *memTx) Retention(ctx context.Context) (Retention, error) {
+	if err := tx.enter(ctx, false); err != nil {
+		return Retention{}, fmt.Errorf("store: retention: %w", err)
+	}
+	if tx.ret != nil {
+		return cloneRetention(*tx.ret), nil
+	}
+	if err := tx.rlock(); err != nil {
+		return Retention{}, fmt.Errorf("store: retention: %w", err)
+	}
+	defer tx.m.mu.RUnlock()
+	return cloneRetention(tx.m.ret), nil
+}
+
+func (tx *memTx) SetRetention(ctx context.Context, r Retention) error {
+	if err := tx.enter(ctx, true); err != nil {
+		return fmt.Errorf("store: set retention: %w", err)
+	}
+	r = NormalizeRetention(r)
+	tx.ret = &r
+	return nil
+}
+
+func cloneRetention(r Retention) Retention {
+	r.Marks = slices.Clone(r.Marks)
+	return r
+}
+
+// NormalizeRetention returns r as stores keep it: mark instants in UTC, to
+// whole seconds (FS-TYPE-4), and Marks nil when empty.
+func NormalizeRetention(r Retention) Retention {
+	if len(r.Marks) == 0 {
+		r.Marks = nil
+		return r
+	}
+	ms := make([]Mark, len(r.Marks))
+	for i, m := range r.Marks {
+		ms[i] = Mark{At: feedsync.Normalize(m.At), Seq: m.Seq}
+	}
+	r.Marks = ms
+	return r
 }

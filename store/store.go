@@ -23,8 +23,9 @@ var (
 	// ErrTxDone is returned by every method of a Tx after Commit or Rollback
 	// (Rollback included, so a deferred Rollback after Commit is harmless).
 	ErrTxDone = errors.New("store: transaction already committed or rolled back")
-	// ErrReadOnly is returned by the write methods (Put, SetPeerVersion,
-	// SetPeerSeq, SetFeedInfo) of a Tx begun with writable false.
+	// ErrReadOnly is returned by the write methods (Put, Rewrite, Remove,
+	// SetPeerVersion, SetPeerSeq, SetPeerState, ForgetPeer, SetFeedInfo,
+	// SetRetention) of a Tx begun with writable false.
 	ErrReadOnly = errors.New("store: read-only transaction")
 	// ErrTxFailed is returned by every method of a Tx, Commit included, after
 	// an earlier method of that Tx failed: the transaction can only be rolled
@@ -39,6 +40,16 @@ var (
 	// stores when the database was written by a newer version of this
 	// package (its schema_version is above the latest migration known here).
 	ErrSchemaVersion = errors.New("store: database schema is newer than this program")
+	// ErrNotExist is returned by the Open functions of the database stores,
+	// when asked to open only an existing store (Options.MustExist), for a
+	// database that holds none: no file, no schema, or no store tables.
+	// Nothing is created then, so a read-only command with a mistyped name
+	// leaves nothing behind.
+	ErrNotExist = errors.New("store: no such store")
+	// ErrNotSameVersion is returned by Tx.Rewrite for an item whose
+	// Version differs from the stored one's, or that the store does not
+	// hold: a rewrite may change only what no peer needs to learn.
+	ErrNotSameVersion = errors.New("store: rewrite would change the item's version")
 )
 
 // Store keeps feedsync items, a change sequence and what each peer is known
@@ -96,6 +107,10 @@ type Reader interface {
 	// content). A store whose feed info was never set returns the zero
 	// FeedInfo and FormatUnknown.
 	FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error)
+	// Retention returns what compaction recorded (FS-RETAIN-1): the
+	// forgotten horizon and the marks that age tombstones. A store never
+	// compacted returns the zero Retention.
+	Retention(ctx context.Context) (Retention, error)
 }
 
 // ItemReader reads items by id, the local side a merge needs (with
@@ -136,6 +151,17 @@ type ChangeReader interface {
 	// LastSeq returns the sequence number of the latest change, 0 for a
 	// store without changes. Changes(ctx, LastSeq) is empty.
 	LastSeq(ctx context.Context) (int64, error)
+	// HistoryMark names the point seq of this store's change history
+	// (FS-KNOW-2): the random mark of the commit that took sequence number
+	// seq, "" for seq 0 (the start, common to every history). ok is false
+	// for a seq above LastSeq. A token that carries seq and its mark can
+	// be checked on use: a store restored from a backup, or a copy of its
+	// file, goes on with new commits that reuse the numbers after the
+	// backup under new marks, so a token minted from the lost history no
+	// longer matches. Sequence numbers of a commit that are not its last
+	// share the mark of the commit; a writable Tx answers for its own
+	// uncommitted numbers with the mark its Commit will record.
+	HistoryMark(ctx context.Context, seq int64) (mark string, ok bool, err error)
 }
 
 // XMLReader is implemented by the transactions of stores that keep items
@@ -164,6 +190,9 @@ type PeerReader interface {
 	// PeerSeq returns the sequence number up to which changes have been
 	// sent to peer, 0 when nothing was recorded.
 	PeerSeq(ctx context.Context, peer string) (int64, error)
+	// PeerState returns the sync state kept for peer (SetPeerState), the
+	// zero PeerState when none was kept.
+	PeerState(ctx context.Context, peer string) (PeerState, error)
 }
 
 // Writer is the write half of a Tx. Its methods return ErrReadOnly on a
@@ -188,9 +217,89 @@ type Writer interface {
 	SetPeerVersion(ctx context.Context, peer, id string, v Version) error
 	// SetPeerSeq records that changes up to seq have been sent to peer.
 	SetPeerSeq(ctx context.Context, peer string, seq int64) error
+	// SetPeerState replaces the sync state kept for peer; the zero
+	// PeerState removes it.
+	SetPeerState(ctx context.Context, peer string, s PeerState) error
+	// ForgetPeer drops everything the store knows about the items peer
+	// holds (every PeerVersion of peer), and its PeerState: what a sync
+	// that starts over with peer from scratch must not rely on. PeerSeq
+	// is kept.
+	ForgetPeer(ctx context.Context, peer string) error
 	// SetFeedInfo sets the store's feed info and format.
 	SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error
+
+	// Rewrite replaces the stored item with it's id by it in place: the
+	// item keeps its sequence number, so it is not a change and no feed
+	// carries it again. it must have the stored item's Version (else
+	// ErrNotSameVersion): compaction rewrites items into a form every peer
+	// treats as the one it holds (sparse-purged histories, FS-PURGE-1..4;
+	// tombstones without payload, FS-DELETE-2), whose payload Digest may
+	// differ.
+	Rewrite(ctx context.Context, it *feedsync.Item) error
+	// Remove forgets item id: the item and what peers are known to hold of
+	// it. No feed says the item is gone, so the caller records what was
+	// forgotten in the same Tx by raising the forgotten horizon
+	// (SetRetention, FS-RETAIN-1): to the item's own sequence number when
+	// every peer that saw that change saw the item's end (a tombstone), or
+	// to seq, the new sequence number the removal takes, when peers may
+	// hold the item alive. seq is a point in the change history that no
+	// change occupies. Removing an id the store does not hold only takes
+	// the number.
+	Remove(ctx context.Context, id string) (seq int64, err error)
+	// SetRetention replaces what Retention returns.
+	SetRetention(ctx context.Context, r Retention) error
 }
+
+// Retention is what a store remembers about its compactions.
+type Retention struct {
+	// Horizon is the forgotten horizon (FS-RETAIN-1): the highest
+	// sequence number at which an item the store removed had its latest
+	// change; 0 when nothing was forgotten. A peer whose knowledge ends
+	// before it may hold a version whose deletion the store no longer
+	// has, so a token whose sequence is below Horizon is refused
+	// (FS-RETAIN-2).
+	Horizon int64
+	// Compacted is the sequence number up to which every item has been
+	// compacted: a compaction only looks at items changed after it
+	// (Rewrite keeps sequence numbers, so they stay compacted).
+	Compacted int64
+	// Swept is the sequence number up to which tombstones older than the
+	// retention window have been removed: a compaction looks for old
+	// tombstones after it only.
+	Swept int64
+	// Marks record the store's latest sequence number at the instants
+	// compaction ran, oldest first: the clock by which a tombstone's age
+	// is measured (a deletion is older than the window when a mark made
+	// at least the window ago already covered it). This store's own
+	// clock decides, never the deleting endpoint's.
+	Marks []Mark
+}
+
+// Mark says that the store's latest change had sequence number Seq at
+// instant At.
+type Mark struct {
+	At  time.Time
+	Seq int64
+}
+
+// PeerState is what a store keeps about one sync partner besides its
+// per-item knowledge (PeerVersion): the marks of an exchange, so that the
+// next one starts where the last stopped, committed in the transaction of
+// the merge they describe. The store keeps the values as they are; their
+// meaning belongs to the sync code (httpfeed documents its use).
+type PeerState struct {
+	// Received names how far this store has merged the peer's changes:
+	// the peer's token, the since of the next pull from it. "" for none.
+	Received string
+	// Sent names how far the peer holds this store's changes: a token of
+	// this store (HistoryMark), the start of the next push. "" for none.
+	Sent string
+	// Resume is the state of an unfinished exchange, "" for none.
+	Resume string
+}
+
+// IsZero reports whether s holds nothing.
+func (s PeerState) IsZero() bool { return s == PeerState{} }
 
 // Change is one entry of the change sequence: an item and the sequence
 // number of its latest change.

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -24,14 +23,26 @@ import (
 // path may be a file that write is reading (feedsync merge a.xml b.xml -o
 // a.xml): the old file stays readable until the rename. A symbolic link is
 // followed, so the file it points to is replaced, not the link.
+//
+// A path that exists and is not a regular file or a directory (/dev/null,
+// a named pipe, a terminal) cannot be replaced, and there is nothing to
+// keep whole: it is written directly.
+//
+// Errors of the file operations name path as the user gave it, never the
+// temporary file, whose name means nothing to them; errors returned by
+// write are returned as they are.
 func writeAtomic(path string, write func(w io.Writer) error) (err error) {
+	name := path
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target
 	}
 	mode := fs.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s: not a regular file", path)
+		switch {
+		case fi.IsDir():
+			return inFile(name, errors.New("is a directory"))
+		case !fi.Mode().IsRegular():
+			return writeDirect(name, path, write)
 		}
 		mode = fi.Mode().Perm()
 	}
@@ -41,7 +52,7 @@ func writeAtomic(path string, write func(w io.Writer) error) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return err
+		return outputError(name, err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -50,27 +61,77 @@ func writeAtomic(path string, write func(w io.Writer) error) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	bw := bufio.NewWriterSize(f, 64<<10)
+	bw := bufio.NewWriterSize(&namedWriter{w: f, name: name}, 64<<10)
 	if err := write(bw); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return err
 	}
 	if err := f.Chmod(mode); err != nil {
-		return err
+		return outputError(name, err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
+		return outputError(name, err)
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return outputError(name, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return err
+		return outputError(name, err)
 	}
 	syncDir(dir)
 	return nil
+}
+
+// writeDirect writes a file that is not a regular file (see writeAtomic).
+func writeDirect(name, path string, write func(w io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return outputError(name, err)
+	}
+	defer f.Close()
+	bw := bufio.NewWriterSize(&namedWriter{w: f, name: name}, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return outputError(name, err)
+	}
+	return nil
+}
+
+// outputError is err about the output file name: the cause alone (the
+// path inside a *fs.PathError or *os.LinkError may be the temporary file),
+// named after the file the user asked for.
+func outputError(name string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return inFile(name, err)
+}
+
+// namedWriter is the output file, with write errors (a full disk) naming
+// the file the user asked for.
+type namedWriter struct {
+	w    io.Writer
+	name string
+}
+
+func (n *namedWriter) Write(p []byte) (int, error) {
+	k, err := n.w.Write(p)
+	if err != nil {
+		err = outputError(n.name, err)
+	}
+	return k, err
 }
 
 // syncDir makes a rename in dir durable. Some systems cannot sync a
@@ -108,6 +169,12 @@ func (m *Main) open(name string) (io.ReadCloser, error) {
 			err = pe.Err // the path is said once, by inFile
 		}
 		return nil, inFile(name, err)
+	}
+	// A directory opens, and fails at the first read with a message that
+	// looks like a problem in a feed; say what is wrong: an input error.
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, inFile(name, errors.New("is a directory, not a file"))
 	}
 	return f, nil
 }

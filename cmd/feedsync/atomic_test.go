@@ -102,6 +102,32 @@ func TestWriteAtomic(t *testing.T) {
 		}
 	})
 
+	t.Run("errors name the file asked for, never the temporary file", func(t *testing.T) {
+		p := filepath.Join(dir, "nope", "f.xml")
+		err := writeAtomic(p, func(io.Writer) error { return nil })
+		if err == nil || err.Error() != p+": no such file or directory" {
+			t.Errorf("got %v, want %s: no such file or directory", err, p)
+		}
+	})
+
+	t.Run("/dev/null is written, not replaced", func(t *testing.T) {
+		if _, err := os.Stat(os.DevNull); err != nil {
+			t.Skip(err)
+		}
+		written := false
+		err := writeAtomic(os.DevNull, func(w io.Writer) error {
+			_, err := io.WriteString(w, "discarded")
+			written = err == nil
+			return err
+		})
+		if err != nil || !written {
+			t.Errorf("writing %s: %v (written %v)", os.DevNull, err, written)
+		}
+		if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+			t.Errorf("%s was replaced: %v", os.DevNull, err)
+		}
+	})
+
 	t.Run("a missing directory fails before write", func(t *testing.T) {
 		called := false
 		err := writeAtomic(filepath.Join(dir, "nope", "f.xml"), func(io.Writer) error { called = true; return nil })

@@ -15,12 +15,14 @@ import (
 type ConflictsCommand struct {
 	m *Main
 
-	json bool
-	fail bool
+	store string
+	json  bool
+	fail  bool
 }
 
 func (c *ConflictsCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("conflicts")
+	fs.StringVar(&c.store, "store", "", "")
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.BoolVar(&c.fail, "fail-on-conflicts", false, "")
 	return fs
@@ -51,7 +53,7 @@ func describe(v *feedsync.Item, index int) versionInfo {
 // conflictInfo is one line of the JSON output.
 type conflictInfo struct {
 	ID        string        `json:"id"`
-	Line      int           `json:"line"`
+	Line      int           `json:"line,omitempty"`
 	Winner    versionInfo   `json:"winner"`
 	Conflicts []versionInfo `json:"conflicts"`
 }
@@ -62,15 +64,11 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(pos, "FEED"); err != nil {
-		return err
-	}
-	name := pos[0]
-	f, err := c.m.open(name)
+	t, err := targetOf(pos, c.store)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	name := t.label()
 
 	w := bufio.NewWriter(c.m.Stdout)
 	n := 0
@@ -78,12 +76,12 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 	if c.json {
 		list = newJSONList(w)
 	}
-	err = eachItem(ctx, name, feedsync.NewReader(f), func(it *feedsync.Item) error {
+	err = c.m.eachItemOf(ctx, t, func(it *feedsync.Item) error {
 		if it.Sync == nil || len(it.Sync.Conflicts) == 0 {
 			return nil
 		}
 		n++
-		info := conflictInfo{ID: it.ID(), Line: it.Line(), Winner: describe(it, 0)}
+		info := conflictInfo{ID: it.ID(), Line: t.line(it), Winner: describe(it, 0)}
 		for k, cc := range it.Sync.Conflicts {
 			if cc.Sync != nil {
 				info.Conflicts = append(info.Conflicts, describe(cc, k+1))
@@ -92,7 +90,7 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 		if list != nil {
 			return list.add(info)
 		}
-		fmt.Fprintf(w, "%s (line %d): %d conflict cop%s\n", info.ID, info.Line, len(info.Conflicts), plural(len(info.Conflicts), "y", "ies"))
+		fmt.Fprintf(w, "%s%s: %d conflict cop%s\n", info.ID, lineNote(info.Line), len(info.Conflicts), plural(len(info.Conflicts), "y", "ies"))
 		printVersion(w, "winner", info.Winner)
 		for _, v := range info.Conflicts {
 			printVersion(w, fmt.Sprintf("%6d", v.Index), v)
@@ -112,7 +110,7 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 		if n == 0 {
 			fmt.Fprintf(c.m.Stderr, "%s: no conflicts\n", displayName(name))
 		} else {
-			fmt.Fprintf(c.m.Stderr, "%s: %d item%s with conflicts; compare the versions with 'feedsync show %s --id ID', settle with 'feedsync resolve %s --id ID --keep N'\n", displayName(name), n, plural(n, "", "s"), name, name)
+			fmt.Fprintf(c.m.Stderr, "%s: %d item%s with conflicts; compare the versions with 'feedsync show %s --id ID', settle with 'feedsync resolve %s --id ID --keep N'\n", displayName(name), n, plural(n, "", "s"), t.args(), t.args())
 		}
 	}
 	if c.fail && n > 0 {
@@ -155,10 +153,15 @@ takes these numbers; 0 is the winner.
 Usage:
 
 	feedsync conflicts FEED [arguments]
+	feedsync conflicts --store DSN [arguments]
 
 FEED may be "-" for standard input.
 
 Arguments:
+
+	--store DSN
+	    List the conflicts of a store instead of FEED.
+	    DSN: sqlite:PATH, a path ending in .db, postgres://… or memory:.
 
 	--json
 	    Write a JSON array, one object per item: id, line, winner and

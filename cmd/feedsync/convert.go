@@ -24,6 +24,7 @@ type ConvertCommand struct {
 	format  formatFlag
 	out     string
 	upgrade bool
+	json    bool
 }
 
 func (c *ConvertCommand) flags() *flag.FlagSet {
@@ -33,6 +34,7 @@ func (c *ConvertCommand) flags() *flag.FlagSet {
 	fs.Var(&c.format, "format", "")
 	fs.StringVar(&c.out, "o", "", "")
 	fs.BoolVar(&c.upgrade, "upgrade", false, "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -43,6 +45,9 @@ func (c *ConvertCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if err := wantArgs(pos, "FEED"); err != nil {
+		return err
+	}
+	if err := jsonWithOutput(c.json, c.out); err != nil {
 		return err
 	}
 	name := pos[0]
@@ -77,8 +82,10 @@ func (c *ConvertCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 
-	feed, err := plainfeed.Read(in, opts)
+	feed, err := plainfeed.Read(ctxReader{ctx, in}, opts)
 	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
 	case errors.Is(err, plainfeed.ErrLegacy):
 		return &usageError{msg: fmt.Sprintf("%s uses the SSE 0.93 namespace", displayName(name)),
 			hint: "Add --upgrade to bring its sync metadata to FeedSync 1.0."}
@@ -104,18 +111,33 @@ func (c *ConvertCommand) Run(ctx context.Context, args []string) error {
 		if err := c.m.output(c.out, func(w io.Writer) error { return feed.Write(w, stamp) }); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.m.Stderr, "%s: %d created, %d kept as they were\n", outLabel(c.out), feed.Created(), len(feed.Entries)-feed.Created())
+		if c.json {
+			if err := c.m.printJSON(refreshJSON{Output: outLabel(c.out), Created: feed.Created(), Unchanged: len(feed.Entries) - feed.Created()}); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(c.m.Stderr, "%s: %d created, %d kept as they were\n", outLabel(c.out), feed.Created(), len(feed.Entries)-feed.Created())
+		}
 	} else {
 		var sum producer.RefreshSummary
 		err := c.m.output(c.out, func(w io.Writer) error {
 			var err error
-			sum, err = producer.Refresh(prev, plainRecords(feed), w, producer.RefreshOptions{Stamp: stamp, Format: c.format.f})
+			sum, err = producer.Refresh(ctxReader{ctx, prev}, plainRecords(feed), w, producer.RefreshOptions{Stamp: stamp, Format: c.format.f})
 			return err
 		})
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return inFile(c.from, err)
 		}
-		fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)
+		if c.json {
+			if err := c.m.printJSON(refreshJSON{Output: outLabel(c.out), Created: sum.Created, Updated: sum.Updated, Deleted: sum.Deleted, Unchanged: sum.Unchanged}); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)
+		}
 	}
 	if feed.Upgrade != nil {
 		if n := feed.Upgrade.Count(plainfeed.Failed); n > 0 {
@@ -197,6 +219,11 @@ Usage:
 FEED may be "-" for standard input.
 
 Arguments:
+
+	--json
+	    Print the summary as a JSON object on standard output (created,
+	    updated, deleted, unchanged; items kept as they were count as
+	    unchanged) instead of text on standard error. Needs -o OUT.
 
 	--by ENDPOINT
 	    This endpoint's identifier, written into every history entry.

@@ -12,6 +12,7 @@ import (
 type CreateCommand struct {
 	m *Main
 
+	store       string
 	by          string
 	id          string
 	out         string
@@ -23,6 +24,7 @@ type CreateCommand struct {
 
 func (c *CreateCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("create")
+	fs.StringVar(&c.store, "store", "", "")
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.id, "id", "", "")
 	fs.StringVar(&c.out, "o", "", "")
@@ -40,7 +42,8 @@ func (c *CreateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(pos, "FEED"); err != nil {
+	t, err := targetOf(pos, c.store)
+	if err != nil {
 		return err
 	}
 	if len(c.fields.set) == 0 && c.fields.json == "" {
@@ -63,10 +66,11 @@ func (c *CreateCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	s := c.m.stamp(by)
-	feed := pos[0]
+	feed := t.name
 	err = c.m.editFeed(ctx, edit{
-		in:  feed,
-		out: c.out,
+		in:    feed,
+		store: t.store,
+		out:   c.out,
 		newFeed: func() *feedsync.Header {
 			f := c.format.f
 			if f == feedsync.FormatUnknown {
@@ -115,8 +119,14 @@ does not exist a new feed is made.
 Usage:
 
 	feedsync create FEED [arguments]
+	feedsync create --store DSN [arguments]
 
 Arguments:
+
+	--store DSN
+	    Add the item to a store instead of FEED, in one transaction; a new
+	    SQLite store is created.
+	    DSN: sqlite:PATH, a path ending in .db, postgres://… or memory:.
 
 	--set field=value
 	    Set a field to a string. May be repeated. title, link, description,

@@ -13,13 +13,15 @@ import (
 type DeleteCommand struct {
 	m *Main
 
-	by  string
-	id  string
-	out string
+	store string
+	by    string
+	id    string
+	out   string
 }
 
 func (c *DeleteCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("delete")
+	fs.StringVar(&c.store, "store", "", "")
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.id, "id", "", "")
 	fs.StringVar(&c.out, "o", "", "")
@@ -32,15 +34,18 @@ func (c *DeleteCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(pos, "FEED"); err != nil {
+	t, err := targetOf(pos, c.store)
+	if err != nil {
 		return err
 	}
 	id, err := itemID(c.id)
 	if err != nil {
 		return err
 	}
-	if err := c.m.readable(pos[0]); err != nil {
-		return err
+	if !t.store {
+		if err := c.m.readable(t.name); err != nil {
+			return err
+		}
 	}
 	by, err := c.m.endpoint(c.by)
 	if err != nil {
@@ -49,9 +54,10 @@ func (c *DeleteCommand) Run(ctx context.Context, args []string) error {
 	s := c.m.stamp(by)
 	var updates int64
 	err = c.m.editFeed(ctx, edit{
-		in:  pos[0],
-		out: c.out,
-		id:  id,
+		in:    t.name,
+		store: t.store,
+		out:   c.out,
+		id:    id,
 		change: func(it *feedsync.Item) (*feedsync.Item, error) {
 			d, err := feedsync.Delete(it, s)
 			if errors.Is(err, feedsync.ErrDeleted) {
@@ -82,8 +88,13 @@ other (FS-DELETE-3). FEED is rewritten in place, atomically.
 Usage:
 
 	feedsync delete FEED --id ID [arguments]
+	feedsync delete --store DSN --id ID [arguments]
 
 Arguments:
+
+	--store DSN
+	    Delete the item in a store instead of FEED, in one transaction.
+	    DSN: sqlite:PATH, a path ending in .db, postgres://… or memory:.
 
 	--id ID
 	    The sync id of the item to delete.

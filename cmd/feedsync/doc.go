@@ -21,6 +21,10 @@
 //   - validate (validate.go): list every problem of a feed: FS-ROBUST,
 //     FS-SYNC-2.
 //   - show (show.go): items and their sync metadata.
+//
+// create, update, delete, resolve, conflicts and show work on a feed file
+// or, with --store DSN, on a store (target.go): each command describes its
+// change once, and the store applies it in one transaction.
 //   - convert, export (convert.go, export.go): plain RSS, Atom and JSON
 //     feeds in (converter/plainfeed, FS-CREATE-4, SSE 0.93 upgrade) and out
 //     (converter/export: current winners only).
@@ -33,7 +37,8 @@
 // Shared pieces: main.go (Main, the command table, exit codes), flags.go
 // (flags after positional arguments, error wording), atomic.go (atomic
 // file writes), endpoint.go (this endpoint's identifier, FS-BY-1),
-// feedfile.go (editing one item of a feed in a stream), store.go (store
+// feedfile.go (editing one item of a feed in a stream), target.go (the
+// same edits and listings on a store), store.go (store
 // names: sqlite:PATH, PATH.db, postgres://…, memory:).
 //
 // Exit status: 0 ok; 1 a problem was found (validate; conflicts with

@@ -16,12 +16,14 @@ type ExportCommand struct {
 
 	format exportFormatFlag
 	out    string
+	json   bool
 }
 
 func (c *ExportCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("export")
 	fs.Var(&c.format, "format", "")
 	fs.StringVar(&c.out, "o", "", "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -34,6 +36,9 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	if err := wantArgs(pos, "FEED"); err != nil {
 		return err
 	}
+	if err := jsonWithOutput(c.json, c.out); err != nil {
+		return err
+	}
 	name := pos[0]
 	in, err := c.m.open(name)
 	if err != nil {
@@ -43,14 +48,29 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	var sum export.Summary
 	err = c.m.output(c.out, func(w io.Writer) error {
 		var err error
-		sum, err = export.Write(w, in, export.Options{Format: c.format.f})
+		sum, err = export.Write(w, ctxReader{ctx, in}, export.Options{Format: c.format.f})
 		return err
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return inFile(name, err)
+	}
+	if c.json {
+		return c.m.printJSON(exportJSON{Output: outLabel(c.out), Exported: sum.Exported, Tombstones: sum.Tombstones, Conflicts: sum.Conflicts, Invalid: sum.Invalid})
 	}
 	fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)
 	return nil
+}
+
+// exportJSON is the summary of export --json.
+type exportJSON struct {
+	Output     string `json:"output"`
+	Exported   int    `json:"exported"`
+	Tombstones int    `json:"tombstones"`
+	Conflicts  int    `json:"conflicts"`
+	Invalid    int    `json:"invalid"`
 }
 
 // exportFormatFlag is --format rss|atom|json; the zero value means the
@@ -98,6 +118,10 @@ Usage:
 FEED may be "-" for standard input. A summary goes to standard error.
 
 Arguments:
+
+	--json
+	    Print the summary as a JSON object on standard output instead of
+	    text on standard error. Needs -o OUT.
 
 	--format rss|atom|json
 	    The output format: RSS 2.0, Atom 1.0 or JSON Feed 1.1. Default: the

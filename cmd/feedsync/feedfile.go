@@ -20,6 +20,8 @@ import (
 type edit struct {
 	// in is the feed to read; out where to write (default: in, in place).
 	in, out string
+	// store says that in is a store's DSN: the edit is one transaction.
+	store bool
 	// newFeed, if set, makes the feed when in does not exist.
 	newFeed func() *feedsync.Header
 	// id is the item change is applied to; editFeed fails when the feed
@@ -36,6 +38,9 @@ type edit struct {
 // "the" item is undefined. The output is written atomically, so on any
 // error the feed is left as it was.
 func (m *Main) editFeed(ctx context.Context, e edit) error {
+	if e.store {
+		return m.editStore(ctx, e)
+	}
 	out := e.out
 	if out == "" {
 		out = e.in

@@ -31,7 +31,7 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, &usageError{msg: err.Error()}
+			return nil, &usageError{msg: flagMessage(err.Error(), args)}
 		}
 		rest := fs.Args()
 		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
@@ -43,6 +43,49 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
+}
+
+// flagMessages are the flag package's errors that name a flag as "-NAME",
+// and how we say them.
+var flagMessages = []struct{ prefix, format string }{
+	{"flag provided but not defined: -", "unknown flag %s"},
+	{"flag needs an argument: -", "flag %s needs a value"},
+	{"bad flag syntax: ", "bad flag syntax: %s"},
+}
+
+// flagMessage rewrites an error of the flag package so that it names the
+// flag as the user typed it: "unknown flag --nope", not "flag provided but
+// not defined: -nope" (the package always prints one dash).
+func flagMessage(msg string, args []string) string {
+	for _, m := range flagMessages {
+		name, ok := strings.CutPrefix(msg, m.prefix)
+		if !ok {
+			continue
+		}
+		return fmt.Sprintf(m.format, typedFlag(name, args))
+	}
+	// invalid value "x" for flag -policy: ...
+	if i := strings.Index(msg, " for flag -"); i >= 0 {
+		rest := msg[i+len(" for flag -"):]
+		name, cause, _ := strings.Cut(rest, ": ")
+		return msg[:i] + " for " + typedFlag(name, args) + ": " + cause
+	}
+	return msg
+}
+
+// typedFlag returns the argument in args that gave the flag name, without
+// any "=value": "--nope" or "-nope".
+func typedFlag(name string, args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		flag, _, _ := strings.Cut(a, "=")
+		if flag == "-"+name || flag == "--"+name {
+			return flag
+		}
+	}
+	return "-" + name
 }
 
 // wantArgs checks the number of positional arguments.

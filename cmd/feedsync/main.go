@@ -10,14 +10,16 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // Exit codes.
 const (
-	exitOK      = 0 // the command did what was asked
-	exitProblem = 1 // it worked and found a problem (validate; conflicts with --fail-on-conflicts)
-	exitUsage   = 2 // the command line or an input was wrong
+	exitOK          = 0   // the command did what was asked
+	exitProblem     = 1   // it worked and found a problem (validate, verify; conflicts or rejections with --fail-on-*)
+	exitUsage       = 2   // the command line or an input was wrong
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report Ctrl-C)
 )
 
 // command is one entry of the command table.
@@ -56,6 +58,7 @@ var commands = []command{
 	{"export", "write a plain feed for ordinary readers: live items only", func(m *Main) runner { return &ExportCommand{m: m} }},
 	{"serve", "serve stores over HTTP for other endpoints to sync with", func(m *Main) runner { return &ServeCommand{m: m} }},
 	{"sync", "sync a store or feed file with a server, both ways", func(m *Main) runner { return &SyncCommand{m: m} }},
+	{"version", "print the version of feedsync", func(m *Main) runner { return &VersionCommand{m: m} }},
 }
 
 func lookup(name string) (command, bool) {
@@ -69,7 +72,15 @@ func lookup(name string) (command, bool) {
 
 func main() {
 	m := NewMain()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGINT (Ctrl-C) and SIGTERM (kill, service managers) both cancel ctx:
+	// the command stops at the next item, removes its temporary file or
+	// rolls back its transaction, and exits 130 saying "interrupted". A
+	// second signal is not caught, so it ends a command that is stuck.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	err := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(m.Report(err))
@@ -100,6 +111,9 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return &usageError{msg: "no command given"}
 	}
 	name, rest := args[0], args[1:]
+	if name == "--version" || name == "-version" {
+		name = "version"
+	}
 	switch name {
 	case "-h", "-help", "--help", "help":
 		if name == "help" && len(rest) > 0 {
@@ -138,6 +152,17 @@ func (m *Main) Report(err error) int {
 	if err == nil {
 		return exitOK
 	}
+	if errors.Is(err, context.Canceled) {
+		// Not "context canceled": the user stopped it, and nothing was
+		// left half-written.
+		msg := "feedsync: interrupted"
+		var ce *cmdError
+		if errors.As(err, &ce) {
+			msg = "feedsync " + ce.cmd + ": interrupted"
+		}
+		fmt.Fprintln(m.Stderr, msg)
+		return exitInterrupted
+	}
 	msg := err.Error()
 	// Core errors carry their package prefix inside our own; once is enough.
 	msg = cleanMsg(msg)
@@ -159,12 +184,14 @@ const rulesHint = "feedsync: rule IDs such as FS-TYPE-2 are explained in docs/RU
 
 // ExitCode maps an error returned by Run to the process exit code: 0 for
 // nil, 1 when the command found a problem it was asked to look for, 2 for
-// usage and input errors.
+// usage and input errors, 130 when a signal interrupted it.
 func ExitCode(err error) int {
 	var p *problemError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
 	case errors.As(err, &p):
 		return exitProblem
 	}
@@ -199,8 +226,10 @@ renamed over the target only when everything succeeded.
 Rule IDs in messages and help (FS-MERGE-6, A-4) are defined in
 docs/RULES.md of the feedsync source.
 
-Exit status: 0 ok; 1 a problem was found (validate, or conflicts with
---fail-on-conflicts); 2 a usage or input error.
+Exit status: 0 ok; 1 a problem was found (validate, verify, convert
+--upgrade with values it could not upgrade, conflicts --fail-on-conflicts,
+merge --fail-on-conflicts or --fail-on-reject); 2 a usage or input error;
+130 interrupted (SIGINT or SIGTERM).
 
 Example:
 

@@ -232,7 +232,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"merge", "-", "-"}, []string{"cannot both be standard input"}},
 		{[]string{"merge", "a.xml", "a.xml", "--policy", "coinflip"}, []string{`--policy "coinflip"`, "endpoint:NAME"}},
 		{[]string{"merge", "a.xml", "a.xml", "--format", "json"}, []string{`"json" is not a feed format`}},
-		{[]string{"show", "a.xml", "--nope"}, []string{"flag provided but not defined: -nope", "Run 'feedsync help show'"}},
+		{[]string{"show", "a.xml", "--nope"}, []string{"feedsync show: unknown flag --nope\n", "Run 'feedsync help show'"}},
+		{[]string{"show", "a.xml", "-nope=1"}, []string{"feedsync show: unknown flag -nope\n"}},
+		{[]string{"merge", "a.xml", "a.xml", "--o"}, []string{"feedsync merge: flag --o needs a value\n"}},
+		{[]string{"sync", "http://127.0.0.1:1/", "--feed", "a.xml", "--interval=soon"}, []string{`invalid value "soon" for --interval: parse error`}},
 		{[]string{"create", "a.xml", "--by", "lap top", "--set", "title=x"}, []string{`--by "lap top" is not a valid endpoint identifier`, "for example --by laptop", "FS-TYPE-6", "explained in docs/RULES.md"}},
 		{[]string{"create", "a.xml", "--by", "laptop"}, []string{"give the item's fields"}},
 		{[]string{"create", "a.xml", "--by", "laptop", "--set", "notanassignment"}, []string{`--set "notanassignment": want field=value`}},
@@ -242,6 +245,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"resolve", "a.xml", "--id", "x", "--by", "laptop"}, []string{"--keep N or --keep-from ENDPOINT"}},
 		{[]string{"resolve", "a.xml", "--id", "x", "--keep", "1", "--keep-from", "a", "--by", "laptop"}, []string{"cannot be used together"}},
 		{[]string{"produce", "a.xml", "--by", "laptop", "--from", "-"}, []string{"--from must be a file"}},
+		{[]string{"produce", "a.xml", "--by", "laptop"}, []string{"a.xml: line 1: this is XML, not JSON Lines", "feedsync convert a.xml --by ENDPOINT"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -25,6 +25,8 @@ type MergeCommand struct {
 	by     string
 	policy string
 	fail   bool
+	reject bool
+	json   bool
 	store  string
 	peer   string
 }
@@ -36,6 +38,8 @@ func (c *MergeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.BoolVar(&c.fail, "fail-on-conflicts", false, "")
+	fs.BoolVar(&c.reject, "fail-on-reject", false, "")
+	fs.BoolVar(&c.json, "json", false, "")
 	fs.StringVar(&c.store, "store", "", "")
 	fs.StringVar(&c.peer, "peer", "", "")
 	return fs
@@ -93,6 +97,9 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 		return &usageError{msg: "--peer needs --store", hint: "Only a store records what each peer holds."}
 	}
 	if err := wantArgs(pos, "LOCAL", "INCOMING"); err != nil {
+		return err
+	}
+	if err := jsonWithOutput(c.json, c.out); err != nil {
 		return err
 	}
 	localName, inName := pos[0], pos[1]
@@ -153,8 +160,15 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 // report prints what a merge did, the same way for a feed and a store:
 // the rejected items, the one-line summary labelled with where the result
 // went, the items a deferring policy leaves for review and hint. With
-// --fail-on-conflicts, new conflicts are a problem (exit 1).
+// --fail-on-conflicts, new conflicts are a problem (exit 1); with
+// --fail-on-reject, rejected items are.
 func (c *MergeCommand) report(sum merge.Summary, inName, label string, policy feedsync.ConflictPolicy, conflicts []string, hint string) error {
+	if c.json {
+		if err := c.m.printJSON(mergeSummaryJSON(label, sum)); err != nil {
+			return err
+		}
+		return c.failure(sum)
+	}
 	for _, r := range sum.Rejections {
 		fmt.Fprintf(c.m.Stderr, "feedsync merge: %s\n", cleanMsg(insertLabel(inFile(inName, r).Error(), "rejected: ")))
 	}
@@ -171,9 +185,18 @@ func (c *MergeCommand) report(sum merge.Summary, inName, label string, policy fe
 		if hint != "" {
 			fmt.Fprintln(c.m.Stderr, hint)
 		}
-		if c.fail {
-			return &problemError{msg: fmt.Sprintf("%d item%s with new conflicts", sum.Conflicts, plural(sum.Conflicts, "", "s"))}
-		}
+	}
+	return c.failure(sum)
+}
+
+// failure is the problem --fail-on-conflicts or --fail-on-reject asks to
+// report (exit 1), or nil.
+func (c *MergeCommand) failure(sum merge.Summary) error {
+	if c.fail && sum.Conflicts > 0 {
+		return &problemError{msg: fmt.Sprintf("%d item%s with new conflicts", sum.Conflicts, plural(sum.Conflicts, "", "s"))}
+	}
+	if c.reject && sum.Rejected > 0 {
+		return &problemError{msg: fmt.Sprintf("%d incoming item%s rejected", sum.Rejected, plural(sum.Rejected, "", "s"))}
 	}
 	return nil
 }
@@ -379,6 +402,17 @@ Arguments:
 
 	--fail-on-conflicts
 	    Exit with status 1 when the merge created new conflicts.
+
+	--json
+	    Print the summary as a JSON object on standard output (the counts,
+	    "output" and the rejections) instead of text on standard error.
+	    Needs -o OUT, or --store.
+
+	--fail-on-reject
+	    Exit with status 1 when incoming items were rejected (invalid sync
+	    metadata, FS-ROBUST-1). Without it, rejected items are listed on
+	    standard error, the rest of the feed is merged, and the exit status
+	    is 0.
 
 	--store DSN
 	    Merge into a store: a SQLite file (sqlite:PATH, or a path ending in

@@ -69,6 +69,27 @@ func TestMergeFailOnConflicts(t *testing.T) {
 	}
 }
 
+// TestMergeFailOnReject checks that an incoming item with invalid sync
+// metadata (FS-ROBUST-1) is reported and left out, with exit 0 by default
+// and exit 1 with --fail-on-reject; the rest of the feed is merged either
+// way.
+func TestMergeFailOnReject(t *testing.T) {
+	h := newHarness(t)
+	h.copyFixture("e5/laptop.xml", "laptop.xml")
+	h.write("bad.xml", `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>bad</title>
+<item><title>no history</title><sx:sync id="nohist" updates="1"></sx:sync></item>
+<item><title>fine</title><sx:sync id="fine" updates="1"><sx:history sequence="1" by="tablet"/></sx:sync></item>
+</channel></rss>`)
+	r := h.ok("", "merge", "laptop.xml", "bad.xml", "-o", "out.xml")
+	if !strings.Contains(r.stderr, `rejected: `) || !strings.Contains(r.stderr, "1 new, 0 updated, 0 deleted, 0 conflicts, 0 unchanged, 1 rejected") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	h.fails(exitProblem, []string{"1 new, 0 updated", "feedsync merge: 1 incoming item rejected"}, "merge", "laptop.xml", "bad.xml", "-o", "out2.xml", "--fail-on-reject")
+	if h.items("out2.xml")["fine"] == nil {
+		t.Error("with --fail-on-reject, the valid item was not merged")
+	}
+}
+
 // TestMergeStdinAndStdout reads INCOMING from standard input and writes the
 // result to standard output.
 func TestMergeStdinAndStdout(t *testing.T) {

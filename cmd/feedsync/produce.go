@@ -28,6 +28,7 @@ type ProduceCommand struct {
 	title       string
 	out         string
 	noConflicts bool
+	json        bool
 
 	// The --store mode (produceStore).
 	store     string
@@ -45,6 +46,7 @@ func (c *ProduceCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.title, "title", "", "")
 	fs.StringVar(&c.out, "o", "", "")
 	fs.BoolVar(&c.noConflicts, "noconflicts", false, "")
+	fs.BoolVar(&c.json, "json", false, "")
 	fs.StringVar(&c.store, "store", "", "")
 	fs.StringVar(&c.since, "since", "", "")
 	fs.StringVar(&c.peer, "peer", "", "")
@@ -68,6 +70,9 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 	}
 	set := map[string]bool{}
 	fset.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := jsonWithOutput(c.json, c.out); err != nil {
+		return err
+	}
 	if set["store"] {
 		if len(pos) > 0 {
 			return &usageError{
@@ -141,12 +146,12 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	var readErr error
-	recs := c.records(data, in, converter.Map{Format: mapFormat}, &readErr)
+	recs := c.records(data, ctxReader{ctx, in}, converter.Map{Format: mapFormat}, &readErr)
 	var sum producer.RefreshSummary
 	err = c.m.output(c.out, func(w io.Writer) error {
 		var prevRS io.ReadSeeker
 		if prev != nil {
-			prevRS = prev
+			prevRS = ctxReader{ctx, prev}
 		}
 		var err error
 		sum, err = producer.Refresh(prevRS, recs, w, opts)
@@ -160,8 +165,31 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 	case err != nil:
 		return err
 	}
+	if c.json {
+		return c.m.printJSON(refreshJSON{Output: outLabel(c.out), Created: sum.Created, Updated: sum.Updated, Deleted: sum.Deleted, Unchanged: sum.Unchanged})
+	}
 	fmt.Fprintf(c.m.Stderr, "%s: %s\n", outLabel(c.out), sum)
 	return nil
+}
+
+// refreshJSON is the summary of produce --json and convert --json.
+type refreshJSON struct {
+	Output    string `json:"output"`
+	Created   int    `json:"created"`
+	Updated   int    `json:"updated"`
+	Deleted   int    `json:"deleted"`
+	Unchanged int    `json:"unchanged"`
+}
+
+// storeFeedJSON is the summary of produce --store --json.
+type storeFeedJSON struct {
+	Output     string `json:"output"`
+	Store      string `json:"store"`
+	Complete   bool   `json:"complete"`
+	Reason     string `json:"reason,omitempty"`
+	Items      int    `json:"items"`
+	Suppressed int    `json:"suppressed"`
+	Token      string `json:"token"`
 }
 
 // produceStore writes the feed of a store (producer.Produce): the complete
@@ -199,18 +227,29 @@ func (c *ProduceCommand) produceStore(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if res.Reason != nil {
-		fmt.Fprintf(c.m.Stderr, "feedsync produce: --since not used, so the feed is complete (FS-FEED-4): %v\n", res.Reason)
+	switch {
+	case c.json:
+		j := storeFeedJSON{Output: outLabel(c.out), Store: label, Complete: res.Full, Items: res.Items, Suppressed: res.Suppressed, Token: res.Token.String()}
+		if res.Reason != nil {
+			j.Reason = res.Reason.Error()
+		}
+		if err := c.m.printJSON(j); err != nil {
+			return err
+		}
+	default:
+		if res.Reason != nil {
+			fmt.Fprintf(c.m.Stderr, "feedsync produce: --since not used, so the feed is complete (FS-FEED-4): %v\n", res.Reason)
+		}
+		kind := "partial"
+		if res.Full {
+			kind = "complete"
+		}
+		fmt.Fprintf(c.m.Stderr, "%s: %s feed of %s, %d item%s", outLabel(c.out), kind, label, res.Items, plural(res.Items, "", "s"))
+		if res.Suppressed > 0 {
+			fmt.Fprintf(c.m.Stderr, ", %d left out (%s has them)", res.Suppressed, c.peer)
+		}
+		fmt.Fprintf(c.m.Stderr, "\nnext token: %s\n", res.Token)
 	}
-	kind := "partial"
-	if res.Full {
-		kind = "complete"
-	}
-	fmt.Fprintf(c.m.Stderr, "%s: %s feed of %s, %d item%s", outLabel(c.out), kind, label, res.Items, plural(res.Items, "", "s"))
-	if res.Suppressed > 0 {
-		fmt.Fprintf(c.m.Stderr, ", %d left out (%s has them)", res.Suppressed, c.peer)
-	}
-	fmt.Fprintf(c.m.Stderr, "\nnext token: %s\n", res.Token)
 	if c.tokenFile != "" {
 		err := writeAtomic(c.tokenFile, func(w io.Writer) error {
 			_, err := io.WriteString(w, res.Token.String()+"\n")
@@ -245,6 +284,16 @@ func (c *ProduceCommand) records(name string, r io.Reader, cm converter.Map, err
 				return
 			}
 			if t := bytes.TrimSpace(b); len(t) > 0 {
+				if t[0] == '<' {
+					// A feed given where data is expected: say which
+					// command reads feeds.
+					*errp = &usageError{
+						msg:  inFile(name, fmt.Errorf("line %d: this is XML, not JSON Lines", line)).Error(),
+						hint: fmt.Sprintf("produce reads JSON Lines data. To make a FeedSync feed of an RSS, Atom or JSON feed: feedsync convert %s --by ENDPOINT", name),
+					}
+					yield(producer.Record{}, *errp)
+					return
+				}
 				dec := json.NewDecoder(bytes.NewReader(t))
 				dec.UseNumber()
 				var obj map[string]any
@@ -336,6 +385,11 @@ Usage:
 DATA may be "-" for standard input.
 
 Arguments:
+
+	--json
+	    Print the summary as a JSON object on standard output instead of
+	    text on standard error (with --store: the token, the item counts
+	    and whether the feed is complete). Needs -o OUT.
 
 	--by ENDPOINT
 	    This endpoint's identifier, written into every history entry.

@@ -14,6 +14,7 @@ import (
 type ResolveCommand struct {
 	m *Main
 
+	store    string
 	by       string
 	id       string
 	keep     int
@@ -23,6 +24,7 @@ type ResolveCommand struct {
 
 func (c *ResolveCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("resolve")
+	fs.StringVar(&c.store, "store", "", "")
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.id, "id", "", "")
 	fs.IntVar(&c.keep, "keep", -1, "")
@@ -37,7 +39,8 @@ func (c *ResolveCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(pos, "FEED"); err != nil {
+	t, err := targetOf(pos, c.store)
+	if err != nil {
 		return err
 	}
 	id, err := itemID(c.id)
@@ -50,20 +53,23 @@ func (c *ResolveCommand) Run(ctx context.Context, args []string) error {
 	case c.keep >= 0 && c.keepFrom != "":
 		return usagef("--keep and --keep-from cannot be used together")
 	}
-	if err := c.m.readable(pos[0]); err != nil {
-		return err
+	if !t.store {
+		if err := c.m.readable(t.name); err != nil {
+			return err
+		}
 	}
 	by, err := c.m.endpoint(c.by)
 	if err != nil {
 		return err
 	}
 	s := c.m.stamp(by)
-	feed := pos[0]
+	feed := t.name
 	result := ""
 	err = c.m.editFeed(ctx, edit{
-		in:  feed,
-		out: c.out,
-		id:  id,
+		in:    feed,
+		store: t.store,
+		out:   c.out,
+		id:    id,
 		change: func(it *feedsync.Item) (*feedsync.Item, error) {
 			n := len(it.Sync.Conflicts)
 			if n == 0 {
@@ -160,8 +166,13 @@ atomically.
 Usage:
 
 	feedsync resolve FEED --id ID (--keep N | --keep-from ENDPOINT) [arguments]
+	feedsync resolve --store DSN --id ID (--keep N | --keep-from ENDPOINT) [arguments]
 
 Arguments:
+
+	--store DSN
+	    Resolve the item in a store instead of FEED, in one transaction.
+	    DSN: sqlite:PATH, a path ending in .db, postgres://… or memory:.
 
 	--id ID
 	    The sync id of the item to resolve.

@@ -18,12 +18,14 @@ import (
 type ShowCommand struct {
 	m *Main
 
-	json bool
-	id   string
+	store string
+	json  bool
+	id    string
 }
 
 func (c *ShowCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("show")
+	fs.StringVar(&c.store, "store", "", "")
 	fs.BoolVar(&c.json, "json", false, "")
 	fs.StringVar(&c.id, "id", "", "")
 	return fs
@@ -39,7 +41,7 @@ type historyInfo struct {
 // itemInfo is one item in the JSON output.
 type itemInfo struct {
 	ID           string        `json:"id"`
-	Line         int           `json:"line"`
+	Line         int           `json:"line,omitempty"`
 	Synchronized bool          `json:"synchronized"`
 	Updates      int64         `json:"updates,omitempty"`
 	Deleted      bool          `json:"deleted"`
@@ -71,7 +73,8 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(pos, "FEED"); err != nil {
+	t, err := targetOf(pos, c.store)
+	if err != nil {
 		return err
 	}
 	id := ""
@@ -80,12 +83,7 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	name := pos[0]
-	f, err := c.m.open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+	name := t.label()
 
 	w := bufio.NewWriter(c.m.Stdout)
 	var items, synced, deleted, conflicted, shown int
@@ -93,9 +91,9 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 	if c.json {
 		list = newJSONList(w)
 	}
-	err = eachItem(ctx, name, feedsync.NewReader(f), func(it *feedsync.Item) error {
+	err = c.m.eachItemOf(ctx, t, func(it *feedsync.Item) error {
 		items++
-		info := itemInfo{ID: it.ID(), Line: it.Line(), Title: itemTitle(it), Synchronized: it.Sync != nil}
+		info := itemInfo{ID: it.ID(), Line: t.line(it), Title: itemTitle(it), Synchronized: it.Sync != nil}
 		if s := it.Sync; s != nil {
 			synced++
 			info.Updates, info.Deleted, info.NoConflicts = s.Updates, s.Deleted, s.NoConflicts
@@ -141,7 +139,7 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	if id != "" && shown == 0 {
-		return inFile(name, &usageError{msg: fmt.Sprintf("no item with id %q", id), hint: fmt.Sprintf("Run 'feedsync show %s' to list the items.", name)})
+		return inFile(name, &usageError{msg: fmt.Sprintf("no item with id %q", id), hint: fmt.Sprintf("Run 'feedsync show %s' to list the items.", t.args())})
 	}
 	if !c.json && id == "" {
 		fmt.Fprintf(c.m.Stderr, "%s: %d item%s (%d synchronized, %d deleted, %d with conflicts)\n", displayName(name), items, plural(items, "", "s"), synced, deleted, conflicted)
@@ -183,7 +181,7 @@ func printItem(w io.Writer, info itemInfo, detail bool) {
 	if len(flags) > 0 {
 		extra = "  " + strings.Join(flags, "  ")
 	}
-	fmt.Fprintf(w, "%s (line %d)  updates=%d%s  %q\n", info.ID, info.Line, info.Updates, extra, info.Title)
+	fmt.Fprintf(w, "%s%s  updates=%d%s  %q\n", info.ID, lineNote(info.Line), info.Updates, extra, info.Title)
 	hist := make([]string, len(info.History))
 	for i, h := range info.History {
 		by := h.By
@@ -238,10 +236,15 @@ Items without sx:sync are listed as "not synchronized".
 Usage:
 
 	feedsync show FEED [arguments]
+	feedsync show --store DSN [arguments]
 
 FEED may be "-" for standard input.
 
 Arguments:
+
+	--store DSN
+	    List the items of a store instead of FEED, in change order.
+	    DSN: sqlite:PATH, a path ending in .db, postgres://… or memory:.
 
 	--id ID
 	    Show only this item, with its fields (as 'feedsync update' reads

@@ -74,9 +74,11 @@ func storeLabel(s string) string {
 	return s
 }
 
-// openStore opens the store dsn names. With create false a SQLite file must
-// exist already: commands that only read a store (produce, verify) fail on
-// a mistyped name instead of making an empty database there. Errors name
+// openStore opens the store dsn names. With create false the store must
+// exist already (a SQLite file, or a PostgreSQL schema, holding one):
+// commands that only read a store (produce, verify, show, conflicts) fail
+// on a mistyped name with "no such store" instead of making an empty
+// database or schema there. Errors name
 // the store (with a PostgreSQL password hidden) and are input errors (exit
 // 2).
 func (m *Main) openStore(ctx context.Context, dsn string, create bool) (store.Store, error) {
@@ -105,7 +107,17 @@ func (m *Main) openStore(ctx context.Context, dsn string, create bool) (store.St
 			return nil, inFile(label, errors.New("not a regular file"))
 		}
 	}
-	st, err := open.Open(ctx, dsn)
+	openDSN := open.Open
+	if !create {
+		openDSN = open.Existing
+	}
+	st, err := openDSN(ctx, dsn)
+	if errors.Is(err, store.ErrNotExist) {
+		return nil, &usageError{
+			msg:  fmt.Sprintf("%s: no such store", label),
+			hint: fmt.Sprintf("A store is made by merging a feed into it: feedsync merge --store %s FEED", label),
+		}
+	}
 	if err != nil {
 		if strings.Contains(err.Error(), label) {
 			return nil, err // store/open named it already

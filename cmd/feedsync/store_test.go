@@ -361,9 +361,10 @@ func TestMergeStoreFormat(t *testing.T) {
 	}
 }
 
-// TestStorePostgres runs the store commands against PostgreSQL, in a
-// schema of the test's own.
-func TestStorePostgres(t *testing.T) {
+// testPostgres returns the DSN of a schema of its own in the test database,
+// dropped when the test ends; it skips the test without a server.
+func testPostgres(t *testing.T) string {
+	t.Helper()
 	dsn := os.Getenv("FEEDSYNC_TEST_POSTGRES")
 	if dsn == "" {
 		t.Skip("PostgreSQL tests need a server: set FEEDSYNC_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
@@ -385,7 +386,13 @@ func TestStorePostgres(t *testing.T) {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	pg := dsn + sep + open.SchemaParam + "=" + schema
+	return dsn + sep + open.SchemaParam + "=" + schema
+}
+
+// TestStorePostgres runs the store commands against PostgreSQL, in a
+// schema of the test's own.
+func TestStorePostgres(t *testing.T) {
+	pg := testPostgres(t)
 
 	h := newHarness(t)
 	h.copyFixture("e5/laptop.xml", "laptop.xml")
@@ -408,4 +415,42 @@ func TestStorePostgres(t *testing.T) {
 			t.Errorf("verify postgres %s: %s", other, r.stdout)
 		}
 	}
+}
+
+// TestStorePostgresReadOnly checks that the commands that only read a
+// store refuse a PostgreSQL schema that holds none, with "no such store"
+// and exit 2 as for a missing SQLite file, and create nothing: a mistyped
+// feedsync_schema must not become an empty store.
+func TestStorePostgresReadOnly(t *testing.T) {
+	pg := testPostgres(t)
+	schema := pg[strings.LastIndex(pg, "=")+1:]
+	h := newHarness(t)
+	h.copyFixture("e5/laptop.xml", "laptop.xml")
+	for _, args := range [][]string{
+		{"verify", pg, "laptop.xml"},
+		{"produce", "--store", pg, "-o", "out.xml"},
+		{"show", "--store", pg},
+		{"conflicts", "--store", pg},
+		{"update", "--store", pg, "--by", "laptop", "--id", "fence-1", "--set", "title=x"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			h.fails(exitUsage, []string{"no such store", "feedsync merge --store"}, args...)
+		})
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, os.Getenv("FEEDSYNC_TEST_POSTGRES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var found bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&found); err != nil {
+		t.Fatal(err)
+	}
+	if found {
+		t.Errorf("a read-only command created schema %s", schema)
+	}
+	// Once a merge made it, the same commands read it.
+	h.ok("", "merge", "--store", pg, "laptop.xml")
+	h.ok("", "verify", pg, "laptop.xml")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -53,4 +54,29 @@ func (l *jsonList) close() {
 		io.WriteString(l.w, "\n")
 	}
 	io.WriteString(l.w, "]\n")
+}
+
+// ctxReader is r, failing with ctx's error once ctx is done: it lets a
+// command stop work done by a function that takes no context (export,
+// convert) when it is interrupted.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Seek seeks r, which must be an io.Seeker (Refresh reads the previous
+// feed twice).
+func (c ctxReader) Seek(offset int64, whence int) (int64, error) {
+	s, ok := c.r.(io.Seeker)
+	if !ok {
+		return 0, errors.New("cannot seek")
+	}
+	return s.Seek(offset, whence)
 }

@@ -15,6 +15,7 @@ import (
 type UpdateCommand struct {
 	m *Main
 
+	store  string
 	by     string
 	id     string
 	out    string
@@ -23,6 +24,7 @@ type UpdateCommand struct {
 
 func (c *UpdateCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("update")
+	fs.StringVar(&c.store, "store", "", "")
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.id, "id", "", "")
 	fs.StringVar(&c.out, "o", "", "")
@@ -38,7 +40,8 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := wantArgs(pos, "FEED"); err != nil {
+	t, err := targetOf(pos, c.store)
+	if err != nil {
 		return err
 	}
 	id, err := itemID(c.id)
@@ -48,8 +51,10 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 	if len(c.fields.set) == 0 && c.fields.json == "" && len(c.fields.unset) == 0 {
 		return usagef("nothing to change: give --set, --json or --unset")
 	}
-	if err := c.m.readable(pos[0]); err != nil {
-		return err
+	if !t.store {
+		if err := c.m.readable(t.name); err != nil {
+			return err
+		}
 	}
 	by, err := c.m.endpoint(c.by)
 	if err != nil {
@@ -58,9 +63,10 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 	s := c.m.stamp(by)
 	result := ""
 	err = c.m.editFeed(ctx, edit{
-		in:  pos[0],
-		out: c.out,
-		id:  id,
+		in:    t.name,
+		store: t.store,
+		out:   c.out,
+		id:    id,
 		change: func(it *feedsync.Item) (*feedsync.Item, error) {
 			old, err := payloadOf(it)
 			if err != nil {
@@ -133,8 +139,13 @@ folded in (FS-UPDATE-4). Updating a deleted item undeletes it
 Usage:
 
 	feedsync update FEED --id ID [arguments]
+	feedsync update --store DSN --id ID [arguments]
 
 Arguments:
+
+	--store DSN
+	    Change the item in a store instead of FEED, in one transaction.
+	    DSN: sqlite:PATH, a path ending in .db, postgres://… or memory:.
 
 	--id ID
 	    The sync id of the item to change.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,11 +16,13 @@ type ValidateCommand struct {
 	m *Main
 
 	strict bool
+	json   bool
 }
 
 func (c *ValidateCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("validate")
 	fs.BoolVar(&c.strict, "strict", false, "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -41,6 +44,7 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 	defer f.Close()
 
 	var errs, warns int
+	var problems []validateProblem // with --json
 	report := func(err error, warning bool) {
 		label := ""
 		if warning {
@@ -48,6 +52,17 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 			label = "warning: "
 		} else {
 			errs++
+		}
+		if c.json {
+			if len(problems) < maxJSONProblems {
+				p := validateProblem{Warning: warning, Message: cleanMsg(err.Error())}
+				var ie *feedsync.ItemError
+				if errors.As(err, &ie) {
+					p.ID, p.Line = ie.ID, ie.Line
+				}
+				problems = append(problems, p)
+			}
+			return
 		}
 		msg := inFile(name, err).Error()
 		if label != "" {
@@ -96,11 +111,17 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 		report(err, false)
 	}
 
-	problems := errs
+	failed := errs
 	if c.strict {
-		problems += warns
+		failed += warns
 	}
-	if problems > 0 {
+	if c.json {
+		err := c.m.printJSON(validateJSON{File: displayName(name), OK: failed == 0, Items: items, Synchronized: synced, Errors: errs, Warnings: warns, Problems: problems})
+		if err != nil || failed == 0 {
+			return err
+		}
+	}
+	if failed > 0 {
 		return &problemError{msg: fmt.Sprintf("%s: %d error%s, %d warning%s in %d item%s (%d synchronized)",
 			displayName(name), errs, plural(errs, "", "s"), warns, plural(warns, "", "s"), items, plural(items, "", "s"), synced)}
 	}
@@ -110,6 +131,29 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintln(c.m.Stdout, msg)
 	return nil
+}
+
+// maxJSONProblems bounds the problems validate --json lists; the counts
+// stay exact.
+const maxJSONProblems = 1000
+
+// validateJSON is the summary of validate --json.
+type validateJSON struct {
+	File         string            `json:"file"`
+	OK           bool              `json:"ok"`
+	Items        int               `json:"items"`
+	Synchronized int               `json:"synchronized"`
+	Errors       int               `json:"errors"`
+	Warnings     int               `json:"warnings"`
+	Problems     []validateProblem `json:"problems"`
+}
+
+// validateProblem is one problem in validate --json.
+type validateProblem struct {
+	Warning bool   `json:"warning"`
+	ID      string `json:"id,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
 }
 
 // insertLabel puts label after the location part of a message, before
@@ -157,6 +201,11 @@ Arguments:
 	--strict
 	    Count warnings as problems, and reject booleans other than "true"
 	    and "false" (FS-TYPE-3).
+
+	--json
+	    Print the result as a JSON object on standard output: the counts
+	    and the problems (the first 1000), each with its item's id and
+	    line, instead of text on standard error.
 
 Example:
 

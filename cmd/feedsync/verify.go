@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"strings"
@@ -104,9 +103,7 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 			}
 			rep.Differences = append(rep.Differences, vd)
 		}
-		enc := json.NewEncoder(c.m.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := c.m.printJSON(rep); err != nil {
 			return err
 		}
 	} else {

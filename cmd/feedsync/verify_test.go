@@ -114,7 +114,7 @@ func TestVerifyJSON(t *testing.T) {
 	}
 
 	r = h.ok("", "verify", "laptop.xml", "laptop.xml", "--json")
-	if !strings.Contains(r.stdout, `"same": true`) || !strings.Contains(r.stdout, `"differences": []`) {
+	if !strings.Contains(r.stdout, `"same":true`) || !strings.Contains(r.stdout, `"differences":[]`) {
 		t.Errorf("JSON of a match:\n%s", r.stdout)
 	}
 }
@@ -171,7 +171,7 @@ func TestVerifyErrors(t *testing.T) {
 		{[]string{"verify", "missing.db", "laptop.xml"}, []string{"feedsync verify: missing.db: no such store"}},
 		{[]string{"verify", "laptop.xml", "invalid.xml"}, []string{"feedsync verify: invalid.xml: ", `item "nohist"`, "FS-ROBUST-1"}},
 		{[]string{"verify", "laptop.xml", "dup.xml"}, []string{"feedsync verify: dup.xml: ", "duplicate sync id"}},
-		{[]string{"verify", "laptop.xml", "laptop.xml", "--nope"}, []string{"flag provided but not defined: -nope"}},
+		{[]string{"verify", "laptop.xml", "laptop.xml", "--nope"}, []string{"unknown flag --nope"}},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -6,6 +6,7 @@ package feedtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -89,4 +90,22 @@ func Manifest(t testing.TB, st store.Store) producer.Manifest {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// NotePostgres tells the developer, on the terminal, that the PostgreSQL
+// tests of the package pkg are skipped because PostgresEnv is not set.
+// Call it from TestMain. go test shows nothing that a passing package
+// prints, t.Skip messages included, unless run with -v; so the note goes
+// to the controlling terminal, and nowhere when there is none (CI sets the
+// variable anyway).
+func NotePostgres(pkg string) {
+	if os.Getenv(PostgresEnv) != "" {
+		return
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	defer tty.Close()
+	fmt.Fprintf(tty, "note: %s: PostgreSQL tests skipped; set %s=postgres://… to run them\n", pkg, PostgresEnv)
 }

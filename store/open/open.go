@@ -17,35 +17,48 @@ const SchemaParam = "feedsync_schema"
 
 // Open opens the store that dsn names (see the package documentation).
 func Open(ctx context.Context, dsn string) (store.Store, error) {
+	return openDSN(ctx, dsn, false)
+}
+
+// Existing is Open for a store that must exist already: for a SQLite file
+// or a PostgreSQL schema that holds no store it creates nothing and fails
+// with store.ErrNotExist. Programs that only read a store use it, so that a
+// mistyped name is reported instead of read as a new, empty store.
+// "memory:" is always a new, empty store.
+func Existing(ctx context.Context, dsn string) (store.Store, error) {
+	return openDSN(ctx, dsn, true)
+}
+
+func openDSN(ctx context.Context, dsn string, mustExist bool) (store.Store, error) {
 	switch {
 	case dsn == "":
 		return nil, fmt.Errorf("open store: empty DSN (want memory:, sqlite:PATH, a file path or postgres://…)")
 	case dsn == "memory:":
 		return store.NewMemory(), nil
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"))
+		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), mustExist)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, mustExist)
 	case strings.Contains(dsn, "://"), strings.HasPrefix(dsn, "memory:"):
 		return nil, fmt.Errorf("open store %q: unknown kind (want memory:, sqlite:PATH, a file path or postgres://…)", redact(dsn))
 	}
-	return openSQLite(ctx, dsn)
+	return openSQLite(ctx, dsn, mustExist)
 }
 
-func openSQLite(ctx context.Context, path string) (store.Store, error) {
-	s, err := sqlite.Open(ctx, path, sqlite.Options{})
+func openSQLite(ctx context.Context, path string, mustExist bool) (store.Store, error) {
+	s, err := sqlite.Open(ctx, path, sqlite.Options{MustExist: mustExist})
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return s, nil
 }
 
-func openPostgres(ctx context.Context, dsn string) (store.Store, error) {
+func openPostgres(ctx context.Context, dsn string, mustExist bool) (store.Store, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store: parse PostgreSQL URL: %w", err)
 	}
-	var opts postgres.Options
+	opts := postgres.Options{MustExist: mustExist}
 	q := u.Query()
 	if q.Has(SchemaParam) {
 		opts.Schema = q.Get(SchemaParam)

@@ -23,6 +23,11 @@ type Options struct {
 	// (the greater of 4 and the number of CPUs), or pool_max_conns in the
 	// DSN.
 	MaxConns int32
+	// MustExist makes Open fail with store.ErrNotExist, creating nothing,
+	// when the schema does not hold a store yet: for programs that only
+	// read a store, where a mistyped schema name must not create an empty
+	// one. Default: false, Open creates the schema and the tables.
+	MustExist bool
 }
 
 // Store is a store.Store in a PostgreSQL database, shared safely by any
@@ -55,12 +60,33 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	if opts.MustExist {
+		if err := mustExist(ctx, pool); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres: open: %w", err)
+		}
+	}
 	id, err := migrate(ctx, pool, opts.Schema)
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: migrate: %w", err)
 	}
 	return &Store{pool: pool, id: id}, nil
+}
+
+// mustExist returns store.ErrNotExist unless the schema the connections
+// use (Options.Schema, else the search_path) holds a store: to_regclass
+// finds the version table through the search_path, and finds nothing when
+// the schema itself is missing.
+func mustExist(ctx context.Context, pool *pgxpool.Pool) error {
+	var found bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('feedsync_schema_version') IS NOT NULL`).Scan(&found); err != nil {
+		return err
+	}
+	if !found {
+		return store.ErrNotExist
+	}
+	return nil
 }
 
 // ID returns the store's identifier, kept in the database.

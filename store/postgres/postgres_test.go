@@ -156,7 +156,7 @@ func TestBatchedPutError(t *testing.T) {
 	}
 }
 
-// Migration 2 rewrites the uncompressed rows of a version 1 database in
+// Migration 4 rewrites the uncompressed rows of a version 3 database in
 // the stored form (itemrow.Encode).
 func TestMigrationRecodesItems(t *testing.T) {
 	dsn := testDSN(t)
@@ -169,7 +169,7 @@ func TestMigrationRecodesItems(t *testing.T) {
 					return err
 				}
 			}
-			_, err := s.pool.Exec(t.Context(), `UPDATE feedsync_schema_version SET version = 1`)
+			_, err := s.pool.Exec(t.Context(), `UPDATE feedsync_schema_version SET version = 3`)
 			return err
 		},
 		func(st store.Store) (bool, error) {

@@ -29,7 +29,7 @@ var migrations = []string{
 	// its latest change. The columns between id and xml are the item's
 	// store.ItemStat (conflicts_digest is its Version.Conflicts); xml is
 	// feedsync.MarshalItem's standalone element (compressed from
-	// migration 2 on, see there).
+	// migration 4 on, see there).
 	`
 CREATE TABLE feedsync_meta (
 	key   text PRIMARY KEY,
@@ -77,7 +77,45 @@ CREATE TABLE feedsync_feed (
 	updated     timestamptz
 );
 `,
-	// 2: feedsync_items.xml holds the item in the compressed stored form
+	// 2: per-peer sync state and history marks.
+	//
+	// feedsync_peer_state: one row per peer with a store.PeerState,
+	// replacing the pseudo item "#httpfeed-token" that earlier versions of
+	// the HTTP client kept its marks under in feedsync_peer_versions
+	// (dropped here: the client starts over with versions first).
+	// feedsync_history: the mark of each commit, by its last sequence
+	// number (store.ChangeReader.HistoryMark). The changes made before this
+	// migration share one new mark.
+	`
+CREATE TABLE feedsync_peer_state (
+	peer     text PRIMARY KEY,
+	received text NOT NULL,
+	sent     text NOT NULL,
+	resume   text NOT NULL
+);
+CREATE TABLE feedsync_history (
+	seq  bigint PRIMARY KEY,
+	mark text NOT NULL
+);
+INSERT INTO feedsync_history (seq, mark)
+	SELECT seq, md5(random()::text || clock_timestamp()::text) FROM feedsync_counter WHERE seq > 0;
+DELETE FROM feedsync_peer_versions WHERE id = '#httpfeed-token';
+`,
+	// 3: compaction (store.Compact). feedsync_retention holds the store's
+	// store.Retention (marks as itemrow.EncodeMarks writes them);
+	// feedsync_peer_versions_id lets Remove forget what peers hold of an
+	// item without scanning every peer's knowledge.
+	`
+CREATE TABLE feedsync_retention (
+	k         integer PRIMARY KEY CHECK (k = 1),
+	horizon   bigint NOT NULL,
+	compacted bigint NOT NULL,
+	swept     bigint NOT NULL,
+	marks     text NOT NULL
+);
+CREATE INDEX feedsync_peer_versions_id ON feedsync_peer_versions (id);
+`,
+	// 4: feedsync_items.xml holds the item in the compressed stored form
 	// (itemrow.Encode). No change of schema: recodeItems, run with it,
 	// rewrites the rows of a database made before it.
 	``,
@@ -86,11 +124,11 @@ CREATE TABLE feedsync_feed (
 // dataMigrations are the steps of a migration that SQL cannot do, run
 // after the migration of the same number, in its transaction.
 var dataMigrations = map[int]func(ctx context.Context, tx pgx.Tx) error{
-	2: recodeItems,
+	4: recodeItems,
 }
 
 // recodeItems rewrites the item rows of a database made before migration
-// 2 in the stored form (itemrow.Recode).
+// 4 in the stored form (itemrow.Recode).
 func recodeItems(ctx context.Context, tx pgx.Tx) error {
 	_, err := itemrow.Recode(func(after int64, limit int) ([]itemrow.Change, error) {
 		rows, err := tx.Query(ctx, `SELECT seq, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)

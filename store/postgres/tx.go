@@ -38,8 +38,15 @@ ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = exclude
 	qPeerSeq    = `SELECT sent_seq FROM feedsync_peers WHERE peer = $1`
 	qSetPeerSeq = `INSERT INTO feedsync_peers (peer, sent_seq) VALUES ($1, $2)
 ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
-	qFeedInfo    = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
-	qSetFeedInfo = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
+	qPeerState    = `SELECT received, sent, resume FROM feedsync_peer_state WHERE peer = $1`
+	qSetPeerState = `INSERT INTO feedsync_peer_state (peer, received, sent, resume) VALUES ($1, $2, $3, $4)
+ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`
+	qDelPeerState    = `DELETE FROM feedsync_peer_state WHERE peer = $1`
+	qDelPeerVersions = `DELETE FROM feedsync_peer_versions WHERE peer = $1`
+	qHistoryMark     = `SELECT mark FROM feedsync_history WHERE seq >= $1 ORDER BY seq LIMIT 1`
+	qAddHistory      = `INSERT INTO feedsync_history (seq, mark) VALUES ($1, $2)`
+	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
+	qSetFeedInfo     = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )
@@ -76,6 +83,8 @@ type tx struct {
 	// counter at Begin, locking its row, counts up on each Put and writes
 	// the counter back at Commit: no other writer can run between.
 	seq, seq0 int64
+	// mark is the history mark Commit records, made on first use.
+	mark string
 	// pending holds writes not sent yet, what (what each is, for error
 	// messages) and items the ids of the items among them (for Get).
 	// Writes travel in batches of up to writeBatch statements, one round
@@ -448,6 +457,86 @@ func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 	return nil
 }
 
+func (t *tx) PeerState(ctx context.Context, peer string) (store.PeerState, error) {
+	if err := t.enterFlushed(ctx, false); err != nil {
+		return store.PeerState{}, fmt.Errorf("postgres: sync state of peer %q: %w", peer, err)
+	}
+	var ps store.PeerState
+	err := t.tx.QueryRow(ctx, qPeerState, peer).Scan(&ps.Received, &ps.Sent, &ps.Resume)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.PeerState{}, nil
+	}
+	if err != nil {
+		return store.PeerState{}, fmt.Errorf("postgres: sync state of peer %q: %w", peer, t.fail(err))
+	}
+	return ps, nil
+}
+
+func (t *tx) SetPeerState(ctx context.Context, peer string, ps store.PeerState) error {
+	what := fmt.Sprintf("set sync state of peer %q", peer)
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	var err error
+	if ps.IsZero() {
+		err = t.queue(ctx, what, qDelPeerState, peer)
+	} else {
+		err = t.queue(ctx, what, qSetPeerState, peer, ps.Received, ps.Sent, ps.Resume)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) ForgetPeer(ctx context.Context, peer string) error {
+	what := fmt.Sprintf("forget peer %q", peer)
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	if err := t.queue(ctx, what, qDelPeerVersions, peer); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	if err := t.queue(ctx, what, qDelPeerState, peer); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return "", false, fmt.Errorf("postgres: history mark of %d: %w", seq, err)
+	}
+	if seq == 0 {
+		return "", true, nil
+	}
+	if t.writable && seq > t.seq0 {
+		if seq > t.seq {
+			return "", false, nil
+		}
+		if t.mark == "" {
+			t.mark = feedsync.NewID()
+		}
+		return t.mark, true, nil
+	}
+	last, err := t.LastSeq(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if seq < 0 || seq > last {
+		return "", false, nil
+	}
+	var mark string
+	err = t.tx.QueryRow(ctx, qHistoryMark, seq).Scan(&mark)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("postgres: history mark of %d: %w", seq, t.fail(err))
+	}
+	return mark, true, nil
+}
+
 func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
 	if err := t.enterFlushed(ctx, false); err != nil {
 		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", err)
@@ -501,6 +590,13 @@ func (t *tx) Commit() error {
 			t.tx.Rollback(ctx)
 			return fmt.Errorf("postgres: commit: save seq: %w", t.s.errClosedIf(err))
 		}
+		if t.mark == "" {
+			t.mark = feedsync.NewID()
+		}
+		if err := t.exec(ctx, qAddHistory, t.seq, t.mark); err != nil {
+			t.tx.Rollback(ctx)
+			return fmt.Errorf("postgres: commit: save history mark: %w", t.s.errClosedIf(err))
+		}
 	}
 	if err := t.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", t.s.errClosedIf(err))
@@ -538,4 +634,93 @@ func parseFormat(s string) (feedsync.Format, error) {
 		return feedsync.FormatUnknown, nil
 	}
 	return feedsync.ParseFormat(s)
+}
+
+// The statements of compaction (store.Compact).
+const (
+	qRewrite = `UPDATE feedsync_items SET updates = $1, deleted = $2, digest = $3, conflicts = $4, xml = $5
+WHERE id = $6 AND top_by = $7 AND top_seq = $8 AND top_when IS NOT DISTINCT FROM $9 AND conflicts_digest = $10`
+	qRemove             = `DELETE FROM feedsync_items WHERE id = $1`
+	qRemovePeerVersions = `DELETE FROM feedsync_peer_versions WHERE id = $1`
+	qRetention          = `SELECT horizon, compacted, swept, marks FROM feedsync_retention WHERE k = 1`
+	qSetRetention       = `INSERT INTO feedsync_retention (k, horizon, compacted, swept, marks) VALUES (1, $1, $2, $3, $4)
+ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
+	marks = excluded.marks`
+)
+
+// Rewrite is not batched: whether a row had the version is its answer.
+func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := t.enterFlushed(ctx, true); err != nil {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, err)
+	}
+	r, err := itemrow.FromItem(it)
+	if err != nil {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))
+	}
+	v := r.Version
+	tag, err := t.tx.Exec(ctx, qRewrite, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.Data,
+		r.ID, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When), v.Conflicts)
+	if err != nil {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(store.ErrNotSameVersion))
+	}
+	return nil
+}
+
+func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
+	what := fmt.Sprintf("remove item %q", id)
+	if err := t.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	err := t.queue(ctx, what, qRemove, id)
+	if t.items != nil {
+		t.items[id] = true
+	}
+	if err == nil {
+		err = t.queue(ctx, what+": peer versions", qRemovePeerVersions, id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: %w", err)
+	}
+	t.seq++
+	return t.seq, nil
+}
+
+func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
+	if err := t.enterFlushed(ctx, false); err != nil {
+		return store.Retention{}, fmt.Errorf("postgres: retention: %w", err)
+	}
+	var r store.Retention
+	var marks string
+	err := t.tx.QueryRow(ctx, qRetention).Scan(&r.Horizon, &r.Compacted, &r.Swept, &marks)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Retention{}, nil
+	}
+	if err == nil {
+		r.Marks, err = itemrow.DecodeMarks(marks)
+	}
+	if err != nil {
+		return store.Retention{}, fmt.Errorf("postgres: retention: %w", t.fail(err))
+	}
+	return r, nil
+}
+
+func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("postgres: set retention: %w", err)
+	}
+	marks, err := itemrow.EncodeMarks(r.Marks)
+	if err == nil {
+		err = t.queue(ctx, "set retention", qSetRetention, r.Horizon, r.Compacted, r.Swept, marks)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: set retention: %w", err)
+	}
+	return nil
 }

@@ -24,7 +24,7 @@ var migrations = []string{
 	// index for Get. The columns between them are the item's
 	// store.ItemStat (conflicts_digest is its Version.Conflicts); xml is
 	// feedsync.MarshalItem's standalone element (compressed from
-	// migration 2 on, see there).
+	// migration 4 on, see there).
 	`
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
@@ -71,7 +71,44 @@ CREATE TABLE feed (
 	updated     INTEGER
 );
 `,
-	// 2: items.xml holds the item in the compressed stored form
+	// 2: per-peer sync state and history marks.
+	//
+	// peer_state: one row per peer with a store.PeerState, replacing the
+	// pseudo item "#httpfeed-token" that earlier versions of the HTTP
+	// client kept its marks under in peer_versions (dropped here: the
+	// client starts over with versions first, which costs a summary).
+	// history: the mark of each commit, by its last sequence number
+	// (store.ChangeReader.HistoryMark). The changes made before this
+	// migration share one new mark.
+	`
+CREATE TABLE peer_state (
+	peer     TEXT PRIMARY KEY,
+	received TEXT NOT NULL,
+	sent     TEXT NOT NULL,
+	resume   TEXT NOT NULL
+);
+CREATE TABLE history (
+	seq  INTEGER PRIMARY KEY,
+	mark TEXT NOT NULL
+);
+INSERT INTO history (seq, mark) SELECT seq, lower(hex(randomblob(16))) FROM counter WHERE seq > 0;
+DELETE FROM peer_versions WHERE id = '#httpfeed-token';
+`,
+	// 3: compaction (store.Compact). retention holds the store's
+	// store.Retention (marks as itemrow.EncodeMarks writes them);
+	// peer_versions_id lets Remove forget what peers hold of an item
+	// without scanning every peer's knowledge.
+	`
+CREATE TABLE retention (
+	k         INTEGER PRIMARY KEY CHECK (k = 1),
+	horizon   INTEGER NOT NULL,
+	compacted INTEGER NOT NULL,
+	swept     INTEGER NOT NULL,
+	marks     TEXT NOT NULL
+);
+CREATE INDEX peer_versions_id ON peer_versions (id);
+`,
+	// 4: items.xml holds the item in the compressed stored form
 	// (itemrow.Encode). No change of schema: recodeItems, run with it,
 	// rewrites the rows of a database made before it.
 	``,
@@ -80,11 +117,11 @@ CREATE TABLE feed (
 // dataMigrations are the steps of a migration that SQL cannot do, run
 // after the migration of the same number, in its transaction.
 var dataMigrations = map[int]func(ctx context.Context, conn *sql.Conn) (changed bool, err error){
-	2: recodeItems,
+	4: recodeItems,
 }
 
 // recodeItems rewrites the item rows of a database made before migration
-// 2 in the stored form (itemrow.Recode); it reports whether it rewrote any.
+// 4 in the stored form (itemrow.Recode); it reports whether it rewrote any.
 func recodeItems(ctx context.Context, conn *sql.Conn) (bool, error) {
 	n, err := itemrow.Recode(func(after int64, limit int) ([]itemrow.Change, error) {
 		rows, err := conn.QueryContext(ctx, `SELECT seq, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)

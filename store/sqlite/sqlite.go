@@ -6,7 +6,9 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +35,11 @@ type Options struct {
 	// parallel on them, writable ones one at a time. Default:
 	// DefaultMaxConns.
 	MaxConns int
+	// MustExist makes Open fail with store.ErrNotExist, creating nothing,
+	// when path is not a file that holds a store: for programs that only
+	// read a store, where a mistyped name must not create an empty
+	// database. Default: false, Open creates the file and the tables.
+	MustExist bool
 }
 
 // Store is a store.Store in one SQLite database file.
@@ -120,12 +127,29 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	if opts.MustExist {
+		// Checked before the driver opens the file, which creates it.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, store.ErrNotExist)
+		}
+	}
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
+	if opts.MustExist {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).Scan(&n)
+		if err == nil && n == 0 {
+			err = store.ErrNotExist
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+	}
 	id, err := migrate(ctx, db)
 	if err != nil {
 		db.Close()

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"testing"
@@ -177,7 +178,7 @@ func TestConnPool(t *testing.T) {
 	}
 }
 
-// Migration 2 rewrites the uncompressed rows of a version 1 database in
+// Migration 4 rewrites the uncompressed rows of a version 3 database in
 // the stored form (itemrow.Encode).
 func TestMigrationRecodesItems(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.db")
@@ -189,7 +190,7 @@ func TestMigrationRecodesItems(t *testing.T) {
 					return err
 				}
 			}
-			_, err := s.db.ExecContext(t.Context(), `UPDATE schema_version SET version = 1`)
+			_, err := s.db.ExecContext(t.Context(), `UPDATE schema_version SET version = 3`)
 			return err
 		},
 		func(st store.Store) (bool, error) {
@@ -208,4 +209,50 @@ func TestMigrationRecodesItems(t *testing.T) {
 			}
 			return all, rows.Err()
 		})
+}
+
+// TestMigration2 opens a database of schema version 1, with changes and the
+// pseudo item an earlier HTTP client kept its marks under: the migration
+// gives the existing changes a history mark and drops the pseudo item.
+func TestMigration2(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "store.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		migrations[0],
+		`CREATE TABLE schema_version (version INTEGER NOT NULL)`,
+		`INSERT INTO schema_version (version) VALUES (1)`,
+		`UPDATE counter SET seq = 3`,
+		`INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ('http://h/', '#httpfeed-token', '', 1, NULL, 'tok')`,
+		`INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ('http://h/', 'item', 'laptop', 1, NULL, '')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	tx, err := s.Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	m1, ok1, err1 := tx.HistoryMark(ctx, 1)
+	m3, ok3, err3 := tx.HistoryMark(ctx, 3)
+	if err1 != nil || err3 != nil || !ok1 || !ok3 || m1 == "" || m1 != m3 {
+		t.Errorf("HistoryMark(1), (3) after migration = %q %v %v, %q %v %v; want one mark", m1, ok1, err1, m3, ok3, err3)
+	}
+	if _, ok, err := tx.PeerVersion(ctx, "http://h/", "#httpfeed-token"); err != nil || ok {
+		t.Errorf("the pseudo item survived the migration (%v, %v)", ok, err)
+	}
+	if _, ok, err := tx.PeerVersion(ctx, "http://h/", "item"); err != nil || !ok {
+		t.Errorf("the migration dropped real knowledge (%v, %v)", ok, err)
+	}
 }

@@ -39,8 +39,15 @@ ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = exclude
 	qPeerSeq    = `SELECT sent_seq FROM peers WHERE peer = ?`
 	qSetPeerSeq = `INSERT INTO peers (peer, sent_seq) VALUES (?, ?)
 ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
-	qFeedInfo    = `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`
-	qSetFeedInfo = `INSERT INTO feed (k, format, title, link, description, atom_id, updated) VALUES (1, ?, ?, ?, ?, ?, ?)
+	qPeerState    = `SELECT received, sent, resume FROM peer_state WHERE peer = ?`
+	qSetPeerState = `INSERT INTO peer_state (peer, received, sent, resume) VALUES (?, ?, ?, ?)
+ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`
+	qDelPeerState    = `DELETE FROM peer_state WHERE peer = ?`
+	qDelPeerVersions = `DELETE FROM peer_versions WHERE peer = ?`
+	qHistoryMark     = `SELECT mark FROM history WHERE seq >= ? ORDER BY seq LIMIT 1`
+	qAddHistory      = `INSERT INTO history (seq, mark) VALUES (?, ?)`
+	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`
+	qSetFeedInfo     = `INSERT INTO feed (k, format, title, link, description, atom_id, updated) VALUES (1, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )
@@ -79,6 +86,8 @@ type tx struct {
 	// counter at Begin, holding the write lock, counts up on each Put and
 	// writes the counter back at Commit: no other writer can run between.
 	seq, seq0 int64
+	// mark is the history mark Commit records, made on first use.
+	mark string
 }
 
 var (
@@ -398,6 +407,85 @@ func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 	return nil
 }
 
+func (t *tx) PeerState(ctx context.Context, peer string) (store.PeerState, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return store.PeerState{}, fmt.Errorf("sqlite: sync state of peer %q: %w", peer, err)
+	}
+	var ps store.PeerState
+	err := t.queryRow(ctx, qPeerState, []any{peer}, &ps.Received, &ps.Sent, &ps.Resume)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.PeerState{}, nil
+	}
+	if err != nil {
+		return store.PeerState{}, fmt.Errorf("sqlite: sync state of peer %q: %w", peer, t.fail(err))
+	}
+	return ps, nil
+}
+
+func (t *tx) SetPeerState(ctx context.Context, peer string, ps store.PeerState) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: set sync state of peer %q: %w", peer, err)
+	}
+	var err error
+	if ps.IsZero() {
+		err = t.exec(ctx, qDelPeerState, peer)
+	} else {
+		err = t.exec(ctx, qSetPeerState, peer, ps.Received, ps.Sent, ps.Resume)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set sync state of peer %q: %w", peer, t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) ForgetPeer(ctx context.Context, peer string) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: forget peer %q: %w", peer, err)
+	}
+	err := t.exec(ctx, qDelPeerVersions, peer)
+	if err == nil {
+		err = t.exec(ctx, qDelPeerState, peer)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: forget peer %q: %w", peer, t.fail(err))
+	}
+	return nil
+}
+
+func (t *tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return "", false, fmt.Errorf("sqlite: history mark of %d: %w", seq, err)
+	}
+	if seq == 0 {
+		return "", true, nil
+	}
+	if t.writable && seq > t.seq0 {
+		if seq > t.seq {
+			return "", false, nil
+		}
+		if t.mark == "" {
+			t.mark = feedsync.NewID()
+		}
+		return t.mark, true, nil
+	}
+	last, err := t.LastSeq(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if seq < 0 || seq > last {
+		return "", false, nil
+	}
+	var mark string
+	err = t.queryRow(ctx, qHistoryMark, []any{seq}, &mark)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("sqlite: history mark of %d: %w", seq, t.fail(err))
+	}
+	return mark, true, nil
+}
+
 func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", err)
@@ -452,6 +540,13 @@ func (t *tx) Commit() error {
 			t.end(rollback(t.conn))
 			return fmt.Errorf("sqlite: commit: save seq: %w", t.s.errClosedIf(err))
 		}
+		if t.mark == "" {
+			t.mark = feedsync.NewID()
+		}
+		if err := t.exec(ctx, qAddHistory, t.seq, t.mark); err != nil {
+			t.end(rollback(t.conn))
+			return fmt.Errorf("sqlite: commit: save history mark: %w", t.s.errClosedIf(err))
+		}
 	}
 	if err := t.exec(ctx, "COMMIT"); err != nil {
 		t.end(rollback(t.conn))
@@ -505,4 +600,91 @@ func parseFormat(s string) (feedsync.Format, error) {
 		return feedsync.FormatUnknown, nil
 	}
 	return feedsync.ParseFormat(s)
+}
+
+// The statements of compaction (store.Compact).
+const (
+	qRewrite = `UPDATE items SET updates = ?, deleted = ?, digest = ?, conflicts = ?, xml = ?
+WHERE id = ? AND top_by = ? AND top_seq = ? AND top_when IS ? AND conflicts_digest = ?`
+	qRemove             = `DELETE FROM items WHERE id = ?`
+	qRemovePeerVersions = `DELETE FROM peer_versions WHERE id = ?`
+	qRetention          = `SELECT horizon, compacted, swept, marks FROM retention WHERE k = 1`
+	qSetRetention       = `INSERT INTO retention (k, horizon, compacted, swept, marks) VALUES (1, ?, ?, ?, ?)
+ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
+	marks = excluded.marks`
+)
+
+func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
+	id := ""
+	if it != nil {
+		id = it.ID()
+	}
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, err)
+	}
+	r, err := itemrow.FromItem(it)
+	if err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+	}
+	st, err := t.stmt(ctx, qRewrite)
+	if err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+	}
+	v := r.Version
+	res, err := st.ExecContext(ctx, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.Data,
+		r.ID, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
+	if err != nil {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(errors.Join(store.ErrNotSameVersion, err)))
+	}
+	return nil
+}
+
+func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
+	if err := t.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, err)
+	}
+	if err := t.exec(ctx, qRemove, id); err != nil {
+		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, t.fail(err))
+	}
+	if err := t.exec(ctx, qRemovePeerVersions, id); err != nil {
+		return 0, fmt.Errorf("sqlite: remove item %q: peer versions: %w", id, t.fail(err))
+	}
+	t.seq++
+	return t.seq, nil
+}
+
+func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
+	if err := t.enter(ctx, false); err != nil {
+		return store.Retention{}, fmt.Errorf("sqlite: retention: %w", err)
+	}
+	var r store.Retention
+	var marks string
+	err := t.queryRow(ctx, qRetention, nil, &r.Horizon, &r.Compacted, &r.Swept, &marks)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Retention{}, nil
+	}
+	if err == nil {
+		r.Marks, err = itemrow.DecodeMarks(marks)
+	}
+	if err != nil {
+		return store.Retention{}, fmt.Errorf("sqlite: retention: %w", t.fail(err))
+	}
+	return r, nil
+}
+
+func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
+	if err := t.enter(ctx, true); err != nil {
+		return fmt.Errorf("sqlite: set retention: %w", err)
+	}
+	marks, err := itemrow.EncodeMarks(r.Marks)
+	if err == nil {
+		err = t.exec(ctx, qSetRetention, r.Horizon, r.Compacted, r.Swept, marks)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: set retention: %w", t.fail(err))
+	}
+	return nil
 }

@@ -54,8 +54,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentWriters", func(t *testing.T, s store.Store) { testConcurrentWriters(t, s, s) }},
 		{"PollingReader", func(t *testing.T, s store.Store) { testPollingReader(t, s, s, s) }},
 		{"PeerKnowledge", testPeerKnowledge},
+		{"PeerState", testPeerState},
+		{"HistoryMark", testHistoryMark},
 		{"FeedInfo", testFeedInfo},
 		{"Closed", testClosed},
+		{"Rewrite", testRewrite},
+		{"Remove", testRemove},
+		{"Retention", testRetention},
+		{"Compact", testCompact},
+		{"CompactOneByOne", testCompactBy1},
+		{"CompactKeeps", testCompactKeeps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -750,6 +758,8 @@ func testReadOnly(t *testing.T, s store.Store) {
 	wantErr(t, "set peer version", tx.SetPeerVersion(ctx, "p", "a", store.Version{}), store.ErrReadOnly)
 	wantErr(t, "set peer seq", tx.SetPeerSeq(ctx, "p", 1), store.ErrReadOnly)
 	wantErr(t, "set feed info", tx.SetFeedInfo(ctx, feedsync.FeedInfo{}, feedsync.RSS), store.ErrReadOnly)
+	wantErr(t, "set peer state", tx.SetPeerState(ctx, "p", store.PeerState{Sent: "x"}), store.ErrReadOnly)
+	wantErr(t, "forget peer", tx.ForgetPeer(ctx, "p"), store.ErrReadOnly)
 	// Nothing was attempted, so the Tx still reads.
 	if got := get(t, tx, "a"); got == nil {
 		t.Error("Get after ErrReadOnly found nothing")
@@ -1097,7 +1107,12 @@ func testReopen(t *testing.T, open func() (store.Store, error)) {
 	if err := tx.SetFeedInfo(ctx, feedsync.FeedInfo{Title: "Kept"}, feedsync.RSS); err != nil {
 		t.Fatal(err)
 	}
+	wantState := store.PeerState{Received: "r", Sent: "s", Resume: "x"}
+	if err := tx.SetPeerState(ctx, "peer", wantState); err != nil {
+		t.Fatal(err)
+	}
 	commit(t, tx)
+	wantMark := historyMark(t, s, seqs[len(seqs)-1])
 	id := s.ID()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -1132,7 +1147,13 @@ func testReopen(t *testing.T, open func() (store.Store, error)) {
 		if info, f, err := tx.FeedInfo(ctx); err != nil || info.Title != "Kept" || f != feedsync.RSS {
 			t.Errorf("reopen %d: FeedInfo = %+v, %v, %v", round, info, f, err)
 		}
+		if ps, err := tx.PeerState(ctx, "peer"); err != nil || ps != wantState {
+			t.Errorf("reopen %d: PeerState = %+v, %v; want %+v", round, ps, err, wantState)
+		}
 		tx.Rollback()
+		if got := historyMark(t, s, seqs[len(seqs)-1]); got != wantMark {
+			t.Errorf("reopen %d: HistoryMark(%d) = %q, want %q", round, seqs[len(seqs)-1], got, wantMark)
+		}
 		// New changes continue the sequence.
 		lastID = fmt.Sprintf("after-%d", round)
 		seq := putAll(t, s, newItem(lastID, "After", "laptop", "09:00"))[0]
@@ -1143,5 +1164,182 @@ func testReopen(t *testing.T, open func() (store.Store, error)) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+func testPeerState(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	a, b := "https://a.example/feed", "https://b.example/feed"
+	v := store.VersionOf(newItem("x", "X", "laptop", "09:00"))
+	stateA := store.PeerState{Received: "tok-a", Sent: "mine-a", Resume: "pull"}
+	stateB := store.PeerState{Received: "tok-b"}
+
+	tx := begin(t, s, true)
+	defer tx.Rollback()
+	for _, set := range []struct {
+		peer string
+		s    store.PeerState
+	}{{a, store.PeerState{Received: "old"}}, {a, stateA}, {b, stateB}} {
+		if err := tx.SetPeerState(ctx, set.peer, set.s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{a, b} {
+		if err := tx.SetPeerVersion(ctx, p, "x", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.SetPeerSeq(ctx, a, 5); err != nil {
+		t.Fatal(err)
+	}
+	// A Tx reads its own writes.
+	if got, err := tx.PeerState(ctx, a); err != nil || got != stateA {
+		t.Errorf("PeerState(a) inside the Tx = %+v, %v; want %+v", got, err, stateA)
+	}
+	commit(t, tx)
+
+	peerState := func(tx store.Tx, peer string) store.PeerState {
+		t.Helper()
+		got, err := tx.PeerState(ctx, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	known := func(tx store.Tx, peer string) bool {
+		t.Helper()
+		_, ok, err := tx.PeerVersion(ctx, peer, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	tx = begin(t, s, false)
+	if got := peerState(tx, a); got != stateA {
+		t.Errorf("PeerState(a) = %+v, want %+v", got, stateA)
+	}
+	if got := peerState(tx, b); got != stateB {
+		t.Errorf("PeerState(b) = %+v, want %+v", got, stateB)
+	}
+	if got := peerState(tx, "https://c.example/feed"); !got.IsZero() {
+		t.Errorf("PeerState of an unknown peer = %+v, want zero", got)
+	}
+	tx.Rollback()
+
+	// ForgetPeer drops a's knowledge and state, inside the Tx at once and
+	// for others at Commit; b's stay, and a's PeerSeq too.
+	tx = begin(t, s, true)
+	if err := tx.ForgetPeer(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if known(tx, a) || !peerState(tx, a).IsZero() {
+		t.Error("a is still known inside the Tx after ForgetPeer")
+	}
+	other := begin(t, s, false)
+	if !known(other, a) {
+		t.Error("ForgetPeer showed before Commit")
+	}
+	other.Rollback()
+	// Knowledge recorded after ForgetPeer in the same Tx is kept.
+	if err := tx.SetPeerState(ctx, a, store.PeerState{Sent: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, tx)
+	tx = begin(t, s, false)
+	defer tx.Rollback()
+	if known(tx, a) {
+		t.Error("PeerVersion of a forgotten peer is still known")
+	}
+	if got := peerState(tx, a); got != (store.PeerState{Sent: "new"}) {
+		t.Errorf("PeerState(a) after ForgetPeer and SetPeerState = %+v", got)
+	}
+	if !known(tx, b) || peerState(tx, b) != stateB {
+		t.Error("ForgetPeer(a) dropped b's knowledge")
+	}
+	if got, err := tx.PeerSeq(ctx, a); err != nil || got != 5 {
+		t.Errorf("PeerSeq(a) after ForgetPeer = %d, %v; want 5", got, err)
+	}
+	tx.Rollback()
+
+	// The zero PeerState removes the record.
+	tx = begin(t, s, true)
+	if err := tx.SetPeerState(ctx, b, store.PeerState{}); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, tx)
+	tx = begin(t, s, false)
+	if got := peerState(tx, b); !got.IsZero() {
+		t.Errorf("PeerState(b) after setting the zero value = %+v", got)
+	}
+	tx.Rollback()
+}
+
+// historyMark returns the mark of seq, failing the test when it has none.
+func historyMark(t *testing.T, s store.Store, seq int64) string {
+	t.Helper()
+	tx := begin(t, s, false)
+	defer tx.Rollback()
+	m, ok, err := tx.HistoryMark(t.Context(), seq)
+	if err != nil || !ok {
+		t.Fatalf("HistoryMark(%d) = %q, %v, %v", seq, m, ok, err)
+	}
+	return m
+}
+
+// testHistoryMark checks the marks tokens are checked against (FS-KNOW-2).
+func testHistoryMark(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if m := historyMark(t, s, 0); m != "" {
+		t.Errorf("HistoryMark(0) = %q, want \"\"", m)
+	}
+	tx := begin(t, s, false)
+	if m, ok, err := tx.HistoryMark(ctx, 1); err != nil || ok {
+		t.Errorf("HistoryMark(1) of an empty store = %q, %v, %v; want not ok", m, ok, err)
+	}
+	tx.Rollback()
+
+	// One commit of two changes: both numbers carry its mark.
+	seqs := putAll(t, s, newItem("a", "A", "laptop", "09:00"), newItem("b", "B", "laptop", "09:00"))
+	m1, m2 := historyMark(t, s, seqs[0]), historyMark(t, s, seqs[1])
+	if m1 == "" || m1 != m2 {
+		t.Errorf("marks of one commit = %q, %q; want one non-empty mark", m1, m2)
+	}
+
+	// A writable Tx answers for its own numbers with the mark its Commit
+	// records.
+	tx = begin(t, s, true)
+	seq := put(t, tx, newItem("c", "C", "laptop", "09:00"))
+	pending, ok, err := tx.HistoryMark(ctx, seq)
+	if err != nil || !ok || pending == "" {
+		t.Fatalf("HistoryMark of the Tx's own change = %q, %v, %v", pending, ok, err)
+	}
+	if m, _, _ := tx.HistoryMark(ctx, seqs[1]); m != m1 {
+		t.Errorf("HistoryMark(%d) inside a later Tx = %q, want %q", seqs[1], m, m1)
+	}
+	commit(t, tx)
+	if got := historyMark(t, s, seq); got != pending {
+		t.Errorf("HistoryMark(%d) after Commit = %q, want the Tx's %q", seq, got, pending)
+	}
+	if pending == m1 {
+		t.Error("two commits share a mark")
+	}
+
+	// A rolled back Tx records nothing: the next commit that takes the same
+	// numbers has a mark of its own, as a store restored from a backup
+	// would when it goes on.
+	tx = begin(t, s, true)
+	lost := put(t, tx, newItem("d", "D", "laptop", "09:00"))
+	lostMark, _, _ := tx.HistoryMark(ctx, lost)
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	tx = begin(t, s, false)
+	if m, ok, err := tx.HistoryMark(ctx, lost); err != nil || ok {
+		t.Errorf("HistoryMark(%d) after Rollback = %q, %v, %v; want not ok", lost, m, ok, err)
+	}
+	tx.Rollback()
+	again := putAll(t, s, newItem("e", "E", "laptop", "09:00"))[0]
+	if got := historyMark(t, s, again); got == lostMark || got == "" {
+		t.Errorf("HistoryMark(%d) = %q after a rolled back Tx had %q", again, got, lostMark)
 	}
 }

@@ -11,13 +11,13 @@ import (
 )
 
 // The stored form of an item's standalone XML, the xml column of both
-// database stores from schema version 2 on:
+// database stores from schema version 4 on:
 //
 //	0x01, uvarint(len(xml)), raw DEFLATE (RFC 1951) of xml
 //
 // The item XML is most of a store's size, and an item of a kilobyte or two
 // of text compresses about twofold on its own. A first byte of '<' or XML
-// whitespace is an uncompressed element, the form of schema version 1,
+// whitespace is an uncompressed element, the form of schema versions 1-3,
 // which XML still reads. Another codec would take another first byte.
 const encDeflate = 0x01
 
@@ -53,7 +53,7 @@ func Encode(xml []byte) []byte {
 }
 
 // Encoded reports whether b is in the compressed stored form, not the
-// uncompressed XML of schema version 1.
+// uncompressed XML of schema versions 1-3.
 func Encoded(b []byte) bool { return len(b) > 0 && b[0] == encDeflate }
 
 // maxXML bounds the length a stored form may claim, so that a damaged one
@@ -90,7 +90,7 @@ func XML(b []byte) ([]byte, error) {
 const RecodeBatch = 512
 
 // Recode brings a table of items written before the stored form to it, the
-// data step of the database stores' migration 2: read returns up to limit
+// data step of the database stores' migration 4: read returns up to limit
 // rows after sequence number after, ascending, with their stored bytes;
 // write stores the given rows (Data in the stored form) back under their
 // Seq. It returns how many rows it rewrote; rows already in the stored form

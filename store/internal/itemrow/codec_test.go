@@ -11,7 +11,7 @@ import (
 
 // Encode and XML round-trip any element, the stored form is smaller than
 // the XML for an item of ordinary size, and XML reads the uncompressed
-// rows of schema version 1 as they are.
+// rows of schema versions 1-3 as they are.
 func TestCodecRoundTrip(t *testing.T) {
 	big := `<entry xmlns="http://www.w3.org/2005/Atom" xmlns:sx="http://feedsync.org/2007/feedsync"><title>Buy stamps</title><content type="text">` +
 		strings.Repeat("Ten first-class stamps and five postcards for the parcel. ", 20) +

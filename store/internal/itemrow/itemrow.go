@@ -14,7 +14,7 @@ import (
 type Row struct {
 	store.ItemStat
 	XML  []byte // the standalone element
-	Data []byte // XML as stored: Encode(XML)
+	Data []byte // XML as stored: Encode(XML); write this, never XML
 }
 
 // FromItem returns the row of it, after store.CheckItem. Its Seq is 0.

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestJSONSummaries checks that every command that ends with a summary
+// prints it with --json as one JSON object on standard output, with the
+// counts the text gives, and nothing on standard error; and that --json
+// is refused where the feed itself would go to standard output.
+func TestJSONSummaries(t *testing.T) {
+	h := newHarness(t)
+	h.copyFixture("e5/laptop.xml", "laptop.xml")
+	h.copyFixture("e5/tablet.xml", "tablet.xml")
+	plain, err := os.ReadFile(filepath.Join("..", "..", "testdata", "feeds", "plain", "rss091.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.write("plain.xml", string(plain))
+	h.write("tasks.jsonl", `{"id":"a","title":"A"}`+"\n"+`{"id":"b","title":"B"}`+"\n")
+
+	tests := []struct {
+		args []string
+		code int
+		want map[string]any // fields of the object, a subset
+	}{
+		{[]string{"merge", "laptop.xml", "tablet.xml", "-o", "out.xml"}, 0,
+			map[string]any{"output": "out.xml", "new": 1.0, "conflicts": 1.0, "rejected": 0.0}},
+		{[]string{"merge", "laptop.xml", "tablet.xml", "-o", "out.xml", "--fail-on-conflicts"}, exitProblem,
+			map[string]any{"conflicts": 1.0, "new": 1.0}},
+		{[]string{"merge", "--store", "sqlite:s.db", "laptop.xml"}, 0,
+			map[string]any{"output": "sqlite:s.db", "new": 2.0}},
+		{[]string{"produce", "--store", "sqlite:s.db", "-o", "store.xml"}, 0,
+			map[string]any{"output": "store.xml", "store": "sqlite:s.db", "complete": true, "items": 2.0}},
+		{[]string{"produce", "tasks.jsonl", "--by", "laptop", "-o", "tasks.xml"}, 0,
+			map[string]any{"output": "tasks.xml", "created": 2.0}},
+		{[]string{"convert", "plain.xml", "--by", "laptop", "-o", "converted.xml"}, 0,
+			map[string]any{"output": "converted.xml"}},
+		{[]string{"export", "laptop.xml", "--format", "atom", "-o", "plain-out.xml"}, 0,
+			map[string]any{"output": "plain-out.xml", "exported": 2.0}},
+		{[]string{"validate", "laptop.xml"}, 0,
+			map[string]any{"file": "laptop.xml", "ok": true, "synchronized": 2.0}},
+		{[]string{"verify", "laptop.xml", "laptop.xml"}, 0,
+			map[string]any{"same": true}},
+		{[]string{"version"}, 0,
+			map[string]any{}},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			r := h.run("", append(tc.args, "--json")...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
+			}
+			if tc.code == 0 && r.stderr != "" {
+				t.Errorf("stderr is not empty:\n%s", r.stderr)
+			}
+			if strings.Count(strings.TrimSpace(r.stdout), "\n") != 0 {
+				t.Errorf("not one line of JSON:\n%s", r.stdout)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatalf("stdout is not a JSON object: %v\n%s", err, r.stdout)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Errorf("%s = %v, want %v\n%s", k, got[k], v, r.stdout)
+				}
+			}
+		})
+	}
+
+	for _, args := range [][]string{
+		{"merge", "laptop.xml", "tablet.xml", "--json"},
+		{"produce", "tasks.jsonl", "--by", "laptop", "--json"},
+		{"convert", "plain.xml", "--by", "laptop", "--json", "-o", "-"},
+		{"export", "laptop.xml", "--json"},
+	} {
+		h.fails(exitUsage, []string{"--json needs -o OUT"}, args...)
+	}
+}
+
+// TestVersion checks feedsync version and feedsync --version.
+func TestVersion(t *testing.T) {
+	h := newHarness(t)
+	a := h.ok("", "version")
+	b := h.ok("", "--version")
+	if !strings.HasPrefix(a.stdout, "feedsync ") || a.stdout != b.stdout {
+		t.Errorf("version: %q, --version: %q", a.stdout, b.stdout)
+	}
+	var v buildInfo
+	if err := json.Unmarshal([]byte(h.ok("", "version", "--json").stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Version == "" || !strings.HasPrefix(v.Go, "go") || !strings.Contains(a.stdout, v.Version) {
+		t.Errorf("version --json: %+v; text: %q", v, a.stdout)
+	}
+}

@@ -1,0 +1,14 @@
+package consumer_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/feedsync/go-feedsync/internal/feedtest"
+)
+
+// TestMain says on the terminal when the PostgreSQL tests are skipped.
+func TestMain(m *testing.M) {
+	feedtest.NotePostgres("consumer")
+	os.Exit(m.Run())
+}
