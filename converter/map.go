@@ -339,20 +339,28 @@ func jsonKind(text string) string {
 // "content" are taken to mean FieldNamespace and the RSS content module, so
 // that a payload cut out of its feed still reads.
 func (m Map) FromPayload(e *etree.Element) (map[string]any, error) {
+	rec, _, err := m.read(e)
+	return rec, err
+}
+
+// read is FromPayload; it also returns, for each field, the child element
+// it was read from.
+func (m Map) read(e *etree.Element) (map[string]any, map[string]*etree.Element, error) {
 	f, err := m.fields()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rec := map[string]any{}
+	from := map[string]*etree.Element{}
 	fromField := map[string]bool{}
-	setStd := func(name, v string) {
+	setStd := func(name, v string, c *etree.Element) {
 		if name == "" || v == "" || fromField[name] {
 			return
 		}
 		if _, ok := rec[name]; ok {
 			return // the first of several standard elements counts
 		}
-		rec[name] = v
+		rec[name], from[name] = v, c
 	}
 	for _, c := range e.ChildElements() {
 		k := m.kind(c)
@@ -360,25 +368,25 @@ func (m Map) FromPayload(e *etree.Element) (map[string]any, error) {
 		case kindField:
 			name, v, err := readField(c)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if fromField[name] {
-				return nil, fmt.Errorf("%w: field %q is given twice", ErrPayload, name)
+				return nil, nil, fmt.Errorf("%w: field %q is given twice", ErrPayload, name)
 			}
 			fromField[name] = true
-			rec[name] = v
+			rec[name], from[name] = v, c
 		case kindTitle:
-			setStd(f.title, c.Text())
+			setStd(f.title, c.Text(), c)
 		case kindLink:
 			if m.format() == feedsync.Atom {
-				setStd(f.link, c.SelectAttrValue("href", ""))
+				setStd(f.link, c.SelectAttrValue("href", ""), c)
 			} else {
-				setStd(f.link, c.Text())
+				setStd(f.link, c.Text(), c)
 			}
 		case kindDescription:
-			setStd(f.description, c.Text())
+			setStd(f.description, c.Text(), c)
 		case kindContent:
-			setStd(f.content, c.Text())
+			setStd(f.content, c.Text(), c)
 		case kindPublished:
 			v := c.Text()
 			if m.format() == feedsync.RSS {
@@ -386,10 +394,10 @@ func (m Map) FromPayload(e *etree.Element) (map[string]any, error) {
 					v = t.Format(time.RFC3339)
 				}
 			}
-			setStd(f.published, v)
+			setStd(f.published, v, c)
 		}
 	}
-	return rec, nil
+	return rec, from, nil
 }
 
 // Known reports whether FromPayload reads the payload child c: a field
@@ -455,15 +463,21 @@ func (m Map) kind(c *etree.Element) childKind {
 		case "id", "updated":
 			return kindDerived
 		case "title":
-			return kindTitle
+			if plainConstruct(c) {
+				return kindTitle
+			}
 		case "link":
 			if rel := c.SelectAttrValue("rel", "alternate"); rel == "alternate" {
 				return kindLink
 			}
 		case "summary":
-			return kindDescription
+			if plainConstruct(c) {
+				return kindDescription
+			}
 		case "content":
-			return kindContent
+			if plainConstruct(c) {
+				return kindContent
+			}
 		case "published":
 			return kindPublished
 		}
@@ -486,6 +500,19 @@ func (m Map) kind(c *etree.Element) childKind {
 		return kindPublished
 	}
 	return kindOther
+}
+
+// plainConstruct reports whether an Atom text construct (title, summary,
+// content) holds plain text that a field can stand for: type "text" or
+// none, no src, no child elements. An html or xhtml construct, or content
+// given by reference or in another media type, is data no field describes:
+// reading it as text would change its meaning, and writing a field back
+// over it would destroy it (FS-TYPE-1).
+func plainConstruct(c *etree.Element) bool {
+	if t := c.SelectAttrValue("type", "text"); t != "text" {
+		return false
+	}
+	return c.SelectAttr("src") == nil && len(c.ChildElements()) == 0
 }
 
 // readField reads one <f:…> element back.
@@ -686,4 +713,239 @@ func parseRSSDate(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, err
+}
+
+// EditPayload returns a copy of old changed so that FromPayload reads rec
+// from it, changing nothing else: the element of each field whose value
+// differs from what old holds is rewritten, a field no longer in rec loses
+// its element, a new field gets one, and every other element, attribute,
+// namespace declaration and text node stays as it was (FS-TYPE-1,
+// FS-UPDATE-6). When rec is what old holds, the copy equals old.
+//
+// A rewritten standard element keeps its place and the attributes that do
+// not carry the value (xml:lang, hreflang, rel, foreign attributes); the
+// ones that do (an Atom construct's type and src, a link's href) are
+// replaced. Setting a field whose standard element holds something no
+// field describes (an Atom xhtml title, say) replaces that element's
+// content, as asked. id is the item's sync id, as for ToPayload.
+func (m Map) EditPayload(old *etree.Element, id string, rec map[string]any) (*etree.Element, error) {
+	f, err := m.fields()
+	if err != nil {
+		return nil, err
+	}
+	out := old.Copy()
+	have, from, err := m.read(out)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for k := range rec {
+		names = append(names, k)
+	}
+	for k := range have {
+		if _, ok := rec[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		v, keep := rec[n]
+		if cur, ok := have[n]; ok && keep && sameValue(cur, v) {
+			continue
+		}
+		el := from[n]
+		if !keep {
+			m.clear(out, el, n == f.title)
+			continue
+		}
+		// The element ToPayload writes for this one field, found the way
+		// FromPayload finds it.
+		one, err := m.ToPayload(id, map[string]any{n: v})
+		if err != nil {
+			return nil, err
+		}
+		_, oneFrom, err := m.read(one)
+		if err != nil {
+			return nil, err
+		}
+		ne := oneFrom[n]
+		if ne == nil {
+			return nil, fmt.Errorf("converter: field %q: no element written for it", n)
+		}
+		toField := m.kind(ne) == kindField
+		if el == nil && !toField {
+			// A standard element no field was read from (an xhtml title,
+			// an empty one): the field takes its place.
+			el = m.slot(out, m.kind(ne))
+		}
+		switch {
+		case el == nil:
+			insertChild(out, one, ne, -1)
+		case (m.kind(el) == kindField) == toField:
+			rewrite(el, ne)
+		default:
+			// The value moves between a standard element and a field
+			// element: the new one takes the old one's place (an Atom
+			// title stays, empty).
+			at := childIndex(out, el)
+			if m.clear(out, el, n == f.title) {
+				at = -1
+			}
+			insertChild(out, one, ne, at)
+		}
+	}
+	return out, nil
+}
+
+// sameValue reports whether two field values are equal as JSON.
+func sameValue(a, b any) bool {
+	ta, xa, err1 := encodeValue(a)
+	tb, xb, err2 := encodeValue(b)
+	return err1 == nil && err2 == nil && ta == tb && xa == xb
+}
+
+// slot returns the first child of out in the standard place of kind k,
+// whether or not a field can be read from it: the Atom title, summary or
+// content of any type, the first alternate link, the RSS title, ….
+func (m Map) slot(out *etree.Element, k childKind) *etree.Element {
+	for _, c := range out.ChildElements() {
+		ck := m.kind(c)
+		if ck == k {
+			return c
+		}
+		if ck != kindOther || m.format() != feedsync.Atom {
+			continue
+		}
+		uri := c.NamespaceURI()
+		if uri != feedsync.AtomNamespace && (uri != "" || c.Space != "") {
+			continue
+		}
+		switch {
+		case k == kindTitle && c.Tag == "title",
+			k == kindDescription && c.Tag == "summary",
+			k == kindContent && c.Tag == "content":
+			return c
+		}
+	}
+	return nil
+}
+
+// clear removes the element a field was read from; an Atom title stays,
+// empty, because Atom requires one. It reports whether el stayed.
+func (m Map) clear(out, el *etree.Element, isTitle bool) bool {
+	if el == nil {
+		return false
+	}
+	if isTitle && m.format() == feedsync.Atom && el.Tag == "title" && m.kind(el) != kindField {
+		rewrite(el, etree.NewElement("title"))
+		return true
+	}
+	out.RemoveChild(el)
+	return false
+}
+
+// valueAttrs are the attributes of a standard element that carry its value
+// and are replaced with it: an Atom construct's type and src, a link's href,
+// a field element's type and name.
+var valueAttrs = map[string]bool{"type": true, "src": true, "href": true, "name": true, "name-json": true}
+
+// rewrite gives el the value of ne (an element ToPayload wrote): its
+// content, and its value-carrying attributes; el's other attributes stay.
+func rewrite(el, ne *etree.Element) {
+	for i := len(el.Attr) - 1; i >= 0; i-- {
+		a := el.Attr[i]
+		if a.Space == "" && valueAttrs[a.Key] || a.NamespaceURI() == feedsync.ConvertNamespace {
+			el.RemoveAttr(a.FullKey())
+		}
+	}
+	for _, a := range ne.Attr {
+		if a.Space == "" && a.Key != "xmlns" {
+			el.CreateAttr(a.Key, a.Value)
+		}
+	}
+	for len(el.Child) > 0 {
+		el.RemoveChildAt(0)
+	}
+	for _, c := range ne.Child {
+		switch c := c.(type) {
+		case *etree.CharData:
+			el.CreateText(c.Data)
+		case *etree.Element:
+			el.AddChild(c.Copy())
+		}
+	}
+}
+
+// childIndex returns the index of c in out.Child, or -1.
+func childIndex(out, c *etree.Element) int {
+	for i, t := range out.Child {
+		if t == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// insertChild inserts a copy of ne (a child of one, ToPayload's output) into
+// out at index at (-1: last). When ne is in a namespace, out's root gets a
+// prefix bound to it: the one it already binds to that namespace, or ne's
+// own prefix when out leaves it free, or that prefix with a number added.
+func insertChild(out, one, ne *etree.Element, at int) {
+	x := ne.Copy()
+	if ne.Space != "" {
+		uri := nsOf(one, ne.Space)
+		x.Space = prefixFor(out, ne.Space, uri)
+		for i := range x.Attr {
+			if x.Attr[i].Space == ne.Space {
+				x.Attr[i].Space = x.Space
+			}
+		}
+	}
+	if at < 0 || at > len(out.Child) {
+		out.AddChild(x)
+		return
+	}
+	out.InsertChildAt(at, x)
+}
+
+// nsOf returns the namespace one's root binds to prefix p.
+func nsOf(one *etree.Element, p string) string {
+	for _, a := range one.Attr {
+		if a.Space == "xmlns" && a.Key == p {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// prefixFor returns a prefix bound to uri on out's root, declaring one when
+// there is none.
+func prefixFor(out *etree.Element, want, uri string) string {
+	declared := map[string]bool{}
+	for _, a := range out.Attr {
+		if a.Space == "xmlns" {
+			if a.Value == uri {
+				return a.Key
+			}
+			declared[a.Key] = true
+		}
+	}
+	used := map[string]bool{}
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		used[e.Space] = true
+		for _, a := range e.Attr {
+			used[a.Space] = true
+		}
+		for _, c := range e.ChildElements() {
+			walk(c)
+		}
+	}
+	walk(out)
+	p := want
+	for i := 1; declared[p] || used[p]; i++ {
+		p = fmt.Sprintf("%s%d", want, i)
+	}
+	out.CreateAttr("xmlns:"+p, uri)
+	return p
 }

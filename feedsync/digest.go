@@ -28,13 +28,18 @@ func (it *Item) Digest() (Digest, error) {
 // samePayload reports whether a and b carry the same payload. An item whose
 // payload cannot be parsed is never the same as another.
 //
-// Payloads of different formats cannot be compared: converting between RSS
-// and Atom is not an exact round trip (FS-FEED-10). They count as the same,
-// so re-merging a peer that writes the other format changes nothing
-// (FS-MERGE-14); the metadata has already been found equal by the caller.
+// Payloads of different formats are compared in a's format: b is converted
+// first (FS-FEED-10). Conversion gives the payload back after one round trip
+// (ConvertItem), so a version that reached an endpoint directly and one
+// that came through a feed of the other format carry the same payload, and
+// a real difference is one (§17 A-18: the incoming payload wins).
 func samePayload(a, b *Item) bool {
 	if a.format != b.format && a.format != FormatUnknown && b.format != FormatUnknown {
-		return true
+		c, err := ConvertItem(b, a.format)
+		if err != nil {
+			return false
+		}
+		b = c
 	}
 	da, err1 := a.Digest()
 	db, err2 := b.Digest()

@@ -133,12 +133,55 @@ func (it *Item) withSync(s *Sync) *Item {
 
 // withPayload returns a copy of it whose payload is elem (owned by the copy
 // from now on) and whose source bytes are forgotten.
+//
+// sx:sync stays where it stood (FS-NS-4): when elem has no sx:sync of its
+// own, it goes before the same child element as before (first stays first,
+// last stays last), counted in elements so that white space between them
+// does not matter.
 func (it *Item) withPayload(elem *etree.Element) *Item {
+	before := -1 // child elements before sx:sync in the old payload, -1 for last
+	if old, err := it.payload(); err == nil && it.syncIndex >= 0 {
+		before = elementsBefore(old, it.syncIndex)
+		if before >= len(old.ChildElements()) {
+			before = -1
+		}
+	}
 	c := *it
 	c.src = nil
 	c.elem, c.syncIndex = detachSync(elem, nil)
+	if c.syncIndex < 0 && before >= 0 {
+		c.syncIndex = childIndexOfElement(c.elem, before)
+	}
 	c.setDigest()
 	return &c
+}
+
+// elementsBefore counts the child elements of e before e.Child[idx].
+func elementsBefore(e *etree.Element, idx int) int {
+	n := 0
+	for i, t := range e.Child {
+		if i >= idx {
+			break
+		}
+		if _, ok := t.(*etree.Element); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// childIndexOfElement returns the index in e.Child of e's n-th child
+// element (from 0), or -1 (last) when e has no more than n.
+func childIndexOfElement(e *etree.Element, n int) int {
+	for i, t := range e.Child {
+		if _, ok := t.(*etree.Element); ok {
+			if n == 0 {
+				return i
+			}
+			n--
+		}
+	}
+	return -1
 }
 
 // pristine reports whether the item can be written as the bytes it was read

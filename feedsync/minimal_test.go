@@ -96,12 +96,23 @@ func TestMinimal(t *testing.T) {
 			t.Errorf("payload after a round trip (-want +got):\n%s", d)
 		}
 	})
-	t.Run("FS-DELETE-2 RSS tombstone keeps title, description and guid", func(t *testing.T) {
+	t.Run("FS-DELETE-2 RSS tombstone keeps title and guid", func(t *testing.T) {
 		got, err := Minimal(del(mk(RSS, rss, "laptop"), "phone"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := cmp.Diff([]string{"title", "description", "guid"}, payloadTags(t, got)); d != "" {
+		if d := cmp.Diff([]string{"title", "guid"}, payloadTags(t, got)); d != "" {
+			t.Errorf("payload (-want +got):\n%s", d)
+		}
+	})
+	t.Run("FS-DELETE-2 RSS tombstone without a title keeps its description", func(t *testing.T) {
+		untitled := rss.Copy()
+		untitled.RemoveChild(untitled.SelectElement("title"))
+		got, err := Minimal(del(mk(RSS, untitled, "laptop"), "phone"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff([]string{"description", "guid"}, payloadTags(t, got)); d != "" {
 			t.Errorf("payload (-want +got):\n%s", d)
 		}
 	})
@@ -127,7 +138,7 @@ func TestMinimal(t *testing.T) {
 		for _, v := range append([]*Item{got}, got.Sync.Conflicts...) {
 			want := []string{"title", "description", "guid", "category", "author"}
 			if v.Sync.Deleted {
-				want = want[:3]
+				want = []string{"title", "guid"}
 			}
 			if d := cmp.Diff(want, payloadTags(t, v)); d != "" {
 				t.Errorf("version deleted=%v payload (-want +got):\n%s", v.Sync.Deleted, d)

@@ -345,7 +345,7 @@ func purgeHistory(h []History) ([]History, bool) {
 // Minimal returns it with the payload of every tombstone version (the
 // winner if deleted, and each deleted conflict copy) cut down to what its
 // format needs (FS-DELETE-2): atom:id, atom:title and atom:updated for an
-// Atom entry; title, description and guid for an RSS item. No algorithm
+// Atom entry; title (else description) and guid for an RSS item. No algorithm
 // reads a tombstone's payload, so only the payload digest changes: the
 // history, updates and every comparison stay as they were. Live versions,
 // conflict copies included, keep their payload (they may win a later
@@ -395,7 +395,9 @@ func minimalPayload(e *etree.Element, f Format) bool {
 		if f == Atom {
 			return c.NamespaceURI() == AtomNamespace && (c.Tag == "id" || c.Tag == "title" || c.Tag == "updated")
 		}
-		return c.NamespaceURI() == "" && (c.Tag == "title" || c.Tag == "description" || c.Tag == "guid")
+		// RSS 2.0 needs a title or a description: the title, else the
+		// description.
+		return c.NamespaceURI() == "" && (c.Tag == "title" || c.Tag == "guid" || c.Tag == "description" && e.SelectElement("title") == nil)
 	}
 	changed := false
 	for _, t := range slices.Clone(e.Child) {

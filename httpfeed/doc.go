@@ -36,6 +36,13 @@
 //     FeedSync-Feed ("full" or "incremental"), ETag. If-None-Match with
 //     that ETag gets 304 Not Modified while nothing changed. Bodies of 1 KiB
 //     or more are gzip-compressed when the request accepts it.
+//   - ?since=TOKEN&wait=30s (a long poll, wait.go): the answer waits until
+//     there is a change after TOKEN that the requesting peer lacks, then
+//     comes as without wait; after the wait it is 304 Not Modified. The
+//     server caps the wait (Handler.MaxWait) and says how long it waits in
+//     the FeedSync-Wait header; an answer without that header comes from a
+//     server that does not wait, and the client should poll. Client.Await
+//     waits so (with HEAD, no feed travels) before the next Sync.
 //
 // POST or PUT a FeedSync feed (gzip-compressed or not):
 //
@@ -71,4 +78,5 @@
 //   - router.go: Router, several collections.
 //   - metrics.go: Prometheus text-format metrics.
 //   - client.go: Client, the sync round trip and resumable marks.
+//   - wait.go: long polls, served (Handler) and asked for (Client.Await).
 package httpfeed

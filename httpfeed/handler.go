@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/feedsync/go-feedsync/consumer"
@@ -118,6 +119,22 @@ type Handler struct {
 	// Now is the clock that stamps automatic resolutions.
 	// Default: time.Now.
 	Now func() time.Time
+	// MaxWait caps the wait of a long poll (GET ?since=TOKEN&wait=30s,
+	// wait.go). Default: DefaultMaxWait; negative: requests never wait,
+	// and answers say so by leaving out HeaderWait.
+	MaxWait time.Duration
+	// MaxWaiters bounds the requests waiting at once; more are answered
+	// at once, as by a server that does not wait. Default:
+	// DefaultMaxWaiters.
+	MaxWaiters int
+	// Stop, once closed, ends every wait: waiting requests get their
+	// 304 at once. Close it when the server shuts down
+	// (http.Server.RegisterOnShutdown), which otherwise waits for them.
+	// Default: nil, waits end only at their time or when the client
+	// goes away.
+	Stop <-chan struct{}
+
+	waiting atomic.Int64 // requests waiting (long polls)
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -204,6 +221,9 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, start time.T
 		return
 	}
 	since := r.URL.Query().Get("since")
+	if !h.serveWait(w, r, since, peer) {
+		return
+	}
 	res := h.writeFeed(r.Context(), w, r, since, peer, f, true)
 	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "feed",
 		slog.String("collection", h.Name), slog.String("method", r.Method), slog.String("peer", peer),

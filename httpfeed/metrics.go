@@ -33,6 +33,8 @@ var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 //     (FS-MERGE-16).
 //   - feedsync_conflicts_total{collection}: items that gained conflicts
 //     (FS-CONFLICT-2).
+//   - feedsync_waiting_requests{collection}: requests waiting for a
+//     change (long polls), now.
 //
 // Share one Metrics between the Handlers of a server. The zero value is
 // ready to use, and a nil *Metrics counts nothing. It is safe for
@@ -45,6 +47,7 @@ type Metrics struct {
 	merges    map[string]uint64
 	items     map[[2]string]uint64
 	conflicts map[string]uint64
+	waiting   map[string]int64
 }
 
 type requestKey struct {
@@ -133,6 +136,18 @@ func (m *Metrics) observeMerge(collection string, s merge.Summary) {
 	m.conflicts[collection] += uint64(s.Conflicts)
 }
 
+func (m *Metrics) addWaiting(collection string, n int64) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.waiting == nil {
+		m.waiting = make(map[string]int64)
+	}
+	m.waiting[collection] += n
+}
+
 // ServeHTTP writes the metrics in the Prometheus text format.
 func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -198,6 +213,11 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	family(cw, "feedsync_conflicts_total", "counter", "Items that gained conflicting versions in a merge, by collection.")
 	for _, k := range sortedKeys(m.conflicts, strings.Compare) {
 		sample(cw, "feedsync_conflicts_total", labels("collection", k), float64(m.conflicts[k]))
+	}
+
+	family(cw, "feedsync_waiting_requests", "gauge", "Requests waiting for a change (long polls), by collection.")
+	for _, k := range sortedKeys(m.waiting, strings.Compare) {
+		sample(cw, "feedsync_waiting_requests", labels("collection", k), float64(m.waiting[k]))
 	}
 
 	if cw.err == nil {

@@ -156,8 +156,10 @@ func check(incoming *feedsync.Item) error {
 //  2. the incoming item is converted to the local item's format, or to
 //     addFormat when there is no local item and addFormat is set
 //     (FS-FEED-10), so that conflict copies are kept in the format of the
-//     feed that holds them; a version that only differs from the local one
-//     by format is the same version with the same payload (Unchanged);
+//     feed that holds them, and payloads are compared in one format: the
+//     incoming payload of the same version wins when it differs, whatever
+//     the formats (§17 A-18; conversion gives a payload back after one
+//     round trip, so endpoints converge);
 //  3. feedsync.MergeItem does the merge proper (FS-MERGE-1..11, -16);
 //  4. when the result differs from the local item and holds conflict copies,
 //     the policy may resolve them. The outcome stays what the merge found:
@@ -180,19 +182,6 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 	}
 	in := incoming
 	if to != feedsync.FormatUnknown && in.Format() != to {
-		if local != nil {
-			// Reading of FS-FEED-10 that feedsync's MergeItem follows when it
-			// compares payloads of different formats: RSS/Atom conversion is
-			// not an exact round trip, so the same version in the other
-			// format counts as the same payload. Asked first, with the item
-			// as it arrived, MergeItem says whether anything changed at all.
-			// Without this, a version that reached an endpoint once directly
-			// and once through a feed of the other format would carry two
-			// payloads, and endpoints would swap them on every sync.
-			if _, o := feedsync.MergeItem(local, incoming); o == feedsync.Unchanged {
-				return local, feedsync.Unchanged, nil
-			}
-		}
 		c, err := feedsync.ConvertItem(in, to)
 		if err != nil {
 			return nil, 0, fmt.Errorf("convert incoming item %q (line %d) to %v: %w", incoming.ID(), incoming.Line(), to, err)

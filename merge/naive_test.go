@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"testing"
 
@@ -179,29 +178,9 @@ func naiveFeeds(local, incoming []byte) (out []naiveResult, format feedsync.Form
 			continue
 		}
 		w, cs := naiveMergeItem(l, in)
-		if in.Format() != lh.Format && sameVersions(l, w, cs) {
-			// Reading of FS-FEED-10 (merge.go, step): the same versions in
-			// the other format are the same payloads; the local item stays.
-			continue
-		}
 		out[i].winner, out[i].conflicts = w, cs
 	}
 	return out, lh.Format, added, rejected, nil
-}
-
-// sameVersions reports whether winner w with conflicts cs holds the same
-// versions, by metadata, as item l.
-func sameVersions(l, w *feedsync.Item, cs []*feedsync.Item) bool {
-	keys := func(items []*feedsync.Item) []string {
-		var k []string
-		for _, it := range items {
-			k = append(k, versionKey(it.Sync))
-		}
-		sort.Strings(k)
-		return k
-	}
-	lv := naiveVersions(l)
-	return versionKey(l.Sync) == versionKey(w.Sync) && slices.Equal(keys(lv[:len(lv)-1]), keys(cs))
 }
 
 // naiveStates describes the naive result like feedStates describes a feed.

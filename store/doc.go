@@ -47,6 +47,11 @@
 //     again; and it removes tombstones older than the retention window
 //     (Tx.Remove), raising the forgotten horizon (compact.go).
 //
+// Stores also say when changes commit (Notifier, notify.go), so that a
+// server can answer long polls as soon as something changes; the
+// PostgreSQL store hears the commits of every process sharing its
+// database (LISTEN/NOTIFY).
+//
 // The interfaces are split by role (ItemReader, ChangeReader, PeerReader,
 // Writer) so that code can ask for only what it uses. Package storetest
 // holds the conformance suite every implementation passes.

@@ -42,6 +42,8 @@ type Memory struct {
 	marks  []histMark
 	info   feedsync.FeedInfo
 	format feedsync.Format
+
+	signal Signal // Notify after a commit that took sequence numbers
 	ret    Retention
 }
 
@@ -51,7 +53,10 @@ type histMark struct {
 	mark string
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store    = (*Memory)(nil)
+	_ Notifier = (*Memory)(nil)
+)
 
 type memRow struct {
 	id   string
@@ -76,6 +81,10 @@ func NewMemory() *Memory {
 
 // ID returns the store's random identifier.
 func (m *Memory) ID() string { return m.id }
+
+// Changed returns a channel closed by the next commit of a Put
+// (Notifier).
+func (m *Memory) Changed() <-chan struct{} { return m.signal.Changed() }
 
 // Close marks the store closed: Begin and the methods of open transactions
 // return ErrClosed afterwards. Closing twice is harmless.
@@ -573,6 +582,7 @@ func (tx *memTx) Commit() error {
 		}
 	}
 	m.log = append(m.log, tx.log...)
+	changed := m.seq != tx.seq
 	if tx.seq != tx.seq0 {
 		if tx.mark == "" {
 			tx.mark = feedsync.NewID()
@@ -645,6 +655,9 @@ func (tx *memTx) Commit() error {
 	}
 	m.mu.Unlock()
 	tx.end()
+	if changed {
+		m.signal.Notify()
+	}
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 )
@@ -39,6 +40,9 @@ type versionInfo struct {
 	Title    string `json:"title"`
 	// Fields are the version's fields; only from 'feedsync show --id'.
 	Fields map[string]any `json:"fields,omitempty"`
+	// Differs lists what a conflict copy's payload changes against the
+	// winner's; only from 'feedsync conflicts'.
+	Differs []fieldChange `json:"differs,omitempty"`
 }
 
 func describe(v *feedsync.Item, index int) versionInfo {
@@ -84,7 +88,9 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 		info := conflictInfo{ID: it.ID(), Line: t.line(it), Winner: describe(it, 0)}
 		for k, cc := range it.Sync.Conflicts {
 			if cc.Sync != nil {
-				info.Conflicts = append(info.Conflicts, describe(cc, k+1))
+				v := describe(cc, k+1)
+				v.Differs = versionDiff(it, cc)
+				info.Conflicts = append(info.Conflicts, v)
 			}
 		}
 		if list != nil {
@@ -94,6 +100,7 @@ func (c *ConflictsCommand) Run(ctx context.Context, args []string) error {
 		printVersion(w, "winner", info.Winner)
 		for _, v := range info.Conflicts {
 			printVersion(w, fmt.Sprintf("%6d", v.Index), v)
+			printDiff(w, v.Differs)
 		}
 		return nil
 	})
@@ -135,6 +142,31 @@ func printVersion(w io.Writer, label string, v versionInfo) {
 	fmt.Fprintf(w, "  %-6s  %d@%s  %s  updates=%d%s  %q\n", label, v.Sequence, by, when, v.Updates, state, v.Title)
 }
 
+// printDiff writes what a conflict copy changes, one line per field:
+// "          content: "Buy 4 posts" (winner: "Buy 6 posts")". Long values
+// are cut: 'feedsync show --id' shows them whole.
+func printDiff(w io.Writer, changes []fieldChange) {
+	for _, c := range changes {
+		fmt.Fprintf(w, "          %s: %s (winner: %s)\n", c.Field, diffValue(c.Copy), diffValue(c.Winner))
+	}
+}
+
+// diffValue is a value of a fieldChange as JSON, at most 60 characters.
+func diffValue(v any) string {
+	if v == nil {
+		return "none"
+	}
+	var b strings.Builder
+	if err := writeJSON(&b, v); err != nil {
+		return "?"
+	}
+	s := b.String()
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:57]) + "..."
+	}
+	return s
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -147,8 +179,11 @@ func (c *ConflictsCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `The conflicts command lists the items whose merges kept conflicting
 versions (FS-CONFLICT-2): for each, the winner and every conflict copy,
 numbered 1..n, with its topmost history entry (sequence@by and when), its
-updates, whether it is deleted, and its title. 'feedsync resolve --keep N'
-takes these numbers; 0 is the winner.
+updates, whether it is deleted, and its title. Under each copy come the
+parts of its payload that differ from the winner's: the fields, as
+'feedsync update --set' names them, and other elements by name (long
+values are cut; 'feedsync show FEED --id ID' shows them whole). 'feedsync
+resolve --keep N' takes these numbers; 0 is the winner.
 
 Usage:
 

@@ -82,7 +82,9 @@ func (c *ConvertCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 
-	feed, err := plainfeed.Read(ctxReader{ctx, in}, opts)
+	p := c.m.newProgress("convert", "read", false)
+	defer p.done()
+	feed, err := plainfeed.Read(ctxReader{ctx, p.reader(in)}, opts)
 	switch {
 	case ctx.Err() != nil:
 		return ctx.Err()

@@ -30,6 +30,10 @@
 //     (converter/export: current winners only).
 //   - verify (verify.go): compare two endpoints, feed files or stores, by
 //     manifests of their item sets (producer.Diff), without payloads.
+//   - compact (compact.go): sparse-purge histories, minimal tombstones and
+//     old tombstones forgotten, in a store (store.Compact) or a feed file:
+//     FS-PURGE, FS-DELETE-2, FS-RETAIN-1; serve --retain runs it
+//     periodically.
 //   - serve, sync (serve.go, sync.go): the HTTP handler standalone
 //     (httpfeed) and the client that keeps a store or feed file in step
 //     with a remote endpoint.

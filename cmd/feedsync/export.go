@@ -46,9 +46,11 @@ func (c *ExportCommand) Run(ctx context.Context, args []string) error {
 	}
 	defer in.Close()
 	var sum export.Summary
+	p := c.m.newProgress("export", "read", false)
+	defer p.done()
 	err = c.m.output(c.out, func(w io.Writer) error {
 		var err error
-		sum, err = export.Write(w, ctxReader{ctx, in}, export.Options{Format: c.format.f})
+		sum, err = export.Write(w, ctxReader{ctx, p.reader(in)}, export.Options{Format: c.format.f})
 		return err
 	})
 	if err != nil {

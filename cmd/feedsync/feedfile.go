@@ -160,6 +160,7 @@ func payloadOf(it *feedsync.Item) (*etree.Element, error) {
 		return nil, err
 	}
 	doc := etree.NewDocument()
+	doc.ReadSettings.PreserveCData = true
 	if err := doc.ReadFromBytes(b); err != nil {
 		return nil, fmt.Errorf("read item back: %w", err)
 	}
@@ -174,38 +175,40 @@ func payloadOf(it *feedsync.Item) (*etree.Element, error) {
 }
 
 // buildPayload returns the payload for fields in format. For an item that
-// exists already (old != nil), what the fields do not describe is kept:
-// children of old that converter.Map does not read, the root's attributes
-// and namespace declarations, and the Atom id, which must never change. An
-// Atom entry's updated is set to when (Atom's "last significant change").
+// exists already (old != nil), only the elements of the fields that changed
+// are rewritten (converter.Map.EditPayload): everything else, the Atom id
+// included, stays as it was (FS-TYPE-1). When something changed, an Atom
+// entry's updated is set to when (Atom's "last significant change").
 func buildPayload(format feedsync.Format, id string, fields map[string]any, old *etree.Element, when time.Time) (*etree.Element, error) {
 	cm := converter.Map{Format: format}
-	p, err := cm.ToPayload(id, fields)
+	if old == nil {
+		p, err := cm.ToPayload(id, fields)
+		if err != nil {
+			return nil, err
+		}
+		if e := p.SelectElement("updated"); format == feedsync.Atom && e != nil && !when.IsZero() {
+			e.SetText(feedsync.FormatTime(when))
+		}
+		return p, nil
+	}
+	p, err := cm.EditPayload(old, id, fields)
 	if err != nil {
 		return nil, err
 	}
-	if old != nil {
-		for _, a := range old.Attr {
-			if p.SelectAttr(a.FullKey()) == nil {
-				p.CreateAttr(a.FullKey(), a.Value)
-			}
-		}
-		for _, c := range old.ChildElements() {
-			if !cm.Known(c) {
-				p.AddChild(c.Copy())
-			}
-		}
-	}
-	if format == feedsync.Atom {
-		if old != nil {
-			if oldID := childText(old, "id"); oldID != "" {
-				if e := p.SelectElement("id"); e != nil {
-					e.SetText(oldID)
+	if format == feedsync.Atom && !when.IsZero() && !samePayload(format, p, old) {
+		for _, e := range p.ChildElements() {
+			if e.Tag == "updated" && e.NamespaceURI() == feedsync.AtomNamespace {
+				for len(e.Child) > 0 {
+					e.RemoveChildAt(0)
 				}
+				for i := len(e.Attr) - 1; i >= 0; i-- {
+					if e.Attr[i].NamespaceURI() == feedsync.ConvertNamespace {
+						e.RemoveAttr(e.Attr[i].FullKey()) // no longer made up
+					}
+				}
+				e.SetText(feedsync.FormatTime(when))
+				break
 			}
-		}
-		if e := p.SelectElement("updated"); e != nil && !when.IsZero() {
-			e.SetText(feedsync.FormatTime(when))
 		}
 	}
 	return p, nil

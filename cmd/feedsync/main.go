@@ -56,6 +56,7 @@ var commands = []command{
 	{"show", "list items with their sync metadata", func(m *Main) runner { return &ShowCommand{m: m} }},
 	{"verify", "tell whether two feeds or stores hold the same items", func(m *Main) runner { return &VerifyCommand{m: m} }},
 	{"export", "write a plain feed for ordinary readers: live items only", func(m *Main) runner { return &ExportCommand{m: m} }},
+	{"compact", "thin histories and tombstones, and forget old deletions", func(m *Main) runner { return &CompactCommand{m: m} }},
 	{"serve", "serve stores over HTTP for other endpoints to sync with", func(m *Main) runner { return &ServeCommand{m: m} }},
 	{"sync", "sync a store or feed file with a server, both ways", func(m *Main) runner { return &SyncCommand{m: m} }},
 	{"version", "print the version of feedsync", func(m *Main) runner { return &VersionCommand{m: m} }},
@@ -97,6 +98,10 @@ type Main struct {
 	Getenv func(string) string
 	// Now is the clock that stamps history entries (FS-HIST-3).
 	Now func() time.Time
+
+	// forceProgress shows progress lines even when Stderr is not a
+	// terminal, with Now as their clock (tests).
+	forceProgress bool
 }
 
 // NewMain returns a Main wired to the process.

@@ -25,6 +25,10 @@ type harness struct {
 	dir string
 	env map[string]string
 	now time.Time
+	// progress forces progress lines, with a clock that moves tick at
+	// every reading (a slow command).
+	progress bool
+	tick     time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -53,7 +57,11 @@ func (h *harness) run(stdin string, args ...string) result {
 		Stdout: &out,
 		Stderr: &errb,
 		Getenv: func(k string) string { return h.env[k] },
-		Now:    func() time.Time { return h.now },
+		Now: func() time.Time {
+			h.now = h.now.Add(h.tick)
+			return h.now
+		},
+		forceProgress: h.progress,
 	}
 	wd, err := os.Getwd()
 	if err != nil {

@@ -112,7 +112,10 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 	}
 	opts := merge.Options{Format: c.format.f, Policy: policy}
 	var conflicts []string
+	p := c.m.newProgress("merge", "read", false)
+	defer p.done()
 	opts.OnItem = func(id string, line int, o feedsync.Outcome, err error) {
+		p.item()
 		if o == feedsync.Conflict && len(conflicts) < 100 {
 			conflicts = append(conflicts, fmt.Sprintf("%q (incoming line %d)", id, line))
 		}
@@ -143,7 +146,7 @@ func (c *MergeCommand) Run(ctx context.Context, args []string) error {
 	var sum merge.Summary
 	err = c.m.output(c.out, func(w io.Writer) error {
 		var err error
-		sum, err = merge.Feeds(ctx, local, incoming, w, opts)
+		sum, err = merge.Feeds(ctx, p.reader(local), p.reader(incoming), w, opts)
 		return err
 	})
 	if err != nil {
@@ -222,7 +225,10 @@ func (c *MergeCommand) mergeStore(ctx context.Context, inName string) error {
 	}
 	opts := consumer.Options{Peer: c.peer, Policy: policy, Format: c.format.f}
 	var conflicts []string
+	p := c.m.newProgress("merge", "read", false)
+	defer p.done()
 	opts.OnItem = func(id string, line int, o feedsync.Outcome, err error) {
+		p.item()
 		if o == feedsync.Conflict && len(conflicts) < 100 {
 			conflicts = append(conflicts, fmt.Sprintf("%q (incoming line %d)", id, line))
 		}
@@ -248,7 +254,7 @@ func (c *MergeCommand) mergeStore(ctx context.Context, inName string) error {
 	defer st.Close()
 	label := storeLabel(c.store)
 
-	sum, err := consumeSeeding(ctx, st, incoming, opts)
+	sum, err := consumeSeeding(ctx, st, p.reader(incoming), opts)
 	if err != nil {
 		return c.blameStore(err, label, inName)
 	}

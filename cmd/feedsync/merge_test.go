@@ -33,6 +33,7 @@ func TestMergeE5(t *testing.T) {
 	want := `fence-1 (line 6): 1 conflict copy
   winner  3@tablet  2009-04-02T11:05:00Z  updates=3  "Fence repair"
        1  3@laptop  2009-04-02T11:00:00Z  updates=3  "Fence repair"
+          content: "Buy 4 posts and wire" (winner: "Buy 6 posts")
 `
 	if diff := cmp.Diff(want, r.stdout); diff != "" {
 		t.Errorf("conflicts (-want +got):\n%s", diff)

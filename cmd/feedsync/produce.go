@@ -146,7 +146,9 @@ func (c *ProduceCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	var readErr error
-	recs := c.records(data, ctxReader{ctx, in}, converter.Map{Format: mapFormat}, &readErr)
+	p := c.m.newProgress("produce", "read", false)
+	defer p.done()
+	recs := c.records(data, p.reader(ctxReader{ctx, in}), converter.Map{Format: mapFormat}, p, &readErr)
 	var sum producer.RefreshSummary
 	err = c.m.output(c.out, func(w io.Writer) error {
 		var prevRS io.ReadSeeker
@@ -217,8 +219,10 @@ func (c *ProduceCommand) produceStore(ctx context.Context) error {
 
 	var res producer.Result
 	var perr error
+	p := c.m.newProgress("produce", "written", false)
+	defer p.done()
 	err = c.m.output(c.out, func(w io.Writer) error {
-		res, perr = producer.Produce(ctx, st, c.since, w, producer.Options{Format: c.format.f, Peer: c.peer})
+		res, perr = producer.Produce(ctx, st, c.since, p.writer(w), producer.Options{Format: c.format.f, Peer: c.peer})
 		return perr
 	})
 	if perr != nil {
@@ -267,8 +271,9 @@ func (c *ProduceCommand) produceStore(ctx context.Context) error {
 // the id of an earlier line (FS-SYNC-2) stops the refresh; the error, naming
 // the file and line, is left in *errp. Checking duplicates here, and not
 // leaving it to Refresh, keeps every error Refresh returns about the
-// previous feed. Memory: the set of ids seen.
-func (c *ProduceCommand) records(name string, r io.Reader, cm converter.Map, errp *error) iter.Seq2[producer.Record, error] {
+// previous feed. Each record counts as an item of prog. Memory: the set of
+// ids seen.
+func (c *ProduceCommand) records(name string, r io.Reader, cm converter.Map, prog *progress, errp *error) iter.Seq2[producer.Record, error] {
 	return func(yield func(producer.Record, error) bool) {
 		fail := func(line int, format string, args ...any) {
 			*errp = inFile(name, fmt.Errorf("line %d: "+format, append([]any{line}, args...)...))
@@ -335,6 +340,7 @@ func (c *ProduceCommand) records(name string, r io.Reader, cm converter.Map, err
 					fail(line, "%v", perr)
 					return
 				}
+				prog.item()
 				if !yield(producer.Record{ID: id, Payload: p, Line: line}, nil) {
 					return
 				}

@@ -108,8 +108,9 @@ func TestConflictsJSON(t *testing.T) {
 	}
 	want := []conflictInfo{{
 		ID: "fence-1", Line: 6,
-		Winner:    versionInfo{Index: 0, By: "tablet", When: "2009-04-02T11:05:00Z", Sequence: 3, Updates: 3, Title: "Fence repair"},
-		Conflicts: []versionInfo{{Index: 1, By: "laptop", When: "2009-04-02T11:00:00Z", Sequence: 3, Updates: 3, Title: "Fence repair"}},
+		Winner: versionInfo{Index: 0, By: "tablet", When: "2009-04-02T11:05:00Z", Sequence: 3, Updates: 3, Title: "Fence repair"},
+		Conflicts: []versionInfo{{Index: 1, By: "laptop", When: "2009-04-02T11:00:00Z", Sequence: 3, Updates: 3, Title: "Fence repair",
+			Differs: []fieldChange{{Field: "content", Winner: "Buy 6 posts", Copy: "Buy 4 posts and wire"}}}},
 	}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("conflicts --json (-want +got):\n%s", diff)
@@ -117,5 +118,41 @@ func TestConflictsJSON(t *testing.T) {
 	h.copyFixture("e5/laptop.xml", "clean.xml")
 	if r := h.ok("", "conflicts", "clean.xml", "--json", "--fail-on-conflicts"); r.stdout != "[]\n" {
 		t.Errorf("no conflicts: %q", r.stdout)
+	}
+}
+
+// TestConflictsDiff checks that conflicts shows what differs between a
+// copy and the winner: fields that differ or exist on one side only, and
+// elements no field reads; and nothing for a copy with the same payload.
+func TestConflictsDiff(t *testing.T) {
+	h := newHarness(t)
+	rss := func(by, when, payload string) string {
+		return `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:x="http://example.org/x"><channel><title>t</title>
+<item>` + payload + `<sx:sync id="a" updates="2"><sx:history sequence="2" when="` + when + `" by="` + by + `"/><sx:history sequence="1" when="2009-04-01T09:00:00Z" by="laptop"/></sx:sync></item>
+</channel></rss>`
+	}
+	h.write("laptop.xml", rss("laptop", "2009-04-01T10:00:00Z", `<title>Stamps</title><description>10</description><x:note>old</x:note>`))
+	h.write("phone.xml", rss("phone", "2009-04-01T11:00:00Z", `<title>Stamps</title><category>post</category><x:note>new</x:note>`))
+	h.ok("", "merge", "laptop.xml", "phone.xml", "-o", "merged.xml")
+	r := h.ok("", "conflicts", "merged.xml")
+	for _, want := range []string{
+		`          description: "10" (winner: none)` + "\n",
+		`          <category>: none (winner: "<category>post</category>")` + "\n",
+		`          <x:note>: "<x:note>old</x:note>" (winner: "<x:note>new</x:note>")` + "\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("conflicts does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "title:") {
+		t.Errorf("conflicts lists the title, which is the same:\n%s", r.stdout)
+	}
+
+	// The same payload on both sides: nothing differs but the metadata.
+	h.write("phone2.xml", rss("phone", "2009-04-01T11:00:00Z", `<title>Stamps</title><description>10</description><x:note>old</x:note>`))
+	h.ok("", "merge", "laptop.xml", "phone2.xml", "-o", "same.xml")
+	r = h.ok("", "conflicts", "same.xml")
+	if strings.Count(r.stdout, "\n") != 3 {
+		t.Errorf("differences listed for identical payloads:\n%s", r.stdout)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -40,6 +41,8 @@ type ServeCommand struct {
 	policy      string
 	maxBody     int64
 	maxItems    int
+	retain      time.Duration
+	compactFreq time.Duration
 
 	// ready, if set, is called with the listening address once the server
 	// accepts connections (tests).
@@ -60,6 +63,8 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.Int64Var(&c.maxBody, "max-body", httpfeed.DefaultMaxBodyBytes, "")
 	fs.IntVar(&c.maxItems, "max-items", httpfeed.DefaultMaxItems, "")
+	fs.DurationVar(&c.retain, "retain", 0, "")
+	fs.DurationVar(&c.compactFreq, "compact-every", 0, "")
 	return fs
 }
 
@@ -92,6 +97,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.maxBody <= 0 || c.maxItems <= 0 {
 		return usagef("--max-body and --max-items must be positive")
 	}
+	if c.retain < 0 || c.compactFreq < 0 {
+		return usagef("--retain and --compact-every must not be negative")
+	}
 	policy, stamps, err := parsePolicy(c.policy)
 	if err != nil {
 		return err
@@ -113,6 +121,9 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		}
 	}()
 	handlers := map[string]http.Handler{}
+	// stopWaits ends the long polls at shutdown, which would otherwise
+	// hold it for their whole wait.
+	stopWaits := make(chan struct{})
 	for _, col := range cols {
 		st, err := open.Open(ctx, col.dsn)
 		if err != nil {
@@ -129,6 +140,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			Logger:       logger,
 			Metrics:      metrics,
 			Now:          c.m.Now,
+			Stop:         stopWaits,
 		}
 	}
 	mux := http.NewServeMux()
@@ -152,6 +164,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(stopWaits) })
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
@@ -184,6 +197,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.ready != nil {
 		c.ready(ln.Addr().String())
 	}
+	stopCompaction := c.startCompaction(ctx, cols, stores, logger)
+	defer stopCompaction()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -201,6 +216,63 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// compactEvery returns how often serve compacts its stores: --compact-every,
+// else a 24th of --retain between a minute and an hour; 0 for never.
+func (c *ServeCommand) compactEvery() time.Duration {
+	switch {
+	case c.compactFreq > 0:
+		return c.compactFreq
+	case c.retain > 0:
+		return min(max(c.retain/24, time.Minute), time.Hour)
+	}
+	return 0
+}
+
+// startCompaction compacts every store now and then every compactEvery
+// until ctx ends (store.Compact: batches of items, each in its own
+// transaction, so requests wait for one batch at most), logging what each
+// run did. The caller calls the function returned, which stops them and
+// waits, before closing the stores.
+func (c *ServeCommand) startCompaction(ctx context.Context, cols []collection, stores []store.Store, logger *slog.Logger) (stop func()) {
+	var wg sync.WaitGroup
+	every := c.compactEvery()
+	if every == 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	logger.Info("compaction", "every", every, "retain", c.retain)
+	for i, st := range stores {
+		name := "/" + cols[i].name
+		wg.Go(func() {
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				start := time.Now()
+				res, err := store.Compact(ctx, st, store.CompactOptions{Retain: c.retain, Now: c.m.Now})
+				switch {
+				case ctx.Err() != nil:
+					return
+				case err != nil:
+					logger.Error("compaction failed", "collection", name, "error", err)
+				default:
+					logger.Info("compacted", "collection", name, "scanned", res.Scanned, "purged", res.Purged,
+						"minimized", res.Minimized, "removed", res.Removed, "horizon", res.Horizon,
+						"transactions", res.Transactions, "duration", time.Since(start))
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // parseCollections returns what to serve: the --collection flags, or the
@@ -261,6 +333,9 @@ them ('feedsync sync', or any HTTP client):
 	GET  URL               the complete feed, with a FeedSync-Token header
 	GET  URL?since=TOKEN   the changes after TOKEN (304 with If-None-Match
 	                       while nothing changed)
+	GET  URL?since=TOKEN&wait=30s
+	                       the same, answered as soon as there is a change
+	                       (a long poll), or 304 after the wait (at most 60s)
 	POST URL               merge the feed in the body, in one transaction;
 	                       with ?since=TOKEN the answer is the changes the
 	                       client has not seen, so one request syncs both ways
@@ -316,6 +391,17 @@ Arguments:
 
 	--max-items N
 	    The most items a POSTed feed may hold. Default: 100000.
+
+	--retain DURATION
+	    Compact every store periodically ('feedsync compact') and forget
+	    tombstones whose deletion is older than DURATION (for example
+	    720h): a client away longer than that is refused a partial feed
+	    and re-initialises ('feedsync sync' does it by itself).
+	    Default: 0, keep every tombstone.
+
+	--compact-every DURATION
+	    How often to compact. Default: with --retain, a 24th of it,
+	    between 1m and 1h; without, never.
 
 Example:
 

@@ -465,53 +465,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// progress prints a line on standard error, rewritten in place, while a
-// big feed arrives: only when standard error is a terminal, and only after
-// the first second, so that quick syncs and logs stay quiet.
-type progress struct {
-	w           io.Writer
-	on          bool
-	start, last time.Time
-	shown       bool
-	now         func() time.Time
-}
-
 func (c *SyncCommand) newProgress() *progress {
-	on := c.showProgress || isTerminal(c.m.Stderr)
-	p := &progress{w: c.m.Stderr, on: on, now: time.Now}
-	if c.showProgress {
-		p.now = c.m.Now // tests move the clock
-	}
-	p.start = p.now()
-	return p
-}
-
-func (p *progress) update(items int, n int64) {
-	if !p.on {
-		return
-	}
-	now := p.now()
-	if now.Sub(p.start) < time.Second || (p.shown && now.Sub(p.last) < 200*time.Millisecond) {
-		return
-	}
-	p.last, p.shown = now, true
-	fmt.Fprintf(p.w, "\rfeedsync sync: %d items, %.1f MB received ", items, float64(n)/(1<<20))
-}
-
-func (p *progress) done() {
-	if p.shown {
-		fmt.Fprintln(p.w)
-	}
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return c.m.newProgress("sync", "received", c.showProgress)
 }
 
 // Usage prints the help of sync.

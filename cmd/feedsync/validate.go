@@ -72,7 +72,9 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.m.Stderr, "feedsync validate: %s\n", cleanMsg(msg))
 	}
 
-	r := feedsync.NewReaderOptions(f, feedsync.ReaderOptions{Strict: c.strict})
+	p := c.m.newProgress("validate", "read", false)
+	defer p.done()
+	r := feedsync.NewReaderOptions(p.reader(f), feedsync.ReaderOptions{Strict: c.strict})
 	var ids feedsync.IDSet
 	items, synced := 0, 0
 	h, err := r.Header()
@@ -90,6 +92,7 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 				break
 			}
 			items++
+			p.item()
 			if it.Sync == nil {
 				continue
 			}

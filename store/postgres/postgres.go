@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	"github.com/feedsync/go-feedsync/store"
@@ -36,9 +37,20 @@ type Store struct {
 	pool   *pgxpool.Pool
 	id     string
 	closed atomic.Bool
+
+	// Change notifications (notify.go).
+	connConfig *pgx.ConnConfig // for the listening connection
+	channel    string
+	signal     store.Signal
+	listenOnce sync.Once
+	listenStop context.CancelFunc
+	listenDone chan struct{}
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store    = (*Store)(nil)
+	_ store.Notifier = (*Store)(nil)
+)
 
 // Open connects to the database named by dsn (a postgres:// URL or a
 // key=value string, as pgx reads them) and brings the schema up to date
@@ -71,7 +83,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: migrate: %w", err)
 	}
-	return &Store{pool: pool, id: id}, nil
+	return &Store{pool: pool, id: id, connConfig: cfg.ConnConfig, channel: channelOf(id)}, nil
 }
 
 // mustExist returns store.ErrNotExist unless the schema the connections
@@ -92,10 +104,11 @@ func mustExist(ctx context.Context, pool *pgxpool.Pool) error {
 // ID returns the store's identifier, kept in the database.
 func (s *Store) ID() string { return s.id }
 
-// Close closes the connection pool. It waits for transactions in progress
+// Close closes the connection pool and the listening connection. It waits for transactions in progress
 // to end.
 func (s *Store) Close() error {
 	if !s.closed.Swap(true) {
+		s.stopListening()
 		s.pool.Close()
 	}
 	return nil

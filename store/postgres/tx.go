@@ -28,8 +28,11 @@ ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
 	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`
-	qLastSeq        = `SELECT seq FROM feedsync_counter WHERE k = 1`
-	qSetSeq         = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1`
+	qLastSeq = `SELECT seq FROM feedsync_counter WHERE k = 1`
+	qSetSeq  = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1`
+	// qSetSeqNotify is qSetSeq announcing the change on the store's
+	// channel (notify.go), delivered at commit.
+	qSetSeqNotify   = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1 RETURNING pg_notify($2, '')`
 	qCount          = `SELECT COUNT(*) FROM feedsync_items`
 	qPeerVersion    = `SELECT top_by, top_seq, top_when, conflicts FROM feedsync_peer_versions WHERE peer = $1 AND id = $2`
 	qSetPeerVersion = `INSERT INTO feedsync_peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ($1, $2, $3, $4, $5, $6)
@@ -586,7 +589,7 @@ func (t *tx) Commit() error {
 		return fmt.Errorf("postgres: commit: %w: %w", store.ErrTxFailed, t.err)
 	}
 	if t.writable && t.seq != t.seq0 {
-		if err := t.exec(ctx, qSetSeq, t.seq); err != nil {
+		if err := t.exec(ctx, qSetSeqNotify, t.seq, t.s.channel); err != nil {
 			t.tx.Rollback(ctx)
 			return fmt.Errorf("postgres: commit: save seq: %w", t.s.errClosedIf(err))
 		}
@@ -600,6 +603,11 @@ func (t *tx) Commit() error {
 	}
 	if err := t.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", t.s.errClosedIf(err))
+	}
+	if t.writable && t.seq != t.seq0 {
+		// This process's waiters need not wait for the round trip of
+		// the notification (which wakes them again, harmlessly).
+		t.s.signal.Notify()
 	}
 	return nil
 }

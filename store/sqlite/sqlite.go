@@ -62,6 +62,8 @@ type Store struct {
 	done  chan struct{} // closed by Close, to wake Begins waiting for a slot
 	mu    sync.Mutex
 	idle  []*conn // connections of ended transactions, for the next ones
+
+	signal store.Signal // Notify after a commit that took sequence numbers
 }
 
 // conn is a connection of the Store's own pool with the statements
@@ -165,6 +167,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 // ID returns the store's identifier, kept in the database.
 func (s *Store) ID() string { return s.id }
+
+var _ store.Notifier = (*Store)(nil)
+
+// Changed returns a channel closed by the next commit of a Put through
+// this Store (store.Notifier). Commits by other processes, or by another
+// Store open on the same file, are not seen.
+func (s *Store) Changed() <-chan struct{} { return s.signal.Changed() }
 
 // Close closes the database and the idle connections of the Store's pool.
 // Transactions still open fail with store.ErrClosed; their connections

@@ -552,7 +552,11 @@ func (t *tx) Commit() error {
 		t.end(rollback(t.conn))
 		return fmt.Errorf("sqlite: commit: %w", t.s.errClosedIf(err))
 	}
+	changed := t.writable && t.seq != t.seq0
 	t.end(nil)
+	if changed {
+		t.s.signal.Notify()
+	}
 	return nil
 }
 

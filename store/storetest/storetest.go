@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HistoryMark", testHistoryMark},
 		{"FeedInfo", testFeedInfo},
 		{"Closed", testClosed},
+		{"Notifier", testNotifier},
 		{"Rewrite", testRewrite},
 		{"Remove", testRemove},
 		{"Retention", testRetention},
@@ -1163,6 +1164,27 @@ func testReopen(t *testing.T, open func() (store.Store, error)) {
 		last = seq
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// testNotifier checks that a store.Notifier wakes a waiter when a Put
+// commits, and again on a fresh channel for the next one. (Channels may
+// also close without a change, so that is not tested against.)
+func testNotifier(t *testing.T, s store.Store) {
+	n, ok := s.(store.Notifier)
+	if !ok {
+		t.Skip("the store does not implement store.Notifier")
+	}
+	for round := range 2 {
+		ch := n.Changed()
+		tx := begin(t, s, true)
+		put(t, tx, newItem(fmt.Sprintf("n%d", round), "N", "laptop", "09:00"))
+		commit(t, tx)
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Changed() was not closed 10s after a Put committed", round)
 		}
 	}
 }
