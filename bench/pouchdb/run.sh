@@ -58,7 +58,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [[ ! -d $here/node_modules || $here/package-lock.json -nt $here/node_modules ]]; then
+# npm writes node_modules/.package-lock.json once an install is complete.
+if [[ ! -f $here/node_modules/.package-lock.json || $here/package-lock.json -nt $here/node_modules/.package-lock.json ]]; then
 	say "npm ci (PouchDB 9, express-pouchdb 4, express 4)"
 	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
