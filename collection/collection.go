@@ -255,7 +255,9 @@ func (c *Collection[K, V]) Get(ctx context.Context, key K) (V, bool, error) {
 }
 
 // All returns the live items, in the order of their latest change (oldest
-// first). It reads one transaction's snapshot; the loop may not change the
+// first). Items whose sync id is not the id of a key of type K (IDs.AppID
+// refuses it: an item another application named) are left out, here and
+// by Conflicts. It reads one transaction's snapshot; the loop may not change the
 // collection (use the keys afterwards).
 func (c *Collection[K, V]) All(ctx context.Context) iter.Seq2[Entry[K, V], error] {
 	return func(yield func(Entry[K, V], error) bool) {
@@ -274,6 +276,9 @@ func (c *Collection[K, V]) All(ctx context.Context) iter.Seq2[Entry[K, V], error
 				continue
 			}
 			e, err := c.entry(it)
+			if errors.Is(err, converter.ErrID) {
+				continue // not one of this collection's keys
+			}
 			if !yield(e, err) || err != nil {
 				return
 			}
@@ -318,6 +323,9 @@ func (c *Collection[K, V]) Conflicts(ctx context.Context) ([]Conflict[K, V], err
 			continue
 		}
 		cf, err := c.conflict(it)
+		if errors.Is(err, converter.ErrID) {
+			continue // not one of this collection's keys
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -32,6 +32,13 @@ var (
 	// (FS-CREATE-2, FS-UPDATE-2) or a By outside the NSS character set
 	// (FS-TYPE-6).
 	ErrBadStamp = errors.New("feedsync: invalid stamp")
+	// ErrViolation wraps the warnings of CheckSync, CheckSharing and the
+	// Reader that break a requirement of the spec which reading and merging
+	// nevertheless tolerate (FS-ROBUST-2: a topmost sequence that differs
+	// from updates, FS-SYNC-7; a lone since, FS-SHARING-2; ...). A validator
+	// reports them as errors; warnings without it are about what the spec
+	// only recommends.
+	ErrViolation = errors.New("feedsync: violates the spec")
 )
 
 // ItemError reports a problem with one item: its sync id (if known), the line

@@ -2,6 +2,7 @@ package feedsync
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -246,5 +247,44 @@ func TestConvertKeepsMeaning(t *testing.T) {
 	ap, _ := a.Payload()
 	if ti := ap.SelectElement("title"); ti == nil || ti.SelectAttr("type") != nil || ti.Text() != text {
 		t.Errorf("title back in Atom:\n%s", marshalOrFail(t, a))
+	}
+}
+
+// TestCheckSharing (FS-SHARING-2, FS-RELATED-1, issue 9 point 6): what the
+// spec requires of sx:sharing is reported as a violation (ErrViolation),
+// which a validator counts as an error; a reader keeps the element.
+func TestCheckSharing(t *testing.T) {
+	tests := []struct {
+		name string
+		s    *Sharing
+		want int
+	}{
+		{"both", &Sharing{Since: "a", Until: "b"}, 0},
+		{"neither", &Sharing{}, 0},
+		{"since alone", &Sharing{Since: "a"}, 1},
+		{"until alone", &Sharing{Until: "b"}, 1},
+		{"absolute link", &Sharing{Related: []Related{{Link: "http://example.org/all.xml", Type: RelatedComplete}}}, 0},
+		{"relative link", &Sharing{Related: []Related{{Link: "all.xml", Type: RelatedComplete}}}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckSharing(tc.s)
+			if len(got) != tc.want {
+				t.Fatalf("CheckSharing = %v, want %d problems", got, tc.want)
+			}
+			for _, err := range got {
+				if !errors.Is(err, ErrViolation) {
+					t.Errorf("%v does not wrap ErrViolation", err)
+				}
+			}
+		})
+	}
+	// A related element of another namespace is not sx:related (FS-NS-1).
+	h, _, err := ReadString(`<rss xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:x="urn:x"><channel><sx:sharing><x:related link="http://example.org/a" type="complete"/></sx:sharing></channel></rss>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Sharing.Related) != 0 || len(h.Warnings()) != 1 || !errors.Is(h.Warnings()[0], ErrViolation) {
+		t.Errorf("x:related read as %v, warnings %v", h.Sharing.Related, h.Warnings())
 	}
 }

@@ -348,7 +348,7 @@ func (r *Reader) isItem(t xml.StartElement, sc *scope) bool {
 // sx:sharing on the way.
 func (r *Reader) skipOther(t xml.StartElement, sc *scope, off int64) error {
 	if t.Name.Local == "sharing" && isSyncNS(sc.uri(t.Name.Space)) && r.depth == r.container+1 && r.header != nil && r.header.building {
-		sh, err := r.readSharing(t)
+		sh, err := r.readSharing(t, sc)
 		if err != nil {
 			return err
 		}
@@ -648,8 +648,9 @@ func hasAttr(t xml.StartElement, name string) bool {
 	return false
 }
 
-// readSharing parses sx:sharing.
-func (r *Reader) readSharing(t xml.StartElement) (*Sharing, error) {
+// readSharing parses sx:sharing; sc is the scope of its parent.
+func (r *Reader) readSharing(t xml.StartElement, sc *scope) (*Sharing, error) {
+	in := sc.pushXML(t.Attr)
 	sh := &Sharing{}
 	for _, a := range t.Attr {
 		if isXMLNS(a.Name.Space, a.Name.Local) {
@@ -680,8 +681,18 @@ func (r *Reader) readSharing(t xml.StartElement) (*Sharing, error) {
 		if !ok || r.depth != d+1 || st.Name.Local != "related" {
 			continue
 		}
+		// FS-NS-1: sx:related is matched on the namespace URI. A related
+		// element of another namespace is not one (kept on a round trip,
+		// FS-NS-5), and most likely a mistake.
+		if uri := in.pushXML(st.Attr).uri(st.Name.Space); !isSyncNS(uri) {
+			r.header.warnings = append(r.header.warnings, violation("{%s}related inside sx:sharing is not sx:related (FS-NS-1)", uri))
+			continue
+		}
 		var rel Related
 		for _, a := range st.Attr {
+			if a.Name.Space != "" {
+				continue
+			}
 			switch a.Name.Local {
 			case "link":
 				rel.Link = a.Value
@@ -699,6 +710,7 @@ func (r *Reader) readSharing(t xml.StartElement) (*Sharing, error) {
 		}
 		sh.Related = append(sh.Related, rel)
 	}
+	r.header.warnings = append(r.header.warnings, CheckSharing(sh)...)
 	return sh, nil
 }
 

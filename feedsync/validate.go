@@ -2,6 +2,7 @@ package feedsync
 
 import (
 	"fmt"
+	"net/url"
 )
 
 // CheckSync checks one item's sync metadata and returns every problem it
@@ -26,7 +27,8 @@ import (
 // warnings leave the item usable:
 //
 //   - the topmost sequence differs from updates, in either direction
-//     (FS-SYNC-7, FS-ROBUST-2: merge anyway);
+//     (FS-ROBUST-2: merge anyway). It breaks FS-SYNC-7, so this warning
+//     wraps ErrViolation, which a validator reports as an error;
 //   - an id with lower-case %-escapes (compared in upper case, FS-TYPE-5);
 //   - nested conflicts, which the merge flattens (FS-CONFLICTS-2);
 //   - versions disagreeing on noconflicts (FS-NOCONF-3: the winner's flag
@@ -90,6 +92,46 @@ func (c *checker) warn(format string, args []any) {
 	c.warns = append(c.warns, fmt.Errorf("feedsync: "+format, args...))
 }
 
+// violation is a warning that wraps ErrViolation: tolerated, but not
+// allowed.
+func (c *checker) violation(format string, args []any) {
+	c.warns = append(c.warns, violation(format, args...))
+}
+
+// violation returns a warning that wraps ErrViolation; its message is the
+// formatted text alone.
+func violation(format string, args ...any) error {
+	return &violationError{msg: fmt.Sprintf(format, args...)}
+}
+
+type violationError struct{ msg string }
+
+func (e *violationError) Error() string { return "feedsync: " + e.msg }
+func (e *violationError) Unwrap() error { return ErrViolation }
+
+// CheckSharing returns what is wrong with a feed's sx:sharing, each problem
+// wrapping ErrViolation: since without until or the reverse (FS-SHARING-2),
+// and an sx:related link that is not an absolute URI (FS-RELATED-1).
+// Readers keep such an sx:sharing as it is; a validator reports them.
+func CheckSharing(s *Sharing) []error {
+	if s == nil {
+		return nil
+	}
+	var out []error
+	switch {
+	case s.Since != "" && s.Until == "":
+		out = append(out, violation("sx:sharing has since without until (FS-SHARING-2)"))
+	case s.Until != "" && s.Since == "":
+		out = append(out, violation("sx:sharing has until without since (FS-SHARING-2)"))
+	}
+	for _, r := range s.Related {
+		if u, err := url.Parse(r.Link); err != nil || !u.IsAbs() {
+			out = append(out, violation("sx:related link %q is not an absolute URI (FS-RELATED-1)", r.Link))
+		}
+	}
+	return out
+}
+
 // version checks the metadata every version carries; at prefixes messages
 // about a conflict copy.
 func (c *checker) version(at string, s *Sync) {
@@ -124,7 +166,8 @@ func (c *checker) version(at string, s *Sync) {
 		}
 	}
 	if top := s.History[0].Sequence; top != s.Updates && top >= 1 && top <= MaxInt && s.Updates >= 1 {
-		c.warn(at+"topmost sequence %d differs from updates %d (FS-SYNC-7, FS-ROBUST-2)", []any{top, s.Updates})
+		// FS-ROBUST-2: merged anyway, but a violation of FS-SYNC-7.
+		c.violation(at+"topmost sequence %d differs from updates %d (FS-SYNC-7, FS-ROBUST-2)", []any{top, s.Updates})
 	}
 }
 

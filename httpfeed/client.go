@@ -4,20 +4,14 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/feedsync/go-feedsync/consumer"
 	"github.com/feedsync/go-feedsync/feedsync"
-	"github.com/feedsync/go-feedsync/merge"
-	"github.com/feedsync/go-feedsync/producer"
-	"github.com/feedsync/go-feedsync/store"
 )
 
 // DefaultTimeout bounds each request of a Client without its own HTTP
@@ -70,6 +64,34 @@ type Client struct {
 	// the number of items and bytes received so far, for progress
 	// reports. Default: nil.
 	OnItem func(items int, bytes int64)
+	// PageItems and PageBytes bound one page of Sync: the items of a
+	// pushed or pulled feed page, and the bytes of a pushed page before
+	// compression (a summary page holds ten lines per item). Keep them
+	// below the server's limits (Handler.MaxItems, MaxBodyBytes), which
+	// bound one request. Default: DefaultClientPageItems,
+	// DefaultClientPageBytes.
+	PageItems int
+	PageBytes int64
+}
+
+// Defaults of the client's page bounds.
+const (
+	DefaultClientPageItems = 1000
+	DefaultClientPageBytes = 4 << 20
+)
+
+func (c *Client) pageItems() int {
+	if c.PageItems <= 0 {
+		return DefaultClientPageItems
+	}
+	return c.PageItems
+}
+
+func (c *Client) pageBytes() int64 {
+	if c.PageBytes <= 0 {
+		return DefaultClientPageBytes
+	}
+	return c.PageBytes
 }
 
 func (c *Client) http() *http.Client {
@@ -100,6 +122,9 @@ func (c *Client) remote() string {
 type StatusError struct {
 	StatusCode int
 	Problem    Problem
+	// Header holds the response's headers (FeedSync-Token-Rejected,
+	// FeedSync-Peer-Mark).
+	Header http.Header
 }
 
 func (e *StatusError) Error() string {
@@ -143,6 +168,8 @@ type Response struct {
 	ETag string
 	// Summary is the server's merge of a Post, nil for a Get.
 	Summary *Summary
+	// Header holds all the response's headers.
+	Header http.Header
 }
 
 // Get asks for the feed after since ("" for the complete feed). With
@@ -226,11 +253,25 @@ func (c *Client) newRequest(ctx context.Context, method, since string, withSince
 	return req, nil
 }
 
-// do sends req and sorts out the answer.
-func (c *Client) do(req *http.Request) (*Response, error) {
+// roundTrip sends req and returns a 2xx or 304 response, or the
+// *StatusError of any other.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.http().Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("httpfeed: %s %s: %w", req.Method, redactURL(req.URL), err)
+	}
+	if resp.StatusCode != http.StatusNotModified && (resp.StatusCode < 200 || resp.StatusCode > 299) {
+		defer resp.Body.Close()
+		return nil, statusError(resp)
+	}
+	return resp, nil
+}
+
+// do sends req and sorts out the answer.
+func (c *Client) do(req *http.Request) (*Response, error) {
+	resp, err := c.roundTrip(req)
+	if err != nil {
+		return nil, err
 	}
 	out := &Response{
 		Token:         resp.Header.Get(HeaderToken),
@@ -238,15 +279,12 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 		TokenRejected: resp.Header.Get(HeaderTokenRejected),
 		Forgotten:     resp.Header.Get(HeaderForgotten) == "true",
 		ETag:          resp.Header.Get("ETag"),
+		Header:        resp.Header,
 	}
-	switch {
-	case resp.StatusCode == http.StatusNotModified:
+	if resp.StatusCode == http.StatusNotModified {
 		resp.Body.Close()
 		out.NotModified = true
 		return out, nil
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		defer resp.Body.Close()
-		return nil, statusError(resp)
 	}
 	if s := resp.Header.Get(HeaderSummary); s != "" {
 		var sum Summary
@@ -277,7 +315,7 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 
 // statusError reads an error response.
 func statusError(resp *http.Response) error {
-	e := &StatusError{StatusCode: resp.StatusCode}
+	e := &StatusError{StatusCode: resp.StatusCode, Header: resp.Header}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(b, &e.Problem); err != nil || e.Problem.Error == "" {
 		text := strings.TrimSpace(string(b))
@@ -316,283 +354,6 @@ func (d Direction) String() string {
 	}
 	return "both"
 }
-
-// SyncResult says what Sync did.
-type SyncResult struct {
-	// Pushed is the server's merge of the pushed feed; nil for Pull.
-	Pushed *Summary
-	// PushedItems counts the items pushed.
-	PushedItems int
-	// Pulled is the local merge of the server's feed (zero for Push).
-	Pulled merge.Summary
-	// PulledKind is FeedFull or FeedIncremental; "" for Push.
-	PulledKind string
-	// TokenRejected is the server's reason for sending the complete feed
-	// although a token was sent.
-	TokenRejected string
-	// Token is the server's token now kept in the local store.
-	Token string
-	// Forgotten counts the local items removed because the server had
-	// deleted them and forgotten the tombstones before this endpoint saw
-	// them (FS-RETAIN-3; see HeaderForgotten).
-	Forgotten int
-}
-
-// Sync syncs the local store st with the collection: it pushes the local
-// changes the server has not seen and merges the server's changes this
-// endpoint has not seen, in one POST for Both.
-//
-// Sync is resumable. It keeps its marks in st's knowledge of the remote
-// (Remote; see syncMarks): the token of the server's last feed it merged,
-// and how far local changes were pushed. They advance only in the
-// transaction that commits the local merge, after the server committed its
-// own: a Sync killed at any point leaves both stores consistent, and the
-// next one sends and receives again what may not have landed, which
-// merging ignores (FS-MERGE-14).
-//
-// The first Sync with a remote pushes every local item and pulls the
-// complete feed. Later ones exchange only changes, each side leaving out
-// what the other sent it (echo suppression: set Peer so that the server
-// knows who we are). When the server no longer knows the token it gave
-// (it lost its data, or another store answers at its URL), Sync pushes
-// every local item again in a second round trip.
-//
-// When the server refuses the token because it has forgotten deletions
-// since (HeaderForgotten, FS-RETAIN-2), Sync re-initialises: it merges the
-// server's complete feed, removes the local items the server lacks and
-// knew (it sent them, or we pushed them), and keeps and pushes the others
-// (FS-RETAIN-3, forgetAbsent), so that no deletion the server forgot comes
-// back to life through this endpoint. A first push after pull-only syncs
-// sends every item, so it is preceded by a pull that would re-initialise.
-func (c *Client) Sync(ctx context.Context, st store.Store, dir Direction) (SyncResult, error) {
-	var first *SyncResult
-	if dir == Both {
-		marks, err := c.marks(ctx, st, c.remote())
-		if err != nil {
-			return SyncResult{}, err
-		}
-		if marks.token != "" && !marks.pushed {
-			pulled, _, err := c.syncOnce(ctx, st, Pull)
-			if err != nil {
-				return pulled, err
-			}
-			first = &pulled
-		}
-	}
-	res, again, err := c.syncOnce(ctx, st, dir)
-	if err == nil && again {
-		var second SyncResult
-		second, _, err = c.syncOnce(ctx, st, dir)
-		second.Pulled = addSummaries(res.Pulled, second.Pulled)
-		second.PulledKind, second.TokenRejected = res.PulledKind, res.TokenRejected
-		res = second
-	}
-	if first != nil {
-		res.Pulled = addSummaries(first.Pulled, res.Pulled)
-		res.Forgotten += first.Forgotten
-		if first.TokenRejected != "" {
-			res.PulledKind, res.TokenRejected = first.PulledKind, first.TokenRejected
-		}
-	}
-	return res, err
-}
-
-// addSummaries returns the sum of two merge summaries.
-func addSummaries(a, b merge.Summary) merge.Summary {
-	a.Added += b.Added
-	a.Updated += b.Updated
-	a.Deleted += b.Deleted
-	a.Conflicts += b.Conflicts
-	a.Unchanged += b.Unchanged
-	a.Rejected += b.Rejected
-	a.Rejections = append(a.Rejections, b.Rejections...)
-	return a
-}
-
-// syncMarks is what Sync keeps about a remote in the local store, as the
-// remote's store.PeerState, in the transaction of the merge they describe.
-type syncMarks struct {
-	// token is the until of the server's last feed merged, "" for none.
-	token string
-	// pushed reports that a complete push was made, so that pushes may
-	// be incremental from pushSeq, leaving out what the remote sent.
-	pushed  bool
-	pushSeq int64
-}
-
-// state returns the PeerState that keeps m: Received the token, Sent the
-// push mark, the local sequence number pushed up to ("" before a
-// complete push).
-func (m syncMarks) state() store.PeerState {
-	ps := store.PeerState{Received: m.token}
-	if m.pushed {
-		ps.Sent = strconv.FormatInt(m.pushSeq, 10)
-	}
-	return ps
-}
-
-// syncOnce is one round trip of Sync. again reports that the server
-// refused the token we kept after we had pushed incrementally: the push
-// mark is reset, and another round pushes everything.
-func (c *Client) syncOnce(ctx context.Context, st store.Store, dir Direction) (res SyncResult, again bool, err error) {
-	remote := c.remote()
-	marks, err := c.marks(ctx, st, remote)
-	if err != nil {
-		return res, false, err
-	}
-
-	var resp *Response
-	var pushed producer.Result
-	if dir == Pull {
-		resp, err = c.Get(ctx, marks.token, "")
-	} else {
-		resp, pushed, err = c.push(ctx, st, remote, marks, dir == Both)
-		res.PushedItems = pushed.Items
-		res.Pushed = nil
-	}
-	if err != nil {
-		return res, false, err
-	}
-	if dir != Pull {
-		res.Pushed = resp.Summary
-	}
-	res.TokenRejected = resp.TokenRejected
-
-	tx, err := st.Begin(ctx, true)
-	if err != nil {
-		if resp.Body != nil {
-			resp.Body.Close()
-		}
-		return res, false, fmt.Errorf("httpfeed: sync: %w", err)
-	}
-	defer tx.Rollback()
-	next := marks
-	if resp.Body != nil {
-		defer resp.Body.Close()
-		res.PulledKind = resp.Kind
-		counted := &countingReader{r: resp.Body}
-		r := feedsync.NewReaderOptions(counted, c.Reader)
-		items := 0
-		// A server that forgot deletions sends its complete feed: the ids
-		// in it are the server's item set, which re-initialisation needs.
-		var present map[string]bool
-		if resp.Forgotten && resp.Kind == FeedFull {
-			present = map[string]bool{}
-		}
-		res.Pulled, err = consumer.ConsumeTx(ctx, tx, r, consumer.Options{
-			Peer:   remote,
-			Policy: c.Policy,
-			Stamp:  c.Stamp,
-			Format: c.Format,
-			OnItem: func(id string, _ int, _ feedsync.Outcome, _ error) {
-				if present != nil {
-					present[id] = true
-				}
-				items++
-				if c.OnItem != nil {
-					c.OnItem(items, counted.n)
-				}
-			},
-		})
-		if err != nil {
-			return res, false, fmt.Errorf("httpfeed: sync: merge the server's feed: %w", err)
-		}
-		if resp.Token != "" {
-			next.token = resp.Token
-		}
-		if h, err := r.Header(); err == nil && h.Sharing != nil && h.Sharing.Until != "" {
-			next.token = h.Sharing.Until
-		}
-		if present != nil {
-			res.Forgotten, err = forgetAbsent(ctx, tx, remote, present, marks)
-			if err != nil {
-				return res, false, fmt.Errorf("httpfeed: sync: re-initialise after the server forgot deletions: %w", err)
-			}
-		}
-	}
-	if dir != Pull {
-		next.pushed, next.pushSeq = true, pushed.Token.Seq
-	}
-	if resp.TokenRejected != "" && !resp.Forgotten && marks.token != "" && marks.pushed {
-		// What we pushed before may be gone with the server's data, and
-		// what we know it holds is stale: push everything, ignoring that
-		// knowledge (a complete feed, producer.Full).
-		next.pushed, next.pushSeq, again = false, 0, dir != Pull
-	}
-	if next != marks {
-		if err := tx.SetPeerState(ctx, remote, next.state()); err != nil {
-			return res, false, fmt.Errorf("httpfeed: sync: keep the marks: %w", err)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return res, false, fmt.Errorf("httpfeed: sync: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return res, false, fmt.Errorf("httpfeed: sync: commit: %w", err)
-	}
-	res.Token = next.token
-	return res, again, nil
-}
-
-// marks reads what Sync keeps about remote.
-func (c *Client) marks(ctx context.Context, st store.Store, remote string) (syncMarks, error) {
-	tx, err := st.Begin(ctx, false)
-	if err != nil {
-		return syncMarks{}, fmt.Errorf("httpfeed: sync: %w", err)
-	}
-	defer tx.Rollback()
-	ps, err := tx.PeerState(ctx, remote)
-	if err != nil {
-		return syncMarks{}, fmt.Errorf("httpfeed: sync: read the marks: %w", err)
-	}
-	m := syncMarks{token: ps.Received}
-	if ps.Sent != "" {
-		seq, err := strconv.ParseInt(ps.Sent, 10, 64)
-		if err != nil || seq < 0 {
-			return syncMarks{}, fmt.Errorf("httpfeed: sync: bad push mark %q kept for %s", ps.Sent, remote)
-		}
-		m.pushed, m.pushSeq = true, seq
-	}
-	return m, nil
-}
-
-// push posts the local changes after the push mark, leaving out what the
-// remote sent (producer.Options.Peer), or every item before the first
-// complete push; withFeed asks for the server's feed after the token in
-// return.
-func (c *Client) push(ctx context.Context, st store.Store, remote string, marks syncMarks, withFeed bool) (*Response, producer.Result, error) {
-	since := ""
-	if marks.pushed {
-		since = producer.Token{Store: st.ID(), Seq: marks.pushSeq}.String()
-	}
-	pr, pw := io.Pipe()
-	type produced struct {
-		res producer.Result
-		err error
-	}
-	done := make(chan produced, 1)
-	go func() {
-		res, err := producer.Produce(ctx, st, since, pw, producer.Options{Peer: remote, Format: c.Format})
-		pw.CloseWithError(err)
-		done <- produced{res, err}
-	}()
-	resp, err := c.Post(ctx, pr, marks.token, withFeed)
-	pr.CloseWithError(errRequestEnded) // unblocks the producer if the request stopped reading
-	p := <-done
-	if p.err != nil && !errors.Is(p.err, errRequestEnded) {
-		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
-		}
-		return nil, p.res, fmt.Errorf("httpfeed: sync: read local changes: %w", p.err)
-	}
-	if err != nil {
-		return nil, p.res, err
-	}
-	return resp, p.res, nil
-}
-
-// errRequestEnded stops a producer whose request no longer reads.
-var errRequestEnded = errors.New("httpfeed: request ended")
 
 // countingReader counts the bytes read through it.
 type countingReader struct {

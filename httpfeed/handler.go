@@ -111,6 +111,12 @@ type Handler struct {
 	// tombstones must be kept (FS-DELETE-4). It costs a writable
 	// transaction per such request. Default: false.
 	Acknowledge bool
+	// PageItems and PageBytes bound one page of a paged GET (?limit=N,
+	// what Client.Sync asks for): the items of a feed page, and the bytes
+	// of a feed or summary page, held in memory before it is sent.
+	// Default: DefaultPageItems, DefaultPageBytes.
+	PageItems int
+	PageBytes int64
 	// Logger receives one record per request and the details of every
 	// server error. Default: nil, no logs.
 	Logger *slog.Logger
@@ -181,11 +187,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(sw, http.StatusInternalServerError, Problem{Error: "no store configured"})
 		return
 	}
+	q := r.URL.Query()
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		if q.Has("versions") {
+			h.serveSummary(sw, r)
+			return
+		}
 		h.serveFeed(sw, r, start)
 	case http.MethodPost, http.MethodPut:
-		h.serveMerge(sw, r, start)
+		switch {
+		case r.Method == http.MethodPost && q.Has("versions"):
+			h.serveHeld(sw, r)
+		case r.Method == http.MethodPost && q.Has("items"):
+			h.serveItems(sw, r)
+		default:
+			h.serveMerge(sw, r, start)
+		}
 	default:
 		sw.Header().Set("Allow", "GET, HEAD, POST, PUT")
 		writeProblem(sw, http.StatusMethodNotAllowed, Problem{Error: "method " + r.Method + " not allowed (use GET to read the feed, POST to merge one)"})
@@ -224,7 +242,12 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, start time.T
 	if !h.serveWait(w, r, since, peer) {
 		return
 	}
-	res := h.writeFeed(r.Context(), w, r, since, peer, f, true)
+	var res feedResult
+	if r.URL.Query().Has("limit") {
+		res = h.servePage(w, r, peer, f)
+	} else {
+		res = h.writeFeed(r.Context(), w, r, since, peer, f, true)
+	}
 	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "feed",
 		slog.String("collection", h.Name), slog.String("method", r.Method), slog.String("peer", peer),
 		slog.Int("status", res.status), slog.String("feed", res.kind), slog.Int64("bytes", res.bytes),
@@ -273,15 +296,12 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	var reason error
 	full := true
 	if since != "" {
-		t, err := producer.ParseToken(since, id)
-		if err == nil {
-			_, err = producer.CheckToken(ctx, tx, t)
-		}
+		t, why, err := h.usableToken(ctx, tx, since)
 		switch {
-		case errors.Is(err, producer.ErrBadToken):
-			reason = err
 		case err != nil:
 			return fail(storeStatus(err), "cannot read the store", err)
+		case why != nil:
+			reason = why
 		default:
 			tok, full = t, false
 		}
@@ -296,7 +316,11 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		kind = FeedFull
 	}
 	hdr := w.Header()
-	hdr.Set(HeaderToken, producer.Token{Store: id, Seq: last}.String())
+	lastTok, err := producer.TokenAt(ctx, tx, id, last)
+	if err != nil {
+		return fail(storeStatus(err), "cannot read the store", err)
+	}
+	hdr.Set(HeaderToken, lastTok.String())
 	hdr.Set(HeaderFeed, kind)
 	if reason != nil {
 		hdr.Set(HeaderTokenRejected, headerSafe(reason.Error()))
@@ -436,7 +460,7 @@ func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	maxItems, items := h.maxItems(), 0
-	sum, err := consumer.Consume(ctx, h.Store, in, consumer.Options{
+	sum, err := h.consume(ctx, r, in, peer, consumer.Options{
 		Peer:   peer,
 		Policy: h.Policy,
 		Stamp:  feedsync.Stamp{By: h.By, When: h.now()},
@@ -448,6 +472,10 @@ func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.
 		},
 	})
 	if err != nil {
+		var pm *errPeerMark
+		if errors.As(err, &pm) {
+			w.Header().Set(HeaderPeerMark, pm.recorded)
+		}
 		code, p := h.classify(ctx, err)
 		level := slog.LevelWarn
 		if code >= 500 {

@@ -51,7 +51,10 @@ var (
 // which may name tables or files, go to the log only).
 func (h *Handler) classify(ctx context.Context, err error) (int, Problem) {
 	var mbe *http.MaxBytesError
+	var pm *errPeerMark
 	switch {
+	case errors.As(err, &pm):
+		return http.StatusConflict, Problem{Error: pm.Error() + "; nothing was merged"}
 	case errors.Is(context.Cause(ctx), errTooManyItems):
 		return http.StatusRequestEntityTooLarge, Problem{Error: fmt.Sprintf("the feed has more than %d items; nothing was merged", h.maxItems())}
 	case errors.As(err, &mbe), errors.Is(err, errBodyTooLarge):

@@ -26,7 +26,7 @@ import (
 // Local tombstones the server lacks stay as they are: nothing can come
 // back to life through them, and local compaction forgets them in time.
 // It returns how many items it removed.
-func forgetAbsent(ctx context.Context, tx store.Tx, remote string, present map[string]bool, marks syncMarks) (int, error) {
+func forgetAbsent(ctx context.Context, tx store.Tx, remote string, present map[string]bool, pushed bool, pushSeq int64) (int, error) {
 	var gone []string
 	for s, err := range tx.Stats(ctx, 0) {
 		if err != nil {
@@ -35,7 +35,7 @@ func forgetAbsent(ctx context.Context, tx store.Tx, remote string, present map[s
 		if present[s.ID] || (s.Deleted && s.Conflicts == 0) {
 			continue
 		}
-		known := marks.pushed && s.Seq <= marks.pushSeq
+		known := pushed && s.Seq <= pushSeq
 		if !known {
 			v, ok, err := tx.PeerVersion(ctx, remote, s.ID)
 			if err != nil {

@@ -130,8 +130,8 @@ func testRetainNoResurrection(t *testing.T, newStore func() store.Store) {
 
 	// a last synced before the deletions: refused, re-initialised.
 	res = syncOK(t, ca, a, httpfeed.Both)
-	if res.TokenRejected == "" || res.PulledKind != httpfeed.FeedFull {
-		t.Errorf("sync of a: %+v, want its token refused and the complete feed", res)
+	if res.TokenRejected == "" || res.PulledKind != "versions" {
+		t.Errorf("sync of a: %+v, want its token refused and the server's items compared by versions first", res)
 	}
 	if res.Forgotten != 2 {
 		t.Errorf("sync of a forgot %d items, want 2 (a1 it pushed, b1 it received)", res.Forgotten)

@@ -36,7 +36,19 @@ type Options struct {
 	// Expires is the publisher's hint to read the feed again before then
 	// (FS-SHARING-3, FS-FEED-5). Default: the zero Time, no expires.
 	Expires time.Time
+	// MaxItems and MaxBytes make the feed one page of the changes: it
+	// ends after the change that reaches either bound (bytes as written,
+	// give or take the writer's buffer), its token names the last change
+	// it covers and Result.More says that more follow. A paged feed has no
+	// sx:sharing until (the token is known only at its end): the caller
+	// hands Result.Token over by other means (httpfeed sends it as a
+	// header, after buffering the page). Default: 0, no bound.
+	MaxItems int
+	MaxBytes int64
 }
+
+// paged reports whether opts asks for one page of the changes.
+func (o Options) paged() bool { return o.MaxItems > 0 || o.MaxBytes > 0 }
 
 // Result says what Produce wrote.
 type Result struct {
@@ -54,6 +66,9 @@ type Result struct {
 	// Suppressed counts the items left out because the peer holds them
 	// already (Options.Peer).
 	Suppressed int
+	// More reports that a paged feed (Options.MaxItems, MaxBytes) stopped
+	// before the store's latest change: ask again after Token.
+	More bool
 }
 
 // Full writes to w a complete feed (FS-FEED-1): every item of the store,
@@ -154,11 +169,25 @@ func Produce(ctx context.Context, st store.Store, since string, w io.Writer, opt
 	return res, err
 }
 
+// Page writes the feed a paging subscriber asks for and returns what it
+// wrote, More included: the complete feed (Full) when since is the zero
+// Token, else the partial one after since (Incremental). With
+// opts.MaxItems or opts.MaxBytes it is one page (see Options).
+func Page(ctx context.Context, r store.Reader, storeID string, since Token, w io.Writer, opts Options) (Result, error) {
+	if since.IsZero() {
+		return full(ctx, r, storeID, w, opts)
+	}
+	return incremental(ctx, r, since, w, opts)
+}
+
 // CheckToken checks that the store r reads can make a partial feed after
 // since, a token ParseToken accepted, and returns the store's latest
 // sequence number. The error wraps ErrBadToken for a token ahead of the
-// store's latest change (the store was restored from an older copy) and,
-// with ErrForgotten, for one below the forgotten horizon.
+// store's latest change, for one whose history mark is not the store's
+// mark of its sequence number (FS-KNOW-2: the store was restored from an
+// older copy, or its file copied, and went on: a token from the history it
+// lost is refused instead of silently skipping changes the subscriber
+// never saw) and, with ErrForgotten, for one below the forgotten horizon.
 func CheckToken(ctx context.Context, r store.Reader, since Token) (last int64, err error) {
 	last, err = r.LastSeq(ctx)
 	if err != nil {
@@ -171,6 +200,14 @@ func CheckToken(ctx context.Context, r store.Reader, since Token) (last int64, e
 		// numbers after last, and the subscriber may have missed them.
 		return 0, fmt.Errorf("%w: sequence %d is ahead of the store's latest change %d (restored from an older copy?)",
 			ErrBadToken, since.Seq, last)
+	}
+	mark, ok, err := r.HistoryMark(ctx, since.Seq)
+	if err != nil {
+		return 0, err
+	}
+	if !ok || mark != since.Mark {
+		return 0, fmt.Errorf("%w: the store's history at sequence %d is not the one the token was made from (restored from a backup, or a copied store?)",
+			ErrBadToken, since.Seq)
 	}
 	ret, err := r.Retention(ctx)
 	if err != nil {
@@ -229,38 +266,13 @@ func Acknowledge(ctx context.Context, st store.Store, peer string, since Token) 
 
 // full is Full with the counts Produce reports.
 func full(ctx context.Context, r store.Reader, storeID string, w io.Writer, opts Options) (Result, error) {
-	res := Result{Full: true}
 	if storeID == "" {
-		return res, errors.New("produce complete feed: empty store id")
+		return Result{Full: true}, errors.New("produce complete feed: empty store id")
 	}
-	last, err := r.LastSeq(ctx)
+	opts.Peer = "" // see Full
+	res, err := changes(ctx, r, Token{Store: storeID}, w, opts, false)
+	res.Full = true
 	if err != nil {
-		return res, fmt.Errorf("produce complete feed: %w", err)
-	}
-	res.Token = Token{Store: storeID, Seq: last}
-	h, err := header(ctx, r, storeID, opts)
-	if err != nil {
-		return res, fmt.Errorf("produce complete feed: %w", err)
-	}
-	h.SetSharing(&feedsync.Sharing{
-		Since:   Token{Store: storeID}.String(),
-		Until:   res.Token.String(),
-		Expires: opts.Expires,
-	})
-	fw := feedsync.NewWriter(w, h)
-	for c, err := range changesOf(ctx, r, 0) {
-		if err == nil {
-			err = ctx.Err()
-		}
-		if err != nil {
-			return res, fmt.Errorf("produce complete feed: read items: %w", err)
-		}
-		if err := c.writeTo(fw); err != nil {
-			return res, fmt.Errorf("produce complete feed: write item %q: %w", c.id, err)
-		}
-		res.Items++
-	}
-	if err := fw.Close(); err != nil {
 		return res, fmt.Errorf("produce complete feed: %w", err)
 	}
 	return res, nil
@@ -268,42 +280,71 @@ func full(ctx context.Context, r store.Reader, storeID string, w io.Writer, opts
 
 // incremental is Incremental with the counts Produce reports.
 func incremental(ctx context.Context, r store.Reader, since Token, w io.Writer, opts Options) (Result, error) {
-	res := Result{}
 	if since.Store == "" {
-		return res, fmt.Errorf("produce partial feed: %w: no store id (a new subscriber gets the complete feed)", ErrBadToken)
+		return Result{}, fmt.Errorf("produce partial feed: %w: no store id (a new subscriber gets the complete feed)", ErrBadToken)
 	}
-	last, err := CheckToken(ctx, r, since)
+	// A token from a history the store does not have (ahead of it, or
+	// from a copy that went another way) cannot say which changes the
+	// subscriber missed: it needs Full (FS-FEED-4, FS-KNOW-2).
+	if _, err := CheckToken(ctx, r, since); err != nil {
+		return Result{}, fmt.Errorf("produce partial feed after %s: %w", since, err)
+	}
+	res, err := changes(ctx, r, since, w, opts, true)
 	if err != nil {
 		return res, fmt.Errorf("produce partial feed after %s: %w", since, err)
 	}
-	// The token is the latest change when the feed starts; changes
-	// committed later are left for the next feed, so every change up to
-	// the token is in this one or an earlier one (store.ChangeReader).
-	res.Token = Token{Store: since.Store, Seq: last}
+	return res, nil
+}
+
+// changes writes the feed of the changes after since: the complete feed
+// when partial is false (since is then the start of the store), each
+// item once. Its token is the store's latest change when it starts, read
+// before the items, so that every change up to the token is in this feed
+// or an earlier one (store.ChangeReader); a paged feed that stops early
+// covers up to its last change instead.
+func changes(ctx context.Context, r store.Reader, since Token, w io.Writer, opts Options, partial bool) (Result, error) {
+	var res Result
+	last, err := r.LastSeq(ctx)
+	if err != nil {
+		return res, err
+	}
+	if res.Token, err = TokenAt(ctx, r, since.Store, last); err != nil {
+		return res, err
+	}
 	h, err := header(ctx, r, since.Store, opts)
 	if err != nil {
-		return res, fmt.Errorf("produce partial feed after %s: %w", since, err)
+		return res, err
 	}
 	sh := &feedsync.Sharing{Since: since.String(), Until: res.Token.String(), Expires: opts.Expires}
-	if opts.CompleteURL != "" {
+	if opts.paged() {
+		sh.Until = ""
+	}
+	if partial && opts.CompleteURL != "" {
 		sh.Related = []feedsync.Related{{Link: opts.CompleteURL, Type: feedsync.RelatedComplete}}
 	}
 	h.SetSharing(sh)
-	fw := feedsync.NewWriter(w, h)
+	cw := &countWriter{w: w}
+	fw := feedsync.NewWriter(cw, h)
+	covered := since.Seq
 	for c, err := range changesOf(ctx, r, since.Seq) {
 		if err == nil {
 			err = ctx.Err()
 		}
 		if err != nil {
-			return res, fmt.Errorf("produce partial feed after %s: read changes: %w", since, err)
+			return res, fmt.Errorf("read changes: %w", err)
 		}
 		if c.seq > last {
 			break // committed after the feed started: the next feed has it
 		}
+		if opts.paged() && ((opts.MaxItems > 0 && res.Items >= opts.MaxItems) || (opts.MaxBytes > 0 && cw.n >= opts.MaxBytes)) {
+			res.More = true
+			break
+		}
+		covered = c.seq
 		if opts.Peer != "" {
 			held, ok, err := r.PeerVersion(ctx, opts.Peer, c.id)
 			if err != nil {
-				return res, fmt.Errorf("produce partial feed after %s: item %q: %w", since, c.id, err)
+				return res, fmt.Errorf("item %q: %w", c.id, err)
 			}
 			if ok && held.Equal(c.version()) {
 				res.Suppressed++
@@ -311,14 +352,31 @@ func incremental(ctx context.Context, r store.Reader, since Token, w io.Writer, 
 			}
 		}
 		if err := c.writeTo(fw); err != nil {
-			return res, fmt.Errorf("produce partial feed after %s: write item %q: %w", since, c.id, err)
+			return res, fmt.Errorf("write item %q: %w", c.id, err)
 		}
 		res.Items++
 	}
 	if err := fw.Close(); err != nil {
-		return res, fmt.Errorf("produce partial feed after %s: %w", since, err)
+		return res, err
+	}
+	if res.More {
+		if res.Token, err = TokenAt(ctx, r, since.Store, covered); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
+}
+
+// countWriter counts the bytes written through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // change is one entry of the change sequence as a producer writes it: a

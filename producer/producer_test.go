@@ -152,7 +152,7 @@ func TestFull(t *testing.T) {
 			put(t, st, update(t, create(t, "a-2", "laptop", 1), "phone", 3))
 
 			tok, f := full(t, st, producer.Options{CompleteURL: "http://example.com/full"})
-			want := producer.Token{Store: st.ID(), Seq: lastSeq(t, st)}
+			want := tokenAt(t, st, lastSeq(t, st))
 			if tok != want {
 				t.Errorf("token = %+v, want %+v", tok, want)
 			}
@@ -208,7 +208,7 @@ func TestIncremental(t *testing.T) {
 			if diff := cmp.Diff([]string{"a-2", "a-4", "a-1"}, f.IDs); diff != "" {
 				t.Errorf("items (-want +got):\n%s", diff)
 			}
-			if want := (producer.Token{Store: st.ID(), Seq: lastSeq(t, st)}); t2 != want {
+			if want := tokenAt(t, st, lastSeq(t, st)); t2 != want {
 				t.Errorf("token = %+v, want %+v", t2, want)
 			}
 			want := &feedsync.Sharing{
@@ -237,7 +237,7 @@ func TestIncremental(t *testing.T) {
 func TestTokenRoundTrip(t *testing.T) {
 	for _, tok := range []producer.Token{
 		{Store: "1b4e28ba-2fa1-4d2e-883f-0016d3cca427", Seq: 0},
-		{Store: "1b4e28ba-2fa1-4d2e-883f-0016d3cca427", Seq: 1},
+		{Store: "1b4e28ba-2fa1-4d2e-883f-0016d3cca427", Seq: 1, Mark: "7f1c4dea-7d51-4235-aa67-f53bfeee22c9"},
 		{Store: "s", Seq: 1<<63 - 1},
 	} {
 		s := tok.String()
@@ -263,13 +263,14 @@ func TestParseTokenRejects(t *testing.T) {
 	for _, tc := range []struct{ name, token, says string }{
 		{"foreign store", producer.Token{Store: "store-b", Seq: 3}.String(), `minted by store "store-b"`},
 		{"not base64", "!!", "not base64url"},
-		{"padded base64", base64.URLEncoding.EncodeToString([]byte("v1 30 store-a")), "not base64url"},
-		{"other version", enc("v2 3 store-a"), "not a v1 token"},
-		{"no store", enc("v1 3"), "not a v1 token"},
-		{"empty store", enc("v1 3 "), "no store id"},
-		{"negative seq", enc("v1 -3 store-a"), "bad sequence number"},
-		{"leading zero", enc("v1 03 store-a"), "bad sequence number"},
-		{"not a number", enc("v1 x store-a"), "bad sequence number"},
+		{"padded base64", base64.URLEncoding.EncodeToString([]byte("v2 30 m store-ab")), "not base64url"},
+		{"other version", enc("v3 3 m store-a"), "not a v2 token"},
+		{"v1", enc("v1 3 store-a"), "without the history mark"},
+		{"no store", enc("v2 3 m"), "not a v2 token"},
+		{"empty store", enc("v2 3 m "), "no store id"},
+		{"negative seq", enc("v2 -3 m store-a"), "bad sequence number"},
+		{"leading zero", enc("v2 03 m store-a"), "bad sequence number"},
+		{"not a number", enc("v2 x m store-a"), "bad sequence number"},
 		{"a date", "2009-04-02T10:00:00Z", "not base64url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -284,6 +285,19 @@ func TestParseTokenRejects(t *testing.T) {
 	}
 }
 
+// tokenAt returns the token of seq in st, with its history mark.
+func tokenAt(t *testing.T, st store.Store, seq int64) producer.Token {
+	t.Helper()
+	var tok producer.Token
+	withTx(t, st, false, func(tx store.Tx) {
+		var err error
+		if tok, err = producer.TokenAt(context.Background(), tx, st.ID(), seq); err != nil {
+			t.Fatal(err)
+		}
+	})
+	return tok
+}
+
 // TestProduce checks which feed a request gets: a new subscriber and any
 // token that cannot be used get the complete feed (FS-FEED-4), a good token
 // the partial one.
@@ -292,7 +306,8 @@ func TestProduce(t *testing.T) {
 	st := store.NewMemory()
 	other := store.NewMemory()
 	put(t, st, create(t, "a-1", "laptop", 1), create(t, "a-2", "laptop", 1))
-	mid := producer.Token{Store: st.ID(), Seq: 1}
+	mid := tokenAt(t, st, 1)
+	end := tokenAt(t, st, 2)
 	for _, tc := range []struct {
 		name      string
 		since     string
@@ -304,7 +319,9 @@ func TestProduce(t *testing.T) {
 		{"good token", mid.String(), false, []string{"a-2"}, ""},
 		{"foreign token", producer.Token{Store: other.ID(), Seq: 1}.String(), true, []string{"a-1", "a-2"}, "minted by store"},
 		{"token ahead of the store", producer.Token{Store: st.ID(), Seq: 99}.String(), true, []string{"a-1", "a-2"}, "ahead of the store's latest change"},
-		{"garbage", "garbage", true, []string{"a-1", "a-2"}, "not a v1 token"},
+		{"garbage", "garbage", true, []string{"a-1", "a-2"}, "not a v2 token"},
+		{"v1 token", base64.RawURLEncoding.EncodeToString([]byte("v1 1 " + st.ID())), true, []string{"a-1", "a-2"}, "without the history mark"},
+		{"token of a lost history", producer.Token{Store: st.ID(), Seq: 1, Mark: "lost"}.String(), true, []string{"a-1", "a-2"}, "not the one the token was made from"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
@@ -316,7 +333,7 @@ func TestProduce(t *testing.T) {
 			if diff := cmp.Diff(tc.wantItems, f.IDs); diff != "" {
 				t.Errorf("items (-want +got):\n%s", diff)
 			}
-			if res.Full != tc.wantFull || res.Items != len(tc.wantItems) || res.Token != (producer.Token{Store: st.ID(), Seq: 2}) {
+			if res.Full != tc.wantFull || res.Items != len(tc.wantItems) || res.Token != end {
 				t.Errorf("result = %+v, want full %v, %d items, token seq 2", res, tc.wantFull, len(tc.wantItems))
 			}
 			switch {
@@ -466,7 +483,10 @@ func TestXMLReaderFeedsMatchItemFeeds(t *testing.T) {
 			if since < 0 {
 				_, err = producer.Full(context.Background(), r, st.ID(), &buf, opts)
 			} else {
-				_, err = producer.Incremental(context.Background(), r, producer.Token{Store: st.ID(), Seq: since}, &buf, opts)
+				var tok producer.Token
+				if tok, err = producer.TokenAt(context.Background(), tx, st.ID(), since); err == nil {
+					_, err = producer.Incremental(context.Background(), r, tok, &buf, opts)
+				}
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -509,7 +529,7 @@ func TestTokenBelowForgottenHorizon(t *testing.T) {
 		seq       int64
 		forgotten bool
 	}{{0, false}, {1, true}, {2, false}, {3, false}} {
-		tok := producer.Token{Store: st.ID(), Seq: tc.seq}
+		tok := tokenAt(t, st, tc.seq)
 		var buf bytes.Buffer
 		res, err := producer.Produce(ctx, st, tok.String(), &buf, producer.Options{})
 		if err != nil {

@@ -1,11 +1,14 @@
 package producer
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/feedsync/go-feedsync/store"
 )
 
 // ErrBadToken is returned by ParseToken for a token that is malformed or was
@@ -25,7 +28,9 @@ var ErrForgotten = errors.New("producer: token predates the store's forgotten ho
 
 // tokenVersion prefixes every encoded token, so that the encoding can change
 // later without old tokens being misread.
-const tokenVersion = "v1"
+// Version 1 had no history mark; its tokens are refused (the subscriber
+// falls back to versions first, once).
+const tokenVersion = "v2"
 
 // Token is the baseline of a feed: the store the feed was made from and the
 // sequence number of the store's change sequence up to which the feed covers
@@ -43,20 +48,44 @@ type Token struct {
 	// Seq is the sequence number the feed covers changes up to; 0 is the
 	// start, before any change.
 	Seq int64
+	// Mark is the store's history mark of Seq (store.ChangeReader.
+	// HistoryMark), "" for Seq 0: it names the point of the store's change
+	// history, not just a number, so that a store restored from a backup
+	// refuses tokens from the history it lost (FS-KNOW-2, CheckToken).
+	Mark string
 }
 
 // IsZero reports whether t is the zero Token: no baseline at all.
 func (t Token) IsZero() bool { return t == Token{} }
 
-// String returns the token in its opaque form: "v1", the sequence number and
-// the store id, base64url-encoded without padding, so that it fits an XML
-// attribute and a URL query unescaped. The zero Token is "".
+// String returns the token in its opaque form: "v2", the sequence number,
+// the history mark ("-" for none) and the store id, base64url-encoded
+// without padding, so that it fits an XML attribute and a URL query
+// unescaped. The zero Token is "".
 func (t Token) String() string {
 	if t.IsZero() {
 		return ""
 	}
-	raw := tokenVersion + " " + strconv.FormatInt(t.Seq, 10) + " " + t.Store
+	mark := t.Mark
+	if mark == "" {
+		mark = "-"
+	}
+	raw := tokenVersion + " " + strconv.FormatInt(t.Seq, 10) + " " + mark + " " + t.Store
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+// TokenAt returns the token of sequence number seq of the store with id
+// storeID that r reads, with its history mark. seq must not be above
+// r.LastSeq.
+func TokenAt(ctx context.Context, r store.ChangeReader, storeID string, seq int64) (Token, error) {
+	mark, ok, err := r.HistoryMark(ctx, seq)
+	if err != nil {
+		return Token{}, fmt.Errorf("token of sequence %d: %w", seq, err)
+	}
+	if !ok {
+		return Token{}, fmt.Errorf("token of sequence %d: the store has no such change", seq)
+	}
+	return Token{Store: storeID, Seq: seq, Mark: mark}, nil
 }
 
 // ParseToken reads a token written by Token.String and checks that it belongs
@@ -73,9 +102,16 @@ func ParseToken(s, storeID string) (Token, error) {
 		return Token{}, fmt.Errorf("%w %q: not base64url: %w", ErrBadToken, s, err)
 	}
 	version, rest, ok1 := strings.Cut(string(raw), " ")
-	seqText, id, ok2 := strings.Cut(rest, " ")
-	if !ok1 || !ok2 || version != tokenVersion {
+	seqText, rest, ok2 := strings.Cut(rest, " ")
+	mark, id, ok3 := strings.Cut(rest, " ")
+	if version == "v1" {
+		return Token{}, fmt.Errorf("%w %q: a v1 token, without the history mark this version checks", ErrBadToken, s)
+	}
+	if !ok1 || !ok2 || !ok3 || version != tokenVersion {
 		return Token{}, fmt.Errorf("%w %q: not a %s token of this producer", ErrBadToken, s, tokenVersion)
+	}
+	if mark == "-" {
+		mark = ""
 	}
 	seq, err := strconv.ParseInt(seqText, 10, 64)
 	if err != nil || seq < 0 || strconv.FormatInt(seq, 10) != seqText {
@@ -87,5 +123,5 @@ func ParseToken(s, storeID string) (Token, error) {
 	if id != storeID {
 		return Token{}, fmt.Errorf("%w %q: minted by store %q, not by this store %q", ErrBadToken, s, id, storeID)
 	}
-	return Token{Store: id, Seq: seq}, nil
+	return Token{Store: id, Seq: seq, Mark: mark}, nil
 }

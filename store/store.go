@@ -385,15 +385,30 @@ func VersionOf(it *feedsync.Item) Version {
 	if it == nil || it.Sync == nil {
 		return Version{}
 	}
-	v := Version{Top: bare(it.Sync.Top())}
 	if len(it.Sync.Conflicts) == 0 {
-		return v
+		return Version{Top: bare(it.Sync.Top())}
 	}
 	tops := make([]feedsync.History, 0, len(it.Sync.Conflicts))
 	for _, c := range it.Sync.Conflicts {
 		if c != nil && c.Sync != nil {
-			tops = append(tops, bare(c.Sync.Top()))
+			tops = append(tops, c.Sync.Top())
 		}
+	}
+	return VersionOfTops(it.Sync.Top(), tops)
+}
+
+// VersionOfTops returns the Version of an item whose winner has the topmost
+// history entry top and whose conflict copies have the topmost entries
+// conflicts (in any order): what VersionOf returns for the item, from what
+// a peer's summary of it says (without payloads).
+func VersionOfTops(top feedsync.History, conflicts []feedsync.History) Version {
+	v := Version{Top: bare(top)}
+	if len(conflicts) == 0 {
+		return v
+	}
+	tops := make([]feedsync.History, len(conflicts))
+	for i, c := range conflicts {
+		tops[i] = bare(c)
 	}
 	slices.SortFunc(tops, compareEntry)
 	h := sha256.New()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -133,4 +134,102 @@ func TestUpdateKeepsPayload(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestValidateConstraints (issue 9 point 6): violations of what the spec
+// requires are errors (exit 1), not warnings: a lone since or until
+// (FS-SHARING-2), a relative sx:related link (FS-RELATED-1), a related
+// element in a foreign namespace inside sx:sharing (FS-NS-1), and a topmost
+// sequence above updates (FS-SYNC-7; merging still tolerates it,
+// FS-ROBUST-2).
+func TestValidateConstraints(t *testing.T) {
+	const item = `<item><sx:sync id="ok-1" updates="1"><sx:history sequence="1" by="a"/></sx:sync></item>`
+	tests := []struct {
+		name, feed, want string
+	}{
+		{"FS-SHARING-2 lone since", `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel><sx:sharing since="2009-04-01T00:00:00Z"/>` + item + `</channel></rss>`,
+			`since without until (FS-SHARING-2)`},
+		{"FS-SHARING-2 lone until", `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel><sx:sharing until="2009-04-01T00:00:00Z"/>` + item + `</channel></rss>`,
+			`until without since (FS-SHARING-2)`},
+		{"FS-RELATED-1 relative link", `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel><sx:sharing><sx:related link="complete.xml" type="complete"/></sx:sharing>` + item + `</channel></rss>`,
+			`sx:related link "complete.xml" is not an absolute URI (FS-RELATED-1)`},
+		{"FS-NS-1 related in a foreign namespace", `<rss xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:x="urn:x"><channel><sx:sharing><x:related link="http://example.org/all.xml" type="complete"/></sx:sharing>` + item + `</channel></rss>`,
+			`{urn:x}related inside sx:sharing is not sx:related (FS-NS-1)`},
+		{"FS-SYNC-7 topmost sequence above updates", `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel><item><sx:sync id="ahead" updates="2"><sx:history sequence="3" by="a"/></sx:sync></item></channel></rss>`,
+			`item "ahead" (line 1): topmost sequence 3 differs from updates 2 (FS-SYNC-7, FS-ROBUST-2)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.write("f.xml", tc.feed)
+			r := h.fails(exitProblem, []string{tc.want, "1 error, 0 warnings"}, "validate", "f.xml")
+			if strings.Contains(r.stderr, "warning: ") {
+				t.Errorf("reported as a warning:\n%s", r.stderr)
+			}
+		})
+	}
+	// The merge tolerates what validate rejects (FS-ROBUST-2): the item is
+	// merged.
+	h := newHarness(t)
+	h.write("f.xml", tests[len(tests)-1].feed)
+	h.write("local.xml", `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>l</title></channel></rss>`)
+	h.ok("", "merge", "local.xml", "f.xml", "-o", "local.xml")
+	if it := h.items("local.xml")["ahead"]; it == nil {
+		t.Error("the merge left out an item whose topmost sequence is above updates")
+	}
+}
+
+// TestShowMarksUnreadable (issue 9 point 6): show marks values it cannot
+// represent instead of printing 0 or dropping them, as text and as JSON.
+func TestShowMarksUnreadable(t *testing.T) {
+	h := newHarness(t)
+	h.write("f.xml", `<rss xmlns:sx="http://feedsync.org/2007/feedsync"><channel>
+<item><title>bad</title><sx:sync id="bad-1" updates="-3"><sx:history sequence="x" when="yesterday" by="a"/></sx:sync></item>
+</channel></rss>`)
+	r := h.ok("", "show", "f.xml")
+	for _, want := range []string{`updates="-3" (invalid)`, `sequence="x" (invalid)`, `when="yesterday" (invalid)`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("show does not say %s:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "updates=0") {
+		t.Errorf("show prints updates=0 for updates=\"-3\":\n%s", r.stdout)
+	}
+	r = h.ok("", "show", "f.xml", "--json")
+	var got []itemInfo
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if len(got) != 1 || got[0].Invalid["updates"] != "-3" || len(got[0].History) != 1 ||
+		got[0].History[0].Invalid["when"] != "yesterday" || got[0].History[0].Invalid["sequence"] != "x" {
+		t.Errorf("show --json does not mark the values:\n%s", r.stdout)
+	}
+}
+
+// TestProducePartialNamesCompleteFeed (FS-FEED-2, FS-RELATED-1, issue 9
+// point 7): a partial feed from produce --store --since carries an
+// sx:related type="complete" pointing at --complete-url, which must be an
+// absolute URI; without the flag, produce says the feed is not marked.
+func TestProducePartialNamesCompleteFeed(t *testing.T) {
+	h := newHarness(t)
+	h.copyFixture("e5/laptop.xml", "laptop.xml")
+	h.ok("", "merge", "--store", "a.db", "laptop.xml")
+	tok := nextToken(t, h.ok("", "produce", "--store", "a.db", "-o", "full.xml").stderr)
+
+	h.ok("", "produce", "--store", "a.db", "--since", tok, "--complete-url", "https://tasks.example.org/full.xml", "-o", "part.xml")
+	hd, _, err := feedsync.ReadString(h.read("part.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hd.Sharing == nil || len(hd.Sharing.Related) != 1 || hd.Sharing.Related[0] != (feedsync.Related{Link: "https://tasks.example.org/full.xml", Type: feedsync.RelatedComplete}) {
+		t.Errorf("partial feed's sx:sharing: %+v\n%s", hd.Sharing, h.read("part.xml"))
+	}
+	h.ok("", "validate", "part.xml")
+
+	r := h.ok("", "produce", "--store", "a.db", "--since", tok, "-o", "part2.xml")
+	if !strings.Contains(r.stderr, "--complete-url") {
+		t.Errorf("a partial feed without sx:related type=\"complete\" goes unmentioned:\n%s", r.stderr)
+	}
+	h.fails(exitUsage, []string{"--complete-url", "absolute"}, "produce", "--store", "a.db", "--since", tok, "--complete-url", "full.xml")
+	h.fails(exitUsage, []string{"--complete-url needs --store"}, "produce", "data.jsonl", "--complete-url", "https://x/full.xml")
 }

@@ -31,10 +31,11 @@ type ProduceCommand struct {
 	json        bool
 
 	// The --store mode (produceStore).
-	store     string
-	since     string
-	peer      string
-	tokenFile string
+	store       string
+	since       string
+	peer        string
+	tokenFile   string
+	completeURL string
 }
 
 func (c *ProduceCommand) flags() *flag.FlagSet {
@@ -51,6 +52,7 @@ func (c *ProduceCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.since, "since", "", "")
 	fs.StringVar(&c.peer, "peer", "", "")
 	fs.StringVar(&c.tokenFile, "token-file", "", "")
+	fs.StringVar(&c.completeURL, "complete-url", "", "")
 	return fs
 }
 
@@ -58,7 +60,7 @@ func (c *ProduceCommand) flags() *flag.FlagSet {
 // other refuses: a flag that would be silently ignored is a mistake.
 var (
 	dataOnly  = []string{"by", "from", "id-field", "title", "noconflicts"}
-	storeOnly = []string{"since", "peer", "token-file"}
+	storeOnly = []string{"since", "peer", "token-file", "complete-url"}
 )
 
 // Run produces the feed.
@@ -210,6 +212,12 @@ func (c *ProduceCommand) produceStore(ctx context.Context) error {
 	if c.tokenFile == "-" {
 		return usagef("--token-file must be a file: the token goes to standard error anyway")
 	}
+	if c.completeURL != "" {
+		// The rule sx:related links obey (FS-RELATED-1), as validate checks it.
+		if errs := feedsync.CheckSharing(&feedsync.Sharing{Related: []feedsync.Related{{Link: c.completeURL, Type: feedsync.RelatedComplete}}}); len(errs) > 0 {
+			return &usageError{msg: fmt.Sprintf("--complete-url %q is not an absolute URI (FS-RELATED-1)", c.completeURL), hint: "Give the full address of the complete feed, for example https://tasks.example.org/feed.xml."}
+		}
+	}
 	st, err := c.m.openStore(ctx, c.store, false)
 	if err != nil {
 		return err
@@ -222,7 +230,7 @@ func (c *ProduceCommand) produceStore(ctx context.Context) error {
 	p := c.m.newProgress("produce", "written", false)
 	defer p.done()
 	err = c.m.output(c.out, func(w io.Writer) error {
-		res, perr = producer.Produce(ctx, st, c.since, p.writer(w), producer.Options{Format: c.format.f, Peer: c.peer})
+		res, perr = producer.Produce(ctx, st, c.since, p.writer(w), producer.Options{Format: c.format.f, Peer: c.peer, CompleteURL: c.completeURL})
 		return perr
 	})
 	if perr != nil {
@@ -253,6 +261,9 @@ func (c *ProduceCommand) produceStore(ctx context.Context) error {
 			fmt.Fprintf(c.m.Stderr, ", %d left out (%s has them)", res.Suppressed, c.peer)
 		}
 		fmt.Fprintf(c.m.Stderr, "\nnext token: %s\n", res.Token)
+		if !res.Full && c.completeURL == "" {
+			fmt.Fprintln(c.m.Stderr, "feedsync produce: the partial feed names no complete feed (sx:related type=\"complete\", FS-FEED-2); give --complete-url")
+		}
 	}
 	if c.tokenFile != "" {
 		err := writeAtomic(c.tokenFile, func(w io.Writer) error {
@@ -442,11 +453,17 @@ Arguments:
 	    With --store: also write the next token to F (atomically), after
 	    the feed.
 
+	--complete-url URL
+	    With --store: the absolute URI of the complete feed, which a
+	    partial feed (--since) names in sx:related type="complete" so
+	    that subscribers know where to catch up (FS-FEED-2, FS-FEED-4).
+	    'feedsync serve' names its own URL there.
+
 Example:
 
 	feedsync produce tasks.jsonl --by laptop --title Tasks -o tasks.xml
 	feedsync produce tasks.jsonl --by laptop --from tasks.xml -o tasks.xml
 	feedsync produce --store tasks.db --token-file phone.token -o full.xml
-	feedsync produce --store tasks.db --since "$(cat phone.token)" --peer phone --token-file phone.token -o changes.xml
+	feedsync produce --store tasks.db --since "$(cat phone.token)" --peer phone --token-file phone.token --complete-url https://tasks.example.org/full.xml -o changes.xml
 `)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/feedsync/go-feedsync/httpfeed"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/open"
+	"github.com/feedsync/go-feedsync/store/table"
 )
 
 // shutdownTimeout is how long serve waits, once asked to stop, for the
@@ -32,6 +34,7 @@ type ServeCommand struct {
 	m *Main
 
 	store       string
+	table       string
 	addr        string
 	collections listFlag
 	tokens      listFlag
@@ -54,6 +57,7 @@ type ServeCommand struct {
 func (c *ServeCommand) flags() *flag.FlagSet {
 	fs := newFlagSet("serve")
 	fs.StringVar(&c.store, "store", "sqlite:feedsync.db", "")
+	fs.StringVar(&c.table, "table", "", "")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "")
 	fs.Var(&c.collections, "collection", "")
 	fs.Var(&c.tokens, "token", "")
@@ -70,6 +74,17 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 
 // collection is one --collection NAME=DSN.
 type collection struct{ name, dsn string }
+
+// isTable reports whether the collection is an application's table
+// (store/table): its DSN names one with ?table=NAME&key=COLUMN.
+func (c collection) isTable() bool {
+	_, q, ok := strings.Cut(c.dsn, "?")
+	if !ok {
+		return false
+	}
+	v, err := url.ParseQuery(q)
+	return err == nil && v.Has("table")
+}
 
 // Run serves until ctx ends or the process gets SIGTERM or SIGINT.
 func (c *ServeCommand) Run(ctx context.Context, args []string) error {
@@ -105,7 +120,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	by := c.by
-	if stamps || by != "" {
+	if stamps || by != "" || slices.ContainsFunc(cols, collection.isTable) {
+		// A table's rows are published as changes by this endpoint too.
 		// Resolutions the server makes are its own updates (FS-RESOLVE-2).
 		if by, err = c.m.endpoint(c.by); err != nil {
 			return err
@@ -125,7 +141,12 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	// hold it for their whole wait.
 	stopWaits := make(chan struct{})
 	for _, col := range cols {
-		st, err := open.Open(ctx, col.dsn)
+		var st store.Store
+		if col.isTable() {
+			st, err = table.OpenDSN(ctx, col.dsn, by)
+		} else {
+			st, err = open.Open(ctx, col.dsn)
+		}
 		if err != nil {
 			return err
 		}
@@ -278,6 +299,19 @@ func (c *ServeCommand) startCompaction(ctx context.Context, cols []collection, s
 // parseCollections returns what to serve: the --collection flags, or the
 // --store alone at the root.
 func (c *ServeCommand) parseCollections(explicitStore bool) ([]collection, error) {
+	if c.table != "" {
+		if explicitStore || len(c.collections) > 0 {
+			return nil, &usageError{
+				msg:  "--table cannot be used with --store or --collection",
+				hint: "Serve one table at / with --table, or name it in --collection NAME=DSN?table=T&key=K.",
+			}
+		}
+		col := collection{"", c.table}
+		if !col.isTable() {
+			return nil, usagef("--table %q: the DSN must name the table and its key column, for example sqlite:app.db?table=tasks&key=id", c.table)
+		}
+		return []collection{col}, nil
+	}
 	if len(c.collections) == 0 {
 		return []collection{{"", c.store}}, nil
 	}
@@ -357,8 +391,18 @@ Arguments:
 	    postgres://USER@HOST/DB (add feedsync_schema=NAME to choose a
 	    schema) or memory:. Default: sqlite:feedsync.db.
 
+	--table DSN?table=NAME&key=COLUMN[&columns=C1,C2]
+	    Serve an application's own SQLite or PostgreSQL table at /,
+	    tracked inline: triggers log the application's INSERT, UPDATE and
+	    DELETE statements, which are published as changes by --by, and
+	    merged items are written back into the rows (a deletion deletes
+	    the row). columns are the payload's columns (default: all but
+	    the key). The store's own tables go in the same database (with
+	    PostgreSQL, give feedsync_schema=NAME and qualify the table).
+
 	--collection NAME=DSN
 	    Serve the store DSN at /NAME instead; repeat for several stores.
+	    A DSN with ?table=NAME&key=COLUMN is a table, as for --table.
 	    GET / lists them.
 
 	--addr HOST:PORT
@@ -381,7 +425,8 @@ Arguments:
 	    or endpoint:NAME. Resolutions are updates by --by.
 
 	--by ENDPOINT
-	    This server's endpoint identifier, for the resolving policies.
+	    This server's endpoint identifier, for the resolving policies and
+	    the changes of a --table.
 	    Default: $FEEDSYNC_BY, else the one kept in the user config
 	    directory.
 
@@ -407,5 +452,6 @@ Example:
 
 	feedsync serve --store sqlite:tasks.db --addr 127.0.0.1:8080
 	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --token s3cret=laptop
+	feedsync serve --table 'sqlite:app.db?table=tasks&key=id' --by laptop
 `)
 }

@@ -8,7 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+
+	"github.com/beevik/etree"
 
 	"github.com/feedsync/go-feedsync/converter"
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -36,6 +39,9 @@ type historyInfo struct {
 	Sequence int64  `json:"sequence"`
 	When     string `json:"when,omitempty"`
 	By       string `json:"by,omitempty"`
+	// Invalid holds the attributes whose values could not be read
+	// (sequence, when), as written: Sequence and When do not show them.
+	Invalid map[string]string `json:"invalid,omitempty"`
 }
 
 // itemInfo is one item in the JSON output.
@@ -53,6 +59,10 @@ type itemInfo struct {
 	// Fields are the item's fields as 'feedsync update' reads them; only
 	// with --id.
 	Fields map[string]any `json:"fields,omitempty"`
+	// Invalid holds the sx:sync attributes whose values could not be read
+	// (updates, deleted, noconflicts), as written: the fields above do
+	// not show them.
+	Invalid map[string]string `json:"invalid,omitempty"`
 }
 
 func historyOf(s *feedsync.Sync) []historyInfo {
@@ -98,6 +108,7 @@ func (c *ShowCommand) Run(ctx context.Context, args []string) error {
 			synced++
 			info.Updates, info.Deleted, info.NoConflicts = s.Updates, s.Deleted, s.NoConflicts
 			info.History = historyOf(s)
+			markUnreadable(it, &info)
 			info.Conflicts = len(s.Conflicts)
 			for k, cc := range s.Conflicts {
 				if cc.Sync != nil {
@@ -181,7 +192,16 @@ func printItem(w io.Writer, info itemInfo, detail bool) {
 	if len(flags) > 0 {
 		extra = "  " + strings.Join(flags, "  ")
 	}
-	fmt.Fprintf(w, "%s%s  updates=%d%s  %q\n", info.ID, lineNote(info.Line), info.Updates, extra, info.Title)
+	updates := fmt.Sprintf("updates=%d", info.Updates)
+	if v, ok := info.Invalid["updates"]; ok {
+		updates = fmt.Sprintf("updates=%q (invalid)", v)
+	}
+	for _, a := range []string{"deleted", "noconflicts"} {
+		if v, ok := info.Invalid[a]; ok {
+			updates += fmt.Sprintf("  %s=%q (invalid)", a, v)
+		}
+	}
+	fmt.Fprintf(w, "%s%s  %s%s  %q\n", info.ID, lineNote(info.Line), updates, extra, info.Title)
 	hist := make([]string, len(info.History))
 	for i, h := range info.History {
 		by := h.By
@@ -189,8 +209,14 @@ func printItem(w io.Writer, info itemInfo, detail bool) {
 			by = "(anonymous)"
 		}
 		hist[i] = fmt.Sprintf("%d@%s", h.Sequence, by)
+		if v, ok := h.Invalid["sequence"]; ok {
+			hist[i] = fmt.Sprintf("sequence=%q (invalid)@%s", v, by)
+		}
 		if h.When != "" {
 			hist[i] += " " + h.When
+		}
+		if v, ok := h.Invalid["when"]; ok {
+			hist[i] += fmt.Sprintf(" when=%q (invalid)", v)
 		}
 	}
 	fmt.Fprintf(w, "  history: %s\n", strings.Join(hist, ", "))
@@ -260,4 +286,85 @@ Example:
 	feedsync show tasks.xml
 	feedsync show tasks.xml --id fence-1 --json
 `)
+}
+
+// markUnreadable records in info the sx:sync and sx:history attributes of
+// it whose values the reader could not read (FS-TYPE-2..4), as they are
+// written, so that show marks them instead of printing 0 or nothing. Only
+// items with metadata errors can have any; their bytes are the ones read.
+func markUnreadable(it *feedsync.Item, info *itemInfo) {
+	if errs, _ := it.Problems(); len(errs) == 0 {
+		return
+	}
+	b, err := feedsync.MarshalItem(it)
+	if err != nil {
+		return
+	}
+	doc := etree.NewDocument()
+	if doc.ReadFromBytes(b) != nil || doc.Root() == nil {
+		return
+	}
+	var sync *etree.Element
+	for _, c := range doc.Root().ChildElements() {
+		if c.Tag == "sync" && (c.NamespaceURI() == feedsync.Namespace || c.NamespaceURI() == feedsync.LegacyNamespace) {
+			sync = c
+			break
+		}
+	}
+	if sync == nil {
+		return
+	}
+	mark := func(m *map[string]string, k, v string) {
+		if *m == nil {
+			*m = map[string]string{}
+		}
+		(*m)[k] = v
+	}
+	for _, a := range sync.Attr {
+		switch {
+		case a.Space != "":
+		case a.Key == "updates" && !readableInt(a.Value):
+			mark(&info.Invalid, a.Key, a.Value)
+		case (a.Key == "deleted" || a.Key == "noconflicts") && !readableBool(a.Value):
+			mark(&info.Invalid, a.Key, a.Value)
+		}
+	}
+	i := 0
+	for _, h := range sync.ChildElements() {
+		if h.Tag != "history" || h.NamespaceURI() != sync.NamespaceURI() {
+			continue
+		}
+		if i >= len(info.History) {
+			break
+		}
+		for _, a := range h.Attr {
+			switch {
+			case a.Space != "":
+			case a.Key == "sequence" && !readableInt(a.Value):
+				mark(&info.History[i].Invalid, a.Key, a.Value)
+			case a.Key == "when":
+				if _, err := feedsync.ParseTime(a.Value); err != nil {
+					mark(&info.History[i].Invalid, a.Key, a.Value)
+				}
+			}
+		}
+		i++
+	}
+}
+
+// readableInt reports whether v is an updates or sequence value the reader
+// takes (FS-TYPE-2).
+func readableInt(v string) bool {
+	n, err := strconv.ParseInt(v, 10, 64)
+	return err == nil && !strings.HasPrefix(v, "+") && n >= 1 && n <= feedsync.MaxInt
+}
+
+// readableBool reports whether v is a deleted or noconflicts value the
+// lenient reader takes (FS-TYPE-3).
+func readableBool(v string) bool {
+	switch strings.ToLower(v) {
+	case "true", "false", "1", "0", "yes", "no", "-1":
+		return true
+	}
+	return false
 }

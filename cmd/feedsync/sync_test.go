@@ -60,7 +60,7 @@ func TestSyncStoresAndFileConverge(t *testing.T) {
 	h.now = h.now.Add(time.Hour)
 	h.ok("", "update", "tasks.xml", "--by", "tablet", "--id", "fence", "--set", "title=Fence, 4 posts")
 	r := h.ok("", "sync", srv.URL, "--store", phone, "--by", "phone")
-	if !strings.Contains(r.stderr, "push: 0 items sent") || !strings.Contains(r.stderr, "pull (incremental feed): 0 new, 0 updated") {
+	if !strings.Contains(r.stderr, "push: nothing to send") || !strings.Contains(r.stderr, "pull (incremental feed): 0 new, 0 updated") {
 		t.Errorf("phone's idle sync:\n%s", r.stderr)
 	}
 	editStore(t, phone, "fence", "phone", h.now.Add(time.Minute))

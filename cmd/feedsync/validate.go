@@ -77,10 +77,13 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 	r := feedsync.NewReaderOptions(p.reader(f), feedsync.ReaderOptions{Strict: c.strict})
 	var ids feedsync.IDSet
 	items, synced := 0, 0
+	// A warning that wraps feedsync.ErrViolation breaks a requirement the
+	// reader and the merge tolerate (FS-ROBUST-2): here it is an error.
+	warning := func(w error) { report(w, !errors.Is(w, feedsync.ErrViolation)) }
 	h, err := r.Header()
 	if err == nil {
 		for _, w := range h.Warnings() {
-			report(w, true)
+			warning(w)
 		}
 		for {
 			if err = ctx.Err(); err != nil {
@@ -102,7 +105,7 @@ func (c *ValidateCommand) Run(ctx context.Context, args []string) error {
 				report(e, false)
 			}
 			for _, w := range iw {
-				report(w, true)
+				warning(w)
 			}
 			if err := ids.Add(it); err != nil {
 				report(err, false)
@@ -185,10 +188,14 @@ one per line on standard error, each with the item's id and line:
   - errors: malformed XML or not a feed (reading stops there), invalid
     sx:sync metadata (FS-ROBUST-1: missing id or updates, no history, a
     history entry with neither when nor by, bad numbers, conflict copies
-    with another id, ...), and sync ids used twice (FS-SYNC-2);
-  - warnings: problems a merge tolerates (FS-ROBUST-2: topmost sequence
-    differs from updates; lenient booleans, FS-TYPE-3; stale conflict
-    copies, FS-UPDATE-4; ...).
+    with another id, ...), sync ids used twice (FS-SYNC-2), and what the
+    spec requires even where a merge tolerates it: a topmost sequence that
+    differs from updates (FS-SYNC-7, FS-ROBUST-2), since without until or
+    the reverse (FS-SHARING-2), a relative sx:related link (FS-RELATED-1),
+    a related element of another namespace in sx:sharing (FS-NS-1);
+  - warnings: what the spec only recommends or readers accept leniently
+    (lenient booleans, FS-TYPE-3; stale conflict copies, FS-UPDATE-4;
+    ignored sx:related, FS-RELATED-4; ...).
 
 It exits with status 1 if there is an error (or, with --strict, a
 warning), and otherwise prints "ok: N items (M synchronized)".

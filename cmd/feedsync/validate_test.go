@@ -11,8 +11,9 @@ import (
 // with its item and line, errors and warnings apart, and exit 1: missing
 // history (FS-ROBUST-1), a bad integer (FS-TYPE-2), a duplicate id
 // (FS-SYNC-2), an entry with neither when nor by (FS-HIST-4), a lagging
-// sequence (FS-ROBUST-2, a warning) and a lenient boolean (FS-TYPE-3, a
-// warning, an error with --strict).
+// sequence (FS-SYNC-7: an error although the merge tolerates it,
+// FS-ROBUST-2) and a lenient boolean (FS-TYPE-3, a warning, an error with
+// --strict).
 func TestValidate(t *testing.T) {
 	h := newHarness(t)
 	h.copyFixture("invalid.xml", "invalid.xml")
@@ -22,9 +23,9 @@ func TestValidate(t *testing.T) {
 		`feedsync validate: invalid.xml: item "badup" (line 7): invalid sx:sync: sx:sync updates "zero" is not a decimal integer (FS-TYPE-2)`,
 		`feedsync validate: invalid.xml: item "ok-1" (line 8): duplicate sync id: also used by the item at line 5 (FS-SYNC-2, FS-ROBUST-3)`,
 		`feedsync validate: invalid.xml: item "anon" (line 9): invalid sx:sync: sx:history has neither when nor by (FS-HIST-4)`,
-		`feedsync validate: invalid.xml: item "lag" (line 10): warning: topmost sequence 1 differs from updates 2 (FS-SYNC-7, FS-ROBUST-2)`,
+		`feedsync validate: invalid.xml: item "lag" (line 10): topmost sequence 1 differs from updates 2 (FS-SYNC-7, FS-ROBUST-2)`,
 		`feedsync validate: invalid.xml: item "odd" (line 11): warning: sx:sync deleted "yes" read as true; write "true" (FS-TYPE-3)`,
-		`feedsync validate: invalid.xml: 4 errors, 2 warnings in 7 items (7 synchronized)`,
+		`feedsync validate: invalid.xml: 5 errors, 1 warning in 7 items (7 synchronized)`,
 	}
 	if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(r.stderr), "\n")); diff != "" {
 		t.Errorf("validate (-want +got):\n%s", diff)
@@ -35,7 +36,7 @@ func TestValidate(t *testing.T) {
 
 	r = h.fails(exitProblem, []string{
 		`item "odd" (line 11): invalid sx:sync: sx:sync deleted "yes" is not true or false (FS-TYPE-3)`,
-		`invalid.xml: 5 errors, 1 warning in 7 items`,
+		`invalid.xml: 6 errors, 0 warnings in 7 items`,
 	}, "validate", "invalid.xml", "--strict")
 }
 
@@ -43,11 +44,11 @@ func TestValidate(t *testing.T) {
 func TestValidateWarningsOnly(t *testing.T) {
 	h := newHarness(t)
 	h.write("w.xml", `<rss><channel xmlns:sx="http://feedsync.org/2007/feedsync">
-<item><sx:sync id="lag" updates="2"><sx:history sequence="1" by="laptop"/></sx:sync></item>
+<item><sx:sync id="stale" updates="2"><sx:history sequence="2" by="laptop"/><sx:conflicts><item><sx:sync id="stale" updates="1"><sx:history sequence="1" by="laptop"/></sx:sync></item></sx:conflicts></sx:sync></item>
 <item><title>plain</title></item>
 </channel></rss>`)
 	r := h.ok("", "validate", "w.xml")
-	if r.stdout != "ok: 2 items (1 synchronized), 1 warning\n" || !strings.Contains(r.stderr, "warning: topmost sequence 1") {
+	if r.stdout != "ok: 2 items (1 synchronized), 1 warning\n" || !strings.Contains(r.stderr, `warning: conflict copy 1: version 1@laptop is subsumed`) {
 		t.Errorf("stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	h.fails(exitProblem, []string{"w.xml: 0 errors, 1 warning"}, "validate", "w.xml", "--strict")

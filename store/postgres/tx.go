@@ -732,3 +732,43 @@ func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
 	}
 	return nil
 }
+
+var _ store.SQLTx = (*tx)(nil)
+
+// SQLDialect returns "postgres" (store.SQLTx).
+func (t *tx) SQLDialect() string { return "postgres" }
+
+// ExecSQL runs a statement in the transaction (store.SQLTx), after the
+// writes waiting in the batch.
+func (t *tx) ExecSQL(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := t.enterFlushed(ctx, true); err != nil {
+		return 0, fmt.Errorf("postgres: exec: %w", err)
+	}
+	tag, err := t.tx.Exec(ctx, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: exec: %w", t.fail(err))
+	}
+	return tag.RowsAffected(), nil
+}
+
+// QuerySQL runs a query in the transaction and calls row for each result
+// row (store.SQLTx), after the writes waiting in the batch.
+func (t *tx) QuerySQL(ctx context.Context, q string, args []any, row func(scan func(dest ...any) error) error) error {
+	if err := t.enterFlushed(ctx, false); err != nil {
+		return fmt.Errorf("postgres: query: %w", err)
+	}
+	rows, err := t.tx.Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("postgres: query: %w", t.fail(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return t.fail(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: query: %w", t.fail(err))
+	}
+	return nil
+}

@@ -153,6 +153,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 	}
 	id, err := migrate(ctx, db)
+	// A new connection that meets another process's migration can get
+	// SQLITE_BUSY at once, without the busy timeout (switching a new file
+	// to WAL takes a lock no handler waits for): try again, a bounded
+	// number of times.
+	for try := 0; err != nil && strings.Contains(err.Error(), "SQLITE_BUSY") && try < 50 && ctx.Err() == nil; try++ {
+		time.Sleep(20 * time.Millisecond)
+		id, err = migrate(ctx, db)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: migrate: %w", path, err)

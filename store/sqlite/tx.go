@@ -692,3 +692,55 @@ func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
 	}
 	return nil
 }
+
+var _ store.SQLTx = (*tx)(nil)
+
+// SQLDialect returns "sqlite" (store.SQLTx).
+func (t *tx) SQLDialect() string { return "sqlite" }
+
+// ExecSQL runs a statement in the transaction (store.SQLTx). It is
+// prepared on the connection once and kept, as the store's own are.
+func (t *tx) ExecSQL(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := t.enter(ctx, true); err != nil {
+		return 0, fmt.Errorf("sqlite: exec: %w", err)
+	}
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: exec: %w", t.fail(err))
+	}
+	res, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: exec: %w", t.fail(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: exec: %w", t.fail(err))
+	}
+	return n, nil
+}
+
+// QuerySQL runs a query in the transaction and calls row for each result
+// row (store.SQLTx).
+func (t *tx) QuerySQL(ctx context.Context, q string, args []any, row func(scan func(dest ...any) error) error) error {
+	if err := t.enter(ctx, false); err != nil {
+		return fmt.Errorf("sqlite: query: %w", err)
+	}
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return fmt.Errorf("sqlite: query: %w", t.fail(err))
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return fmt.Errorf("sqlite: query: %w", t.fail(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return t.fail(err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: query: %w", t.fail(err))
+	}
+	return nil
+}
