@@ -2,6 +2,7 @@ package feedsync
 
 import (
 	"encoding/xml"
+	"net/url"
 
 	"github.com/beevik/etree"
 )
@@ -15,6 +16,63 @@ const xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 type scope struct {
 	parent *scope
 	decls  []binding
+	// xml:base (resolved against the parent's) and xml:lang set by the
+	// element this scope is inside of, if any.
+	base, lang       string
+	setBase, setLang bool
+}
+
+// xmlBase returns the xml:base in force, resolved to an absolute URI as far
+// as the bases above allow, or "" when none is.
+func (s *scope) xmlBase() string {
+	for ; s != nil; s = s.parent {
+		if s.setBase {
+			return s.base
+		}
+	}
+	return ""
+}
+
+// xmlLang returns the xml:lang in force and whether one is ("" is a
+// language too: unknown).
+func (s *scope) xmlLang() (string, bool) {
+	for ; s != nil; s = s.parent {
+		if s.setLang {
+			return s.lang, true
+		}
+	}
+	return "", false
+}
+
+// resolveBase resolves the xml:base value v against base (RFC 3986); a
+// value that does not parse is taken as it is.
+func resolveBase(base, v string) string {
+	if base == "" {
+		return v
+	}
+	b, err1 := url.Parse(base)
+	r, err2 := url.Parse(v)
+	if err1 != nil || err2 != nil {
+		return v
+	}
+	return b.ResolveReference(r).String()
+}
+
+// withXML returns s pushed with the xml:base and xml:lang among attrs
+// (space, key, value), or s itself when there are none.
+func (s *scope) withXML(space, key, value string, out *scope) *scope {
+	if space != "xml" || key != "base" && key != "lang" {
+		return out
+	}
+	if out == s {
+		out = &scope{parent: s}
+	}
+	if key == "base" {
+		out.base, out.setBase = resolveBase(s.xmlBase(), value), true
+	} else {
+		out.lang, out.setLang = value, true
+	}
+	return out
 }
 
 type binding struct{ prefix, uri string }
@@ -81,35 +139,49 @@ func (s *scope) flatten() map[string]string {
 // It returns s itself when the element declares nothing.
 func (s *scope) pushXML(attrs []xml.Attr) *scope {
 	var decls []binding
+	out := s
 	for _, a := range attrs {
 		switch {
 		case a.Name.Space == "xmlns":
 			decls = append(decls, binding{a.Name.Local, a.Value})
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
 			decls = append(decls, binding{"", a.Value})
+		default:
+			out = s.withXML(a.Name.Space, a.Name.Local, a.Value, out)
 		}
 	}
 	if decls == nil {
-		return s
+		return out
 	}
-	return &scope{parent: s, decls: decls}
+	if out == s {
+		return &scope{parent: s, decls: decls}
+	}
+	out.decls = decls
+	return out
 }
 
 // pushEtree is pushXML for an etree element's attributes.
 func (s *scope) pushEtree(attrs []etree.Attr) *scope {
 	var decls []binding
+	out := s
 	for _, a := range attrs {
 		switch {
 		case a.Space == "xmlns":
 			decls = append(decls, binding{a.Key, a.Value})
 		case a.Space == "" && a.Key == "xmlns":
 			decls = append(decls, binding{"", a.Value})
+		default:
+			out = s.withXML(a.Space, a.Key, a.Value, out)
 		}
 	}
 	if decls == nil {
-		return s
+		return out
 	}
-	return &scope{parent: s, decls: decls}
+	if out == s {
+		return &scope{parent: s, decls: decls}
+	}
+	out.decls = decls
+	return out
 }
 
 // isXMLNS reports whether an attribute is a namespace declaration.

@@ -82,3 +82,71 @@ func standaloneHeader(f Format) *Header {
 	}
 	return standaloneHeaders[RSS]
 }
+
+// Carry returns it with the xml:base and xml:lang in force where it was read
+// written on its own element, so that it means the same outside the feed it
+// came from: relative links resolve against the same base, text keeps its
+// language. Its own relative xml:base is resolved against the feed's. The
+// sync metadata is unchanged, and so is the payload's meaning; conflict
+// copies are carried too. An item that needs nothing (no base or language
+// in force above it, or its own already absolute) is returned as it is.
+//
+// This is where an item leaves its feed: the merge carries each incoming
+// item before it compares or stores it (merge.Run, merge.Feeds). Inside its
+// own feed an item is written back as read.
+func Carry(it *Item) *Item {
+	if it == nil {
+		return nil
+	}
+	out := it
+	if it.Sync != nil {
+		var cs []*Item
+		for i, c := range it.Sync.Conflicts {
+			cc := Carry(c)
+			if cc != c && cs == nil {
+				cs = append([]*Item(nil), it.Sync.Conflicts...)
+			}
+			if cs != nil {
+				cs[i] = cc
+			}
+		}
+		if cs != nil {
+			s := it.Sync.Clone()
+			s.Conflicts = cs
+			out = it.withSync(s)
+		}
+	}
+	if it.src == nil {
+		return out
+	}
+	base := it.src.scope.xmlBase()
+	lang, hasLang := it.src.scope.xmlLang()
+	if base == "" && !hasLang {
+		return out
+	}
+	e, err := it.payload()
+	if err != nil {
+		return out
+	}
+	p := e.Copy()
+	changed := false
+	if base != "" {
+		if a := p.SelectAttr("xml:base"); a == nil {
+			p.CreateAttr("xml:base", base)
+			changed = true
+		} else if abs := resolveBase(base, a.Value); abs != a.Value {
+			a.Value = abs
+			changed = true
+		}
+	}
+	if hasLang && p.SelectAttr("xml:lang") == nil {
+		p.CreateAttr("xml:lang", lang)
+		changed = true
+	}
+	if !changed {
+		return out
+	}
+	// Namespaces the item relies on are declared on it too.
+	declareUsed(p, it.src.scope)
+	return out.withPayload(p)
+}

@@ -63,7 +63,8 @@ var storeKinds = []struct {
 // synced before the deletions is refused (FS-RETAIN-2), removes what the
 // server had deleted and knew (pushed by it, or received from the server),
 // and keeps and sends its own unsynced changes (FS-RETAIN-3); a pull-only
-// client pushing for the first time re-initialises before it pushes.
+// client pushing for the first time re-initialises before it pushes; and
+// an endpoint syncing from the re-initialised client forgets in turn.
 func TestRetainNoResurrection(t *testing.T) {
 	for _, kind := range storeKinds {
 		t.Run(kind.name, func(t *testing.T) {
@@ -82,6 +83,9 @@ func testRetainNoResurrection(t *testing.T, newStore func() store.Store) {
 	}
 	a, b, c := newStore(), newStore(), newStore()
 	ca, cb, cc := client("laptop"), client("phone"), client("reader")
+	// d syncs from a, which serves its store too (a mesh).
+	d := newStore()
+	cd := &httpfeed.Client{URL: newServer(t, &httpfeed.Handler{Store: a}).URL, Peer: "desk", HTTP: testClient}
 
 	// a creates a1 and a2 and pushes them; the server and b create s1
 	// and b1; everyone syncs; c only ever pulled.
@@ -93,6 +97,7 @@ func testRetainNoResurrection(t *testing.T, newStore func() store.Store) {
 	syncOK(t, cb, b, httpfeed.Both)
 	syncOK(t, ca, a, httpfeed.Both)
 	syncOK(t, cc, c, httpfeed.Pull)
+	syncOK(t, cd, d, httpfeed.Both)
 	for _, id := range []string{"a1", "a2", "s1", "b1"} {
 		if !alive(t, a, id) || !alive(t, c, id) {
 			t.Fatalf("setup: %s missing at a or c", id)
@@ -155,6 +160,13 @@ func testRetainNoResurrection(t *testing.T, newStore func() store.Store) {
 		}
 	})
 
+	// d, which had a1 and b1 from a, is refused by a in turn and forgets
+	// them too.
+	res = syncOK(t, cd, d, httpfeed.Both)
+	if res.Forgotten != 2 || alive(t, d, "a1") || alive(t, d, "b1") {
+		t.Errorf("sync of d with a after a forgot: %+v, a1 alive %v, b1 alive %v; want both forgotten", res, alive(t, d, "a1"), alive(t, d, "b1"))
+	}
+
 	// c only pulled before: its first push re-initialises first.
 	res = syncOK(t, cc, c, httpfeed.Both)
 	if res.Forgotten != 2 {
@@ -166,11 +178,11 @@ func testRetainNoResurrection(t *testing.T, newStore func() store.Store) {
 		for _, e := range []struct {
 			c  *httpfeed.Client
 			st store.Store
-		}{{ca, a}, {cb, b}, {cc, c}} {
+		}{{ca, a}, {cb, b}, {cc, c}, {cd, d}} {
 			syncOK(t, e.c, e.st, httpfeed.Both)
 		}
 	}
-	for name, st := range map[string]store.Store{"server": server, "a": a, "b": b, "c": c} {
+	for name, st := range map[string]store.Store{"server": server, "a": a, "b": b, "c": c, "d": d} {
 		for _, id := range []string{"a1", "b1"} {
 			if alive(t, st, id) {
 				t.Errorf("%s is alive again at %s", id, name)

@@ -42,10 +42,36 @@ type SyncResult struct {
 	SummarySent, SummaryReceived int
 	// Pages counts the requests made.
 	Pages int
+	// shrink divides the page bounds after a 413: the server's limits
+	// on one request are below the pages asked for.
+	shrink int
 	// Forgotten counts the local items removed because the server had
 	// deleted them and forgotten the tombstones before this endpoint saw
 	// them (FS-RETAIN-3; see HeaderForgotten).
 	Forgotten int
+}
+
+// tooLarge reports whether err is a 413 answer, after which the page is
+// sent again at half the size, down to one item.
+func (c *Client) tooLarge(err error, res *SyncResult) bool {
+	var se *StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusRequestEntityTooLarge {
+		return false
+	}
+	if res.shrink == 0 {
+		res.shrink = 1
+	}
+	if c.pageItems()/res.shrink <= 1 {
+		return false
+	}
+	res.shrink *= 2
+	return true
+}
+
+// bounds returns the page bounds, shrunk after 413 answers.
+func (c *Client) bounds(res *SyncResult) (int, int64) {
+	d := max(res.shrink, 1)
+	return max(c.pageItems()/d, 1), max(c.pageBytes()/int64(d), 1)
 }
 
 // Kinds of exchange beside FeedFull and FeedIncremental.
@@ -234,8 +260,9 @@ func (c *Client) pushPhase(ctx context.Context, st store.Store, remote string, r
 func (c *Client) pushChanges(ctx context.Context, st store.Store, remote, sent string, from int64, res *SyncResult) error {
 	for {
 		var buf bytes.Buffer
+		items, size := c.bounds(res)
 		page, err := c.readPage(ctx, st, from, &buf, producer.Options{
-			Peer: remote, Format: c.Format, MaxItems: c.pageItems(), MaxBytes: c.pageBytes(),
+			Peer: remote, Format: c.Format, MaxItems: items, MaxBytes: size,
 		})
 		if err != nil {
 			return err
@@ -245,6 +272,9 @@ func (c *Client) pushChanges(ctx context.Context, st store.Store, remote, sent s
 		}
 		until := page.Token.String()
 		if err := c.pushPage(ctx, &buf, sent, until, res); err != nil {
+			if c.tooLarge(err, res) {
+				continue
+			}
 			return err
 		}
 		res.PushedItems += page.Items
@@ -369,7 +399,7 @@ func (c *Client) pushByVersions(ctx context.Context, st store.Store, remote, sen
 		return err
 	}
 	for {
-		summary, until, more, lines, err := c.localSummary(ctx, st, from)
+		summary, until, more, lines, err := c.localSummary(ctx, st, from, res)
 		if err != nil {
 			return err
 		}
@@ -378,7 +408,6 @@ func (c *Client) pushByVersions(ctx context.Context, st store.Store, remote, sen
 			// learns about us when there is something.
 			return c.setResume(ctx, st, remote, resumePush, false)
 		}
-		res.SummarySent += lines
 		req, err := c.newRequest(ctx, http.MethodPost, "", false, c.compressed(bytes.NewReader(summary)))
 		if err != nil {
 			return err
@@ -392,9 +421,13 @@ func (c *Client) pushByVersions(ctx context.Context, st store.Store, remote, sen
 		req.Header.Set(HeaderPeerUntil, until.String())
 		res.Pages++
 		ids, err := c.idLines(req)
+		if c.tooLarge(err, res) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
+		res.SummarySent += lines
 		if len(ids) > 0 {
 			if err := c.pushItems(ctx, st, ids, sent, until.String(), res); err != nil {
 				return err
@@ -437,7 +470,7 @@ func (c *Client) setResume(ctx context.Context, st store.Store, remote, flag str
 
 // localSummary returns the summary lines of st's items changed after from,
 // one page, with the token of the last change covered.
-func (c *Client) localSummary(ctx context.Context, st store.Store, from int64) ([]byte, producer.Token, bool, int, error) {
+func (c *Client) localSummary(ctx context.Context, st store.Store, from int64, res *SyncResult) ([]byte, producer.Token, bool, int, error) {
 	tx, err := st.Begin(ctx, false)
 	if err != nil {
 		return nil, producer.Token{}, false, 0, fmt.Errorf("httpfeed: sync: %w", err)
@@ -447,7 +480,8 @@ func (c *Client) localSummary(ctx context.Context, st store.Store, from int64) (
 	if err != nil {
 		return nil, producer.Token{}, false, 0, fmt.Errorf("httpfeed: sync: %w", err)
 	}
-	out, until, more, err := summaryPage(ctx, tx, st.ID(), since, summaryLinesPerItem*c.pageItems(), c.pageBytes())
+	items, size := c.bounds(res)
+	out, until, more, err := summaryPage(ctx, tx, st.ID(), since, summaryLinesPerItem*items, size)
 	if err != nil {
 		return nil, producer.Token{}, false, 0, fmt.Errorf("httpfeed: sync: summarise local items: %w", err)
 	}
@@ -484,18 +518,21 @@ func (c *Client) idLines(req *http.Request) ([]string, error) {
 func (c *Client) pushItems(ctx context.Context, st store.Store, ids []string, sent, until string, res *SyncResult) error {
 	for len(ids) > 0 {
 		var buf bytes.Buffer
-		n, err := c.itemsPage(ctx, st, ids, &buf)
+		n, err := c.itemsPage(ctx, st, ids, &buf, res)
 		if err != nil {
 			return err
 		}
-		ids = ids[n:]
 		markSent, markUntil := "", ""
-		if len(ids) == 0 {
+		if n == len(ids) {
 			markSent, markUntil = sent, until
 		}
 		if err := c.pushPage(ctx, &buf, markSent, markUntil, res); err != nil {
+			if c.tooLarge(err, res) {
+				continue
+			}
 			return err
 		}
+		ids = ids[n:]
 		res.PushedItems += n
 	}
 	return nil
@@ -503,16 +540,17 @@ func (c *Client) pushItems(ctx context.Context, st store.Store, ids []string, se
 
 // itemsPage writes a feed of the first items of st named by ids, up to the
 // page bounds, and returns how many ids it covered.
-func (c *Client) itemsPage(ctx context.Context, st store.Store, ids []string, w *bytes.Buffer) (int, error) {
+func (c *Client) itemsPage(ctx context.Context, st store.Store, ids []string, w *bytes.Buffer, res *SyncResult) (int, error) {
 	tx, err := st.Begin(ctx, false)
 	if err != nil {
 		return 0, fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
 	n := 0
+	items, size := c.bounds(res)
 	seq := func(yield func(string, error) bool) {
 		for _, id := range ids {
-			if n >= c.pageItems() || int64(w.Len()) >= c.pageBytes() {
+			if n >= items || int64(w.Len()) >= size {
 				return
 			}
 			n++

@@ -95,10 +95,12 @@ func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spil
 			if first, ok := sp.index[id]; ok {
 				return fmt.Errorf("merge: incoming feed: %w", duplicate(in, int(sp.entries[first].line)))
 			}
+			// The item is carried (feedsync.Carry) before it is spilled:
+			// the spill keeps the item, not the feed around it.
 			e := entry{line: int32(min(in.Line(), math.MaxInt32)), state: pending}
 			if rejected != nil {
 				e.state = rejectedState
-			} else if e.off, e.n, err = sp.append(in); err != nil {
+			} else if e.off, e.n, err = sp.append(feedsync.Carry(in)); err != nil {
 				return fmt.Errorf("merge: spill incoming item %q (line %d): %w", id, in.Line(), err)
 			}
 			sp.index[id] = int32(len(sp.entries))

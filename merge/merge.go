@@ -153,7 +153,8 @@ func check(incoming *feedsync.Item) error {
 //  1. an incoming item whose local counterpart has invalid metadata is
 //     Rejected, and the local item stays as it is (FS-ROBUST-1 read for the
 //     local side);
-//  2. the incoming item is converted to the local item's format, or to
+//  2. the incoming item takes along the xml:base and xml:lang of its feed
+//     (feedsync.Carry) and is converted to the local item's format, or to
 //     addFormat when there is no local item and addFormat is set
 //     (FS-FEED-10), so that conflict copies are kept in the format of the
 //     feed that holds them, and payloads are compared in one format: the
@@ -180,7 +181,9 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 	if local != nil {
 		to = local.Format()
 	}
-	in := incoming
+	// The item leaves its feed: the xml:base and xml:lang in force there go
+	// with it (feedsync.Carry).
+	in := feedsync.Carry(incoming)
 	if to != feedsync.FormatUnknown && in.Format() != to {
 		c, err := feedsync.ConvertItem(in, to)
 		if err != nil {
