@@ -103,6 +103,7 @@ var convertFixtures = map[string]string{
   <sx:sync id="a-3" updates="1"><sx:history sequence="1" when="2009-04-01T09:00:00Z" by="laptop"/></sx:sync>
   <title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">x <b>y</b></div></title>
   <content type="application/octet-stream">AAECAwQF</content>
+  <link href="posts/1"/><link href="posts/1"/>
 </entry>
 </feed>`,
 	"rss": `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title>

@@ -94,6 +94,13 @@ func standaloneHeader(f Format) *Header {
 // This is where an item leaves its feed: the merge carries each incoming
 // item before it compares or stores it (merge.Run, merge.Feeds). Inside its
 // own feed an item is written back as read.
+//
+// Limit: an item with no xml:base or xml:lang in force has nothing to
+// carry, and in a feed that sets them it takes that feed's. When endpoints'
+// feeds disagree (one sets xml:lang, another sets none), such an item
+// reads differently in each, and their merges keep taking the other's
+// payload of the same version (§17 A-18). Feeds that share their
+// xml:base and xml:lang, or items that set their own, converge.
 func Carry(it *Item) *Item {
 	if it == nil {
 		return nil

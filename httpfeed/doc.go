@@ -57,6 +57,29 @@
 //     Handler.MaxItems, get 413; a malformed feed gets 400. Error bodies are
 //     JSON Problems: {"error": "...", "item": "...", "line": N}.
 //
+// # Sync by knowledge
+//
+// Client.Sync uses four more requests (the README's "The sync protocol"
+// describes them for clients in other languages):
+//
+//   - GET ?since=TOKEN&limit=N: one page of the feed, its token in
+//     FeedSync-Token and FeedSync-More: true when more follow. A token the
+//     store cannot use gets 409 (not the complete feed), a client whose
+//     FeedSync-Peer-Mark does not match the server's record of it the page
+//     without echo suppression.
+//   - GET ?versions[&since=TOKEN]&limit=N: one page of the server's summary
+//     (application/x-ndjson, one line per item: its sync id and the
+//     topmost history entry of each version, producer.Held).
+//   - POST ?versions: the client's summary, answered with the id lines of
+//     the items the server lacks or holds in an older or conflicting
+//     version (producer.Lacks, FS-KNOW-1).
+//   - POST ?items: id lines, answered with a feed of those items.
+//
+// A push carries the client's marks (FeedSync-Peer-Mark, -Until): the
+// server checks the first against its record of the peer and records the
+// second with the merge, so that a restored client or server is caught
+// (409) instead of trusted (FS-KNOW-2).
+//
 // # Identity
 //
 // The peer a request comes from names the endpoint whose knowledge the store
@@ -75,8 +98,10 @@
 //   - negotiate.go: formats, ETags, compression, the buffered response.
 //   - problem.go: JSON error bodies and status codes.
 //   - auth.go: BearerAuth and principals.
-//   - router.go: Router, several collections.
+//   - router.go: Router, several collections; AtRoot, one.
+//   - knowledge.go, lines.go: pages, summaries, peer marks (server side).
+//   - sync.go: Client.Sync, pages and versions first (client side).
 //   - metrics.go: Prometheus text-format metrics.
-//   - client.go: Client, the sync round trip and resumable marks.
+//   - client.go: Client, its requests and errors.
 //   - wait.go: long polls, served (Handler) and asked for (Client.Await).
 package httpfeed

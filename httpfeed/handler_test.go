@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -529,13 +530,47 @@ func TestRouter(t *testing.T) {
 	if _, items := readFeed(t, rec.Body.Bytes()); !slices.Equal(ids(items), []string{"in-b"}) {
 		t.Errorf("GET /beta: %v", ids(items))
 	}
-	for _, p := range []string{"/gamma", "/alpha/x"} {
-		if rec := serve(rt, newRequest("GET", p, nil)); rec.Code != 404 {
-			t.Errorf("GET %s: %d, want 404", p, rec.Code)
+	// A trailing slash names the same collection.
+	rec = serve(rt, newRequest("GET", "/beta/", nil))
+	if _, items := readFeed(t, rec.Body.Bytes()); rec.Code != 200 || !slices.Equal(ids(items), []string{"in-b"}) {
+		t.Errorf("GET /beta/: %d %v", rec.Code, ids(items))
+	}
+	for _, p := range []string{"/gamma", "/alpha/x", "/alpha//"} {
+		rec := serve(rt, newRequest("GET", p, nil))
+		if rec.Code != 404 || !strings.Contains(rec.Body.String(), `"collections":["/alpha","/beta"]`) {
+			t.Errorf("GET %s: %d %s, want 404 listing the collections", p, rec.Code, rec.Body.String())
 		}
 	}
 	if rec := serve(rt, newRequest("POST", "/", nil)); rec.Code != 405 {
 		t.Errorf("POST /: %d, want 405", rec.Code)
+	}
+}
+
+// TestAtRoot: one collection served alone answers at "/" only; a sync to
+// a wrong path fails at once instead of starting marks for it.
+func TestAtRoot(t *testing.T) {
+	st := newMemory(t)
+	put(t, st, create("x", "laptop", 1))
+	h := httpfeed.AtRoot(&httpfeed.Handler{Store: st})
+	if rec := serve(h, newRequest("GET", "/", nil)); rec.Code != 200 {
+		t.Errorf("GET /: %d", rec.Code)
+	}
+	for _, p := range []string{"/nope", "/tasks/", "//"} {
+		rec := serve(h, newRequest("GET", p, nil))
+		if rec.Code != 404 || !strings.Contains(rec.Body.String(), `"collections":["/"]`) {
+			t.Errorf("GET %s: %d %s, want 404 listing /", p, rec.Code, rec.Body.String())
+		}
+	}
+	srv := newServer(t, h)
+	c := &httpfeed.Client{URL: srv.URL + "/nope", Peer: "laptop", HTTP: testClient}
+	local := newMemory(t)
+	_, err := c.Sync(context.Background(), local, httpfeed.Both)
+	var se *httpfeed.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 404 {
+		t.Errorf("sync with a wrong path: %v, want 404", err)
+	}
+	if count(t, local) != 0 {
+		t.Error("a sync with a wrong path merged something")
 	}
 }
 

@@ -13,8 +13,10 @@ import (
 //
 //	mux.Handle("/feeds/", http.StripPrefix("/feeds", router))
 //
-// Unknown names get 404 with a JSON Problem. A Router must not be changed
-// once it serves requests.
+// A trailing slash names the same collection (/tasks/ is /tasks). Unknown
+// names get 404 with a JSON body that says so and lists the collections:
+// {"error": "no collection x", "collections": ["/notes", "/tasks"]}. A
+// Router must not be changed once it serves requests.
 type Router struct {
 	// Collections maps a name to the handler of that collection, usually a
 	// *Handler whose Name is the same name. Names are single path segments.
@@ -25,27 +27,56 @@ var _ http.Handler = (*Router)(nil)
 
 // ServeHTTP dispatches on the first path segment.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/")
+	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	if name == "" {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeProblem(w, http.StatusMethodNotAllowed, Problem{Error: "method " + r.Method + " not allowed on the list of collections"})
 			return
 		}
-		names := make([]string, 0, len(rt.Collections))
-		for n := range rt.Collections {
-			names = append(names, n)
-		}
-		slices.Sort(names)
 		writeJSON(w, http.StatusOK, struct {
 			Collections []string `json:"collections"`
-		}{names})
+		}{rt.names("")})
 		return
 	}
 	h, ok := rt.Collections[name]
 	if !ok || strings.Contains(name, "/") {
-		writeProblem(w, http.StatusNotFound, Problem{Error: "no collection " + headerSafe(name)})
+		notServed(w, r, rt.names("/"))
 		return
 	}
 	h.ServeHTTP(w, r)
+}
+
+// names lists the collections, sorted, each after prefix.
+func (rt *Router) names(prefix string) []string {
+	names := make([]string, 0, len(rt.Collections))
+	for n := range rt.Collections {
+		names = append(names, prefix+n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// notServed answers a request for a path that names no collection: 404,
+// with the paths that are served. Syncing with a wrong URL fails at once
+// instead of building marks for a collection that does not exist.
+func notServed(w http.ResponseWriter, r *http.Request, served []string) {
+	writeJSON(w, http.StatusNotFound, struct {
+		Error       string   `json:"error"`
+		Collections []string `json:"collections"`
+	}{"no collection at " + headerSafe(r.URL.Path), served})
+}
+
+// AtRoot serves the collection h at "/" only: every other path gets 404
+// with the list of what is served (["/"]), as a Router does for unknown
+// names. It is how one collection is served alone (feedsync serve
+// --store).
+func AtRoot(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" && r.URL.Path != "" {
+			notServed(w, r, []string{"/"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -62,4 +62,6 @@
 //   - store/sqlite: one SQLite file (modernc.org/sqlite, no cgo).
 //   - store/postgres: PostgreSQL through pgx; many servers may share it.
 //   - store/open: Open(ctx, dsn) picks one of the three.
+//   - store/table: an application's own SQLite or PostgreSQL table,
+//     tracked inline by triggers, over a store of the two above (SQLTx).
 package store

@@ -107,6 +107,7 @@ func TestInterrupt(t *testing.T) {
 		{"merge --store", []string{"merge", "--store", "sqlite:s.db", "-"}},
 		{"validate", []string{"validate", "-"}},
 		{"export", []string{"export", "-", "--format", "atom", "-o", "out.xml"}},
+		{"verify", []string{"verify", "local.xml", "-"}},
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		for _, tc := range tests {
@@ -186,6 +187,56 @@ func TestInterrupt(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestInterruptSyncWatch stops sync --watch with SIGTERM, as a service
+// manager does: that is how --watch normally ends, so it exits 0, and it
+// leaves no temporary file.
+func TestInterruptSyncWatch(t *testing.T) {
+	bin := feedsyncBinary(t)
+	srv, _ := newFeedServer(t)
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "sync", srv.URL, "--feed", "laptop.xml", "--by", "laptop", "--watch", "--interval", "50ms")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The first round writes the sync state next to the feed.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "laptop.xml.sync.json")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("no round in 60s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // some rounds more
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Errorf("sync --watch after SIGTERM: %v, want exit 0; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 60s after SIGTERM; stderr:\n%s", stderr.String())
+	}
+	for _, n := range dirNames(t, dir) {
+		if strings.Contains(n, ".tmp-") {
+			t.Errorf("temporary file left behind: %s", n)
 		}
 	}
 }

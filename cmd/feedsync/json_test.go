@@ -73,6 +73,18 @@ func TestJSONSummaries(t *testing.T) {
 		})
 	}
 
+	// sync: a feed file with a server; the first round pushes laptop's
+	// items and pulls nothing new.
+	srv, _ := newFeedServer(t)
+	r := h.ok("", "sync", srv.URL, "--feed", "laptop.xml", "--by", "laptop", "--json")
+	var s syncJSON
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil || r.stderr != "" {
+		t.Fatalf("sync --json: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
+	}
+	if s.Push == nil || s.Push.Output != "server" || s.Push.New != 2 || s.Pull == nil || s.Pull.Output != "laptop.xml" {
+		t.Errorf("sync --json: %+v\n%s", s, r.stdout)
+	}
+
 	for _, args := range [][]string{
 		{"merge", "laptop.xml", "tablet.xml", "--json"},
 		{"produce", "tasks.jsonl", "--by", "laptop", "--json"},

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"regexp"
@@ -168,9 +169,7 @@ func (m *Main) Report(err error) int {
 		fmt.Fprintln(m.Stderr, msg)
 		return exitInterrupted
 	}
-	msg := err.Error()
-	// Core errors carry their package prefix inside our own; once is enough.
-	msg = cleanMsg(msg)
+	msg := messageOf(err)
 	if !strings.HasPrefix(msg, "feedsync") {
 		msg = "feedsync: " + msg
 	}
@@ -179,6 +178,21 @@ func (m *Main) Report(err error) int {
 		fmt.Fprintln(m.Stderr, rulesHint)
 	}
 	return ExitCode(err)
+}
+
+// messageOf is the text of err as the user reads it: core errors carry
+// their package prefix inside our own, and once is enough; a network error
+// (*url.Error) repeats the method and URL that the message already names,
+// so its own "Post \"URL\": " goes.
+func messageOf(err error) string {
+	msg := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if inner := fmt.Sprintf("%s %q: ", ue.Op, ue.URL); strings.Count(msg, ue.URL) > 1 {
+			msg = strings.Replace(msg, inner, "", 1)
+		}
+	}
+	return cleanMsg(msg)
 }
 
 // ruleID matches a rule ID cited in a message (FS-TYPE-2, A-10).

@@ -102,9 +102,17 @@ func (p *progress) draw() {
 		return
 	}
 	p.last, p.shown = now, true
-	fmt.Fprintf(p.w, "\r%s: %d item%s", p.label, p.items, plural(p.items, "", "s"))
+	// Before the first item (merge indexing the local feed, verify) only
+	// the bytes say how far it got.
+	io.WriteString(p.w, "\r"+p.label+": ")
+	if p.items > 0 || p.bytes == 0 {
+		fmt.Fprintf(p.w, "%d item%s", p.items, plural(p.items, "", "s"))
+		if p.bytes > 0 {
+			io.WriteString(p.w, ", ")
+		}
+	}
 	if p.bytes > 0 {
-		fmt.Fprintf(p.w, ", %.1f MB %s", float64(p.bytes)/(1<<20), p.verb)
+		fmt.Fprintf(p.w, "%.1f MB %s", float64(p.bytes)/(1<<20), p.verb)
 	}
 	io.WriteString(p.w, "\x1b[K") // erase what a longer line left
 }

@@ -10,7 +10,7 @@ import (
 // progressLine matches one drawing of a progress line; clearLine is what
 // removes it.
 var (
-	progressLine = regexp.MustCompile(`\r(feedsync [a-z]+): [0-9]+ items?(, [0-9.]+ MB [a-z]+)?\x1b\[K`)
+	progressLine = regexp.MustCompile(`\r(feedsync [a-z]+): ([0-9]+ items?|[0-9]+ items?, [0-9.]+ MB [a-z]+|[0-9.]+ MB [a-z]+)\x1b\[K`)
 	clearLine    = "\r\x1b[K"
 )
 
@@ -36,6 +36,7 @@ func TestProgress(t *testing.T) {
 		{"produce", "--store", "sqlite:seeded.db", "-o", "store.xml"},
 		{"produce", "tasks.jsonl", "--by", "laptop", "-o", "tasks.xml"},
 		{"validate", "laptop.xml"},
+		{"verify", "laptop.xml", "laptop.xml"},
 		{"export", "laptop.xml", "--format", "atom", "-o", "atom.xml"},
 		{"convert", "plain.xml", "--by", "laptop", "-o", "converted.xml"},
 	}

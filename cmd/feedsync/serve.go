@@ -167,7 +167,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
 	if len(cols) == 1 && cols[0].name == "" {
-		mux.Handle("/", handlers[""])
+		mux.Handle("/", httpfeed.AtRoot(handlers[""]))
 	} else {
 		mux.Handle("/", &httpfeed.Router{Collections: handlers})
 	}

@@ -184,6 +184,14 @@ func TestServeAndSyncFeedFiles(t *testing.T) {
 	if !strings.Contains(srv.logs.String(), "msg=merge") || !strings.Contains(srv.logs.String(), "peer=laptop") {
 		t.Errorf("server logs lack the merges:\n%s", srv.logs)
 	}
+
+	// One store is served at / only: a sync to another path fails at
+	// once, and says what is served.
+	resp, body := httpGet(t, srv.url+"/nope")
+	if resp.StatusCode != 404 || !strings.Contains(string(body), `"collections":["/"]`) {
+		t.Errorf("GET /nope: %d %s, want 404 listing /", resp.StatusCode, body)
+	}
+	h.fails(exitUsage, []string{"404"}, "sync", srv.url+"/nope", "--store", "sqlite:"+h.path("tablet.db"), "--by", "tablet")
 }
 
 func TestServeCollectionsTokensMetrics(t *testing.T) {
@@ -227,12 +235,12 @@ func TestServeCollectionsTokensMetrics(t *testing.T) {
 	if logs := srv.logs.String(); !strings.Contains(logs, "peer=laptop") || strings.Contains(logs, "peer=whoever") {
 		t.Errorf("server logs name the wrong peer:\n%s", logs)
 	}
-	// One merge, laptop's feed; phone's summary of what it pulled (the
-	// server lacks none of it) is the other POST.
+	// One merge, laptop's item; the other POSTs are laptop's summary of
+	// its file and phone's of what it pulled (the server lacks none of it).
 	_, body = httpGet(t, srv.url+"/metrics", "Authorization", "Bearer t-phone")
 	for _, want := range []string{
 		`feedsync_merges_total{collection="tasks"} 1`,
-		`feedsync_http_requests_total{collection="tasks",method="POST",code="200"} 2`,
+		`feedsync_http_requests_total{collection="tasks",method="POST",code="200"} 3`,
 		`feedsync_merged_items_total{collection="tasks",outcome="added"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {

@@ -16,9 +16,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/feedsync/go-feedsync/consumer"
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/httpfeed"
 	"github.com/feedsync/go-feedsync/merge"
+	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/open"
 )
@@ -43,6 +45,7 @@ type SyncCommand struct {
 	policy   string
 	format   formatFlag
 	timeout  time.Duration
+	json     bool
 
 	// afterRound, if set, is called after each round with its error;
 	// returning false ends --watch (tests).
@@ -65,6 +68,7 @@ func (c *SyncCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.policy, "policy", "keep", "")
 	fs.Var(&c.format, "format", "")
 	fs.DurationVar(&c.timeout, "timeout", httpfeed.DefaultTimeout, "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -171,7 +175,7 @@ func (c *SyncCommand) watchLoop(ctx context.Context, round func() error) error {
 			}
 			failures++
 			wait = min(base<<min(failures-1, 20), limit)
-			fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", cleanMsg(err.Error()), wait)
+			fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", messageOf(err), wait)
 		} else {
 			failures = 0
 		}
@@ -216,6 +220,10 @@ func (c *SyncCommand) report(sent string, pushed *httpfeed.Summary, didPush bool
 	if c.watch && rejectedToken == "" && (pushed == nil || pushed.String() == (httpfeed.Summary{}).String()) && !pulled.Changed() && pulled.Unchanged == 0 && pulled.Rejected == 0 {
 		return // --watch reports only rounds that moved something
 	}
+	if c.json {
+		c.reportJSON(pushed, kind, pulled, rejectedToken)
+		return
+	}
 	if rejectedToken != "" {
 		fmt.Fprintf(c.m.Stderr, "feedsync sync: the server did not know our token (%s); it sent its complete feed\n", rejectedToken)
 	}
@@ -247,13 +255,15 @@ type syncState struct {
 	Remotes map[string]*remoteState `json:"remotes"`
 }
 
+// remoteState is the store.PeerState the client keeps for the server, and
+// the file's digest when it was last written by a sync.
 type remoteState struct {
-	// Token is the server's token after the last feed merged from it.
-	Token string `json:"token,omitempty"`
-	// Pushed is the SHA-256 of the feed file when the server last held
-	// everything in it: while the file still has that digest there is
-	// nothing to push.
-	Pushed string `json:"pushed,omitempty"`
+	Received string `json:"received,omitempty"`
+	Sent     string `json:"sent,omitempty"`
+	Resume   string `json:"resume,omitempty"`
+	// File is the SHA-256 of the feed file after the last sync: while
+	// the file still has it, nothing changed here and nothing is pushed.
+	File string `json:"file,omitempty"`
 }
 
 // statePath is the side file of a feed file.
@@ -269,7 +279,7 @@ func readState(path string) (*syncState, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal(b, st); err != nil {
-		return nil, &usageError{msg: fmt.Sprintf("%s: %v", path, err), hint: "Remove the file: the next sync then exchanges complete feeds."}
+		return nil, &usageError{msg: fmt.Sprintf("%s: %v", path, err), hint: "Remove the file: the next sync then compares versions with the server first."}
 	}
 	if st.Remotes == nil {
 		st.Remotes = map[string]*remoteState{}
@@ -297,11 +307,15 @@ func fileDigest(path string) (string, error) {
 // errUnchanged stops an atomic write whose new content would equal the old.
 var errUnchanged = errors.New("unchanged")
 
-// syncFeed syncs the feed file --feed: it pushes the file when it changed
-// since the server last held all of it, and merges the server's changes
-// into it (merge.Feeds, written atomically). The server's token and the
-// digest go to FILE.sync.json afterwards, atomically too: a sync killed in
-// between only repeats the exchange next time, which merging ignores.
+// syncFeed syncs the feed file --feed with the same client as a store:
+// the file is loaded into a memory store, which Client.Sync syncs with the
+// server (pages, versions first, marks), and what the sync changed there
+// is merged back into the file (merge.Feeds, written atomically, so the
+// file keeps its order, its header and its items without sx:sync). The
+// client's marks live in FILE.sync.json, written atomically after the
+// file. A file unchanged since the last sync pushes nothing; a changed one
+// pushes by versions first (the memory store is new each time), so only
+// the items the server lacks travel.
 func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir httpfeed.Direction, p *progress) error {
 	state, err := readState(statePath(c.feed))
 	if err != nil {
@@ -316,157 +330,242 @@ func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir
 	if err != nil {
 		return err
 	}
-	needPush := dir != httpfeed.Pull && before != "" && before != rs.Pushed
-
-	var resp *httpfeed.Response
-	switch {
-	case dir == httpfeed.Push && !needPush:
+	mem := store.NewMemory()
+	defer mem.Close()
+	if before != "" {
+		if err := c.loadFeed(ctx, mem); err != nil {
+			return err
+		}
+	}
+	loaded, err := memLastSeq(ctx, mem)
+	if err != nil {
+		return err
+	}
+	if err := setPeerState(ctx, mem, client.Remote, store.PeerState{Received: rs.Received, Sent: rs.Sent, Resume: rs.Resume}); err != nil {
+		return err
+	}
+	runDir := dir
+	if dir == httpfeed.Both && before != "" && before == rs.File {
+		runDir = httpfeed.Pull // nothing changed here since the last sync
+	}
+	var res httpfeed.SyncResult
+	if dir == httpfeed.Push && before == rs.File {
 		c.report("", nil, true, "", merge.Summary{}, "")
 		return nil
-	case needPush:
-		f, err := os.Open(c.feed)
-		if err != nil {
-			return inFile(c.feed, err)
+	}
+	client.OnItem = p.update
+	res, err = client.Sync(ctx, mem, runDir)
+	// What merged into the memory store goes into the file even when a
+	// later page failed: its marks were committed with it.
+	written, werr := c.writeBack(ctx, mem, loaded, before != "")
+	if werr != nil {
+		return werr
+	}
+	ps, perr := peerState(ctx, mem, client.Remote)
+	if perr != nil {
+		return perr
+	}
+	rs.Received, rs.Sent, rs.Resume = ps.Received, ps.Sent, ps.Resume
+	// The server holds everything the file holds when this sync pushed,
+	// or when the file had not changed since one that did.
+	if synced := runDir != httpfeed.Pull || (before != "" && before == rs.File); err == nil && synced {
+		after, derr := fileDigest(c.feed)
+		if derr != nil {
+			return derr
 		}
-		defer f.Close()
-		resp, err = client.Post(ctx, f, rs.Token, dir == httpfeed.Both)
-		if err != nil {
-			return err
-		}
-	default:
-		if resp, err = client.Get(ctx, rs.Token, ""); err != nil {
-			return err
+		rs.File = after
+		if written && res.Pulled.Conflicts > 0 {
+			// The merge made versions the server lacks: push them next time.
+			rs.File = ""
 		}
 	}
-	// The server holds everything the file held before the merge when we
-	// pushed it now, or when it had not changed since it last did.
-	synced := needPush || (before != "" && before == rs.Pushed)
-
-	var pulled merge.Summary
-	after := before
-	if resp.Body != nil {
-		defer resp.Body.Close()
-		if pulled, err = c.mergeInto(ctx, resp, before != "", p); err != nil {
-			return err
-		}
-		if after, err = fileDigest(c.feed); err != nil {
-			return err
-		}
-		if resp.Token != "" {
-			// The header token may be a little behind the feed's own
-			// sx:sharing until; asking from it only repeats changes.
-			rs.Token = resp.Token
-		}
-	}
-	if synced {
-		// A merge that found conflicts (or resolved them) made versions
-		// the server lacks: push them next time.
-		rs.Pushed = before
-		if pulled.Conflicts == 0 {
-			rs.Pushed = after
-		}
-	}
-	if resp.TokenRejected != "" && !needPush {
-		// The server lost its data or is another store: it may lack
-		// what it held before, so push everything next time.
-		rs.Pushed = ""
-	}
-	err = writeAtomic(statePath(c.feed), func(w io.Writer) error {
+	if serr := writeAtomic(statePath(c.feed), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(state)
-	})
+	}); serr != nil {
+		return fmt.Errorf("keep the sync state: %w", serr)
+	}
 	if err != nil {
-		return fmt.Errorf("keep the sync state: %w", err)
+		return err
 	}
-	kind := ""
-	if resp.Body != nil {
-		kind = resp.Kind
+	sent := displayName(c.feed) + " sent"
+	if runDir == httpfeed.Pull && dir != httpfeed.Pull {
+		res.Pushed = nil
 	}
-	c.report(displayName(c.feed)+" sent", resp.Summary, dir != httpfeed.Pull, kind, pulled, resp.TokenRejected)
+	if res.PushedItems == 0 && res.Pushed == nil {
+		sent = ""
+	}
+	c.report(sent, res.Pushed, dir != httpfeed.Pull, res.PulledKind, res.Pulled, res.TokenRejected)
 	return nil
 }
 
-// mergeInto merges the server's feed into the feed file, atomically; the
-// file stays as it is when the feed changes nothing.
-func (c *SyncCommand) mergeInto(ctx context.Context, resp *httpfeed.Response, exists bool, p *progress) (merge.Summary, error) {
+// loadFeed merges the feed file into the memory store mem.
+func (c *SyncCommand) loadFeed(ctx context.Context, mem store.Store) error {
+	f, err := os.Open(c.feed)
+	if err != nil {
+		return inFile(c.feed, err)
+	}
+	defer f.Close()
+	r := feedsync.NewReader(f)
+	if _, err := consumer.ConsumeReader(ctx, mem, r, consumer.Options{}); err != nil {
+		return inFile(c.feed, err)
+	}
+	h, err := r.Header()
+	if err != nil {
+		return inFile(c.feed, err)
+	}
+	tx, err := mem.Begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.SetFeedInfo(ctx, feedsync.FeedInfo{}, h.Format); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// writeBack merges the items the sync changed in mem (those after
+// sequence loaded) into the feed file, atomically; it reports whether the
+// file was written.
+func (c *SyncCommand) writeBack(ctx context.Context, mem store.Store, loaded int64, exists bool) (bool, error) {
+	var changed bytes.Buffer
+	tx, err := mem.Begin(ctx, false)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback()
+	since, err := producer.TokenAt(ctx, tx, mem.ID(), loaded)
+	if err != nil {
+		return false, err
+	}
+	res, err := producer.Page(ctx, tx, mem.ID(), since, &changed, producer.Options{Format: c.format.f})
+	if err != nil {
+		return false, err
+	}
+	if res.Items == 0 {
+		return false, nil
+	}
 	var local io.Reader
 	if exists {
 		f, err := os.Open(c.feed)
 		if err != nil {
-			return merge.Summary{}, inFile(c.feed, err)
+			return false, inFile(c.feed, err)
 		}
 		defer f.Close()
 		local = f
 	} else {
 		// A new file starts as an empty feed of the format asked for, or
 		// the server's.
-		format := c.format.f
-		if format == feedsync.FormatUnknown {
-			format = resp.Format
+		_, format, err := tx.FeedInfo(ctx)
+		if err != nil {
+			return false, err
+		}
+		if c.format.f != feedsync.FormatUnknown {
+			format = c.format.f
 		}
 		if format == feedsync.FormatUnknown {
-			format = feedsync.RSS
+			format = firstFormat(changed.Bytes())
 		}
 		var buf bytes.Buffer
 		if err := feedsync.WriteAll(&buf, feedsync.NewHeader(format, feedsync.FeedInfo{}), nil); err != nil {
-			return merge.Summary{}, err
+			return false, err
 		}
 		local = &buf
-	}
-	body := &countingReader{r: resp.Body}
-	items := 0
-	policy, stamps, err := parsePolicy(c.policy)
-	if err != nil {
-		return merge.Summary{}, err
-	}
-	opts := merge.Options{
-		Format: c.format.f,
-		Policy: policy,
-		OnItem: func(string, int, feedsync.Outcome, error) {
-			items++
-			p.update(items, body.n)
-		},
-	}
-	if stamps {
-		by, err := c.m.endpoint(c.by)
-		if err != nil {
-			return merge.Summary{}, err
-		}
-		opts.Stamp = c.m.stamp(by)
 	}
 	var sum merge.Summary
 	err = writeAtomic(c.feed, func(w io.Writer) error {
 		var err error
-		sum, err = merge.Feeds(ctx, local, body, w, opts)
+		sum, err = merge.Feeds(ctx, local, &changed, w, merge.Options{Format: c.format.f})
 		if err == nil && exists && !sum.Changed() {
 			return errUnchanged
 		}
 		return err
 	})
 	if errors.Is(err, errUnchanged) {
-		err = nil
+		return false, nil
 	}
 	if err != nil {
-		return sum, fmt.Errorf("merge the server's feed into %s: %w", c.feed, err)
+		return false, fmt.Errorf("merge the server's changes into %s: %w", c.feed, err)
 	}
-	return sum, nil
+	return true, nil
 }
 
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
+// firstFormat is the format of the first item of a feed, RSS if none.
+func firstFormat(feed []byte) feedsync.Format {
+	r := feedsync.NewReader(bytes.NewReader(feed))
+	if it, err := r.Next(); err == nil && it.Format() != feedsync.FormatUnknown {
+		return it.Format()
+	}
+	return feedsync.RSS
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+func memLastSeq(ctx context.Context, st store.Store) (int64, error) {
+	tx, err := st.Begin(ctx, false)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	return tx.LastSeq(ctx)
+}
+
+func peerState(ctx context.Context, st store.Store, peer string) (store.PeerState, error) {
+	tx, err := st.Begin(ctx, false)
+	if err != nil {
+		return store.PeerState{}, err
+	}
+	defer tx.Rollback()
+	return tx.PeerState(ctx, peer)
+}
+
+func setPeerState(ctx context.Context, st store.Store, peer string, ps store.PeerState) error {
+	tx, err := st.Begin(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := tx.SetPeerState(ctx, peer, ps); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func (c *SyncCommand) newProgress() *progress {
 	return c.m.newProgress("sync", "received", c.showProgress)
+}
+
+// syncJSON is the summary of a sync round with --json: what the server
+// did with what was pushed, and what the local merge did with what was
+// pulled (absent when that direction did not run).
+type syncJSON struct {
+	Push          *mergeJSON `json:"push,omitempty"`
+	PullKind      string     `json:"pull_kind,omitempty"` // "complete" or "partial"
+	Pull          *mergeJSON `json:"pull,omitempty"`
+	TokenRejected bool       `json:"token_rejected"`
+}
+
+// reportJSON prints a round's summary as one JSON object; with --watch,
+// one per round (JSON Lines).
+func (c *SyncCommand) reportJSON(pushed *httpfeed.Summary, kind string, pulled merge.Summary, rejectedToken string) {
+	j := syncJSON{TokenRejected: rejectedToken != ""}
+	if pushed != nil {
+		p := mergeJSON{Output: "server", New: pushed.Added, Updated: pushed.Updated, Deleted: pushed.Deleted,
+			Conflicts: pushed.Conflicts, Unchanged: pushed.Unchanged, Rejected: pushed.Rejected}
+		for _, r := range pushed.Rejections {
+			p.Rejections = append(p.Rejections, fmt.Sprintf("item %q (line %d): %s", r.Item, r.Line, r.Error))
+		}
+		j.Push = &p
+	}
+	if kind != "" {
+		out := c.feed
+		if c.store != "" {
+			out = storeLabel(c.store)
+		}
+		p := mergeSummaryJSON(out, pulled)
+		j.PullKind, j.Pull = kind, &p
+	}
+	c.m.printJSON(j)
 }
 
 // Usage prints the help of sync.
@@ -516,8 +615,10 @@ Arguments:
 	    the process list).
 
 	--watch
-	    Keep syncing every --interval until interrupted (Ctrl-C), and
-	    report only the rounds that moved something. After a failure
+	    Keep syncing every --interval until interrupted (Ctrl-C or
+	    SIGTERM, the normal end of --watch: exit 0, and a round cut short
+	    leaves the feed and the sync state as they were), and report only
+	    the rounds that moved something. After a failure
 	    the next try comes after 1s, then twice as long each time, up to
 	    5 minutes; a refusal that retrying cannot change (a bad token, a
 	    feed the server rejects) ends it.
@@ -536,6 +637,12 @@ Arguments:
 
 	--timeout DURATION
 	    The longest one request may take. Default: 10m.
+
+	--json
+	    Print each round's summary as a JSON object on standard output
+	    ("push": what the server did with what was sent, "pull": what the
+	    merge did with what came back) instead of text on standard error;
+	    with --watch, one object per line.
 
 Example:
 

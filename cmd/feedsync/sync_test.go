@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -228,7 +229,7 @@ func TestSyncFailureLeavesFileAndState(t *testing.T) {
 	h.write("a.xml.sync.json", "{")
 	h.fails(exitUsage, []string{"a.xml.sync.json", "Remove the file"}, "sync", srv.URL, "--feed", "a.xml", "--by", "laptop")
 	var s syncState
-	if err := json.Unmarshal([]byte(state), &s); err != nil || len(s.Remotes) != 1 || s.Remotes[srv.URL+"/"] == nil || s.Remotes[srv.URL+"/"].Token == "" {
+	if err := json.Unmarshal([]byte(state), &s); err != nil || len(s.Remotes) != 1 || s.Remotes[srv.URL+"/"] == nil || s.Remotes[srv.URL+"/"].Received == "" {
 		t.Errorf("state %s: want one remote %s/ with a token (%v)", state, srv.URL, err)
 	}
 }
@@ -384,5 +385,27 @@ func TestSyncUsageErrors(t *testing.T) {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			h.fails(exitUsage, tc.want, tc.args...)
 		})
+	}
+}
+
+// TestSyncNetworkErrorNamesURLOnce checks that a server that cannot be
+// reached is reported with its URL once, not twice (*url.Error repeats it).
+func TestSyncNetworkErrorNamesURLOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	h := newHarness(t)
+	url := "http://" + addr + "/tasks"
+	for _, args := range [][]string{
+		{"sync", url, "--store", "memory:", "--by", "laptop"},
+		{"sync", url, "--feed", "a.xml", "--by", "laptop"},
+	} {
+		r := h.fails(exitUsage, []string{"feedsync sync: ", "connection refused"}, args...)
+		if n := strings.Count(r.stderr, "http://"+addr); n != 1 {
+			t.Errorf("the URL is named %d times:\n%s", n, r.stderr)
+		}
 	}
 }

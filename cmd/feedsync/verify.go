@@ -75,11 +75,14 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 	if pos[0] == "-" && pos[1] == "-" {
 		return usagef("A and B cannot both be standard input")
 	}
-	ma, err := c.manifest(ctx, pos[0])
+	p := c.m.newProgress("verify", "read", false)
+	ma, err := c.manifest(ctx, pos[0], p)
 	if err != nil {
+		p.done()
 		return err
 	}
-	mb, err := c.manifest(ctx, pos[1])
+	mb, err := c.manifest(ctx, pos[1], p)
+	p.done()
 	if err != nil {
 		return err
 	}
@@ -132,7 +135,7 @@ func endpointLabel(arg string) string {
 
 // manifest returns the manifest of the feed file or store arg. Stores are
 // only read: a SQLite file must exist.
-func (c *VerifyCommand) manifest(ctx context.Context, arg string) (producer.Manifest, error) {
+func (c *VerifyCommand) manifest(ctx context.Context, arg string, p *progress) (producer.Manifest, error) {
 	if isStore(arg) {
 		st, err := c.m.openStore(ctx, arg, false)
 		if err != nil {
@@ -150,7 +153,10 @@ func (c *VerifyCommand) manifest(ctx context.Context, arg string) (producer.Mani
 		return nil, err
 	}
 	defer f.Close()
-	m, err := producer.FeedManifest(feedsync.NewReader(f))
+	m, err := producer.FeedManifest(feedsync.NewReader(ctxReader{ctx, p.reader(f)}))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		// "manifest: read feed: " says nothing the file name does not.
 		if rest, ok := strings.CutPrefix(err.Error(), "manifest: read feed: "); ok {

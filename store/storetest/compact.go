@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -404,5 +407,85 @@ func testCompactKeeps(t *testing.T, s store.Store) {
 	defer tx.Rollback()
 	if get(t, tx, "gone-1") == nil {
 		t.Error("tombstone removed without a retention window")
+	}
+}
+
+// stopAfter is a Store whose writable transactions end ctx after n have
+// begun: a compaction killed in the middle.
+type stopAfter struct {
+	store.Store
+	n      int
+	cancel context.CancelFunc
+}
+
+func (s *stopAfter) Begin(ctx context.Context, writable bool) (store.Tx, error) {
+	if writable {
+		if s.n == 0 {
+			s.cancel()
+		}
+		s.n--
+	}
+	return s.Store.Begin(ctx, writable)
+}
+
+// testCompactInterrupted: a compaction stopped after any of its
+// transactions leaves a consistent store, and the next one finishes the
+// work: the same items, histories and horizon as one run without a stop.
+func testCompactInterrupted(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	var items []*feedsync.Item
+	for i := range 7 {
+		it := newItem(fmt.Sprintf("item-%d", i), "v1", "laptop", "08:00")
+		it = update(it, "v2", "laptop", "09:00")
+		it = update(it, "v3", "laptop", "10:00")
+		if i%2 == 0 {
+			it = must(feedsync.Delete(it, stamp("phone", "11:00")))
+		}
+		items = append(items, it)
+	}
+	putAll(t, s, items...)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	opts := func(at time.Time) store.CompactOptions {
+		return store.CompactOptions{Retain: time.Hour, Batch: 2, Now: func() time.Time { return at }}
+	}
+	if _, err := store.Compact(ctx, s, opts(t0)); err != nil {
+		t.Fatal(err)
+	}
+	// Stop the second compaction after each number of transactions in
+	// turn, then let one finish.
+	at := t0.Add(2 * time.Hour)
+	for n := 1; ; n++ {
+		cctx, cancel := context.WithCancel(ctx)
+		_, err := store.Compact(cctx, &stopAfter{Store: s, n: n, cancel: cancel}, opts(at))
+		cancel()
+		if err == nil {
+			if n < 4 {
+				t.Errorf("compaction finished within %d transactions: the stops tested little", n)
+			}
+			break
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("compaction stopped after %d transactions: %v", n, err)
+		}
+		if n > 50 {
+			t.Fatal("compaction never finishes")
+		}
+	}
+	tx := begin(t, s, false)
+	defer tx.Rollback()
+	if got, want := all(t, tx), []string{"item-1", "item-3", "item-5"}; !cmp.Equal(got, want) {
+		t.Errorf("items after interrupted compactions = %v, want %v", got, want)
+	}
+	for _, id := range []string{"item-1", "item-3", "item-5"} {
+		if got := get(t, tx, id); len(got.Sync.History) != 1 || got.Sync.Updates != 3 {
+			t.Errorf("%s: history %v, updates %d; want purged to 1 entry, updates 3", id, got.Sync.History, got.Sync.Updates)
+		}
+	}
+	ret, err := tx.Retention(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ret.Horizon != 7 || ret.Compacted < 7 {
+		t.Errorf("retention = %+v, want horizon 7 (item-6's change), compacted through 7", ret)
 	}
 }

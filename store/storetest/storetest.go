@@ -65,6 +65,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Compact", testCompact},
 		{"CompactOneByOne", testCompactBy1},
 		{"CompactKeeps", testCompactKeeps},
+		{"CompactInterrupted", testCompactInterrupted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -344,9 +344,19 @@ func (s *Store) payload(id string, rec map[string]any, it *feedsync.Item) (*etre
 	if err != nil {
 		return nil, err
 	}
+	kept := false
 	for _, c := range old.ChildElements() {
 		if !s.known(c) && !(c.Tag == "sync" && (c.NamespaceURI() == feedsync.Namespace || c.NamespaceURI() == feedsync.LegacyNamespace)) {
 			p.AddChild(c.Copy())
+			kept = true
+		}
+	}
+	if kept {
+		// The kept children may use prefixes declared on the old root.
+		for _, a := range old.Attr {
+			if (a.Space == "xmlns" || a.Space == "" && a.Key == "xmlns") && p.SelectAttr(a.FullKey()) == nil {
+				p.CreateAttr(a.FullKey(), a.Value)
+			}
 		}
 	}
 	return p, nil

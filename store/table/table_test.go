@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/beevik/etree"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for the application's own SQL
 	_ "modernc.org/sqlite"
@@ -358,4 +361,40 @@ func sync(t testing.TB, from, to store.Store, peer string) {
 	if err := feedSync(context.Background(), from, to, peer); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestKeepsUnknownElements checks that data a peer put in an item that no
+// column holds (here a category and a dc:creator) survives the
+// application's edit of the row: the update keeps it (FS-TYPE-1), and only
+// the columns' elements change.
+func TestKeepsUnknownElements(t *testing.T) {
+	dialects(t, func(t *testing.T, a *app) {
+		st := a.open("laptop")
+		doc := etree.NewDocument()
+		if err := doc.ReadFromString(`<item xmlns:dc="http://purl.org/dc/elements/1.1/"><title>one</title><category>home</category><dc:creator>Ann</dc:creator></item>`); err != nil {
+			t.Fatal(err)
+		}
+		it, err := feedsync.Create(feedsync.RSS, doc.Root(), "1", feedsync.Stamp{By: "phone", When: time.Now()}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		feedtest.Put(t, st, it)
+		if got := a.rows()["1"]; got != "one/false" {
+			t.Fatalf("row = %q", got)
+		}
+		a.exec(`UPDATE TASKS SET title = 'one, edited' WHERE id = 1`)
+		up := feedtest.Get(t, st, "1")
+		b, err := feedsync.MarshalItem(up)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"<title>one, edited</title>", "<category>home</category>", "Ann</dc:creator>", `xmlns:dc="http://purl.org/dc/elements/1.1/"`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("the updated item lacks %s:\n%s", want, b)
+			}
+		}
+		if up.Sync.Updates != 2 || up.Sync.Top().By != "laptop" {
+			t.Errorf("update: %+v", up.Sync)
+		}
+	})
 }
