@@ -125,6 +125,9 @@ type StatusError struct {
 	// Header holds the response's headers (FeedSync-Token-Rejected,
 	// FeedSync-Peer-Mark).
 	Header http.Header
+	// RetryAfter is the wait the server asked for with Retry-After
+	// (usually with 429 or 503), 0 when it did not.
+	RetryAfter time.Duration
 }
 
 func (e *StatusError) Error() string {
@@ -315,7 +318,7 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 
 // statusError reads an error response.
 func statusError(resp *http.Response) error {
-	e := &StatusError{StatusCode: resp.StatusCode, Header: resp.Header}
+	e := &StatusError{StatusCode: resp.StatusCode, Header: resp.Header, RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err := json.Unmarshal(b, &e.Problem); err != nil || e.Problem.Error == "" {
 		text := strings.TrimSpace(string(b))

@@ -4,7 +4,8 @@
 //
 // A collection is a store.Store. Handler is an http.Handler for one
 // collection, to mount in any mux; Router serves several named collections
-// under /{name}; Client is the other end.
+// under /{name}; Client is the other end, and Peer keeps a store in sync
+// with a collection continuously.
 //
 // # Usage
 //
@@ -104,4 +105,6 @@
 //   - metrics.go: Prometheus text-format metrics.
 //   - client.go: Client, its requests and errors.
 //   - wait.go: long polls, served (Handler) and asked for (Client.Await).
+//   - peer.go: Peer, a store kept in sync with a remote collection
+//     continuously (a server's peers, a server farm).
 package httpfeed

@@ -35,6 +35,10 @@ var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 //     (FS-CONFLICT-2).
 //   - feedsync_waiting_requests{collection}: requests waiting for a
 //     change (long polls), now.
+//   - feedsync_peer_*{collection,peer}: the state of each Peer added
+//     with AddPeer: up, last_sync_timestamp_seconds, syncs_total,
+//     errors_total, items_sent_total, items_received_total and lag (see
+//     PeerStatus).
 //
 // Share one Metrics between the Handlers of a server. The zero value is
 // ready to use, and a nil *Metrics counts nothing. It is safe for
@@ -48,6 +52,7 @@ type Metrics struct {
 	items     map[[2]string]uint64
 	conflicts map[string]uint64
 	waiting   map[string]int64
+	peers     []*Peer
 }
 
 type requestKey struct {
@@ -148,6 +153,46 @@ func (m *Metrics) addWaiting(collection string, n int64) {
 	m.waiting[collection] += n
 }
 
+// AddPeer adds the state of p to the metrics (feedsync_peer_*).
+func (m *Metrics) AddPeer(p *Peer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.peers = append(m.peers, p)
+}
+
+// writePeers writes the peer families; the statuses are read before, as
+// they read the stores.
+func writePeers(w io.Writer, peers []PeerStatus) {
+	type series struct {
+		name, typ, help string
+		value           func(PeerStatus) float64
+	}
+	for _, f := range []series{
+		{"feedsync_peer_up", "gauge", "1 when the last sync with the peer succeeded.", func(s PeerStatus) float64 {
+			if s.LastError == "" && !s.LastSync.IsZero() {
+				return 1
+			}
+			return 0
+		}},
+		{"feedsync_peer_last_sync_timestamp_seconds", "gauge", "End of the last successful sync with the peer, Unix time; 0 before one.", func(s PeerStatus) float64 {
+			if s.LastSync.IsZero() {
+				return 0
+			}
+			return float64(s.LastSync.UnixMilli()) / 1000
+		}},
+		{"feedsync_peer_syncs_total", "counter", "Successful syncs with the peer.", func(s PeerStatus) float64 { return float64(s.Syncs) }},
+		{"feedsync_peer_errors_total", "counter", "Failed syncs with the peer.", func(s PeerStatus) float64 { return float64(s.Errors) }},
+		{"feedsync_peer_items_sent_total", "counter", "Items pushed to the peer.", func(s PeerStatus) float64 { return float64(s.ItemsSent) }},
+		{"feedsync_peer_items_received_total", "counter", "Changes merged from the peer's feeds.", func(s PeerStatus) float64 { return float64(s.ItemsReceived) }},
+		{"feedsync_peer_lag", "gauge", "Local changes made since the last successful sync with the peer began.", func(s PeerStatus) float64 { return float64(s.Lag) }},
+	} {
+		family(w, f.name, f.typ, f.help)
+		for _, s := range peers {
+			sample(w, f.name, labels("collection", s.Collection, "peer", s.URL), f.value(s))
+		}
+	}
+}
+
 // ServeHTTP writes the metrics in the Prometheus text format.
 func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -166,6 +211,16 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	if m == nil {
 		return 0, nil
 	}
+	m.mu.Lock()
+	peers := slices.Clone(m.peers)
+	m.mu.Unlock()
+	statuses := make([]PeerStatus, len(peers))
+	for i, p := range peers {
+		statuses[i] = p.Status()
+	}
+	slices.SortFunc(statuses, func(a, b PeerStatus) int {
+		return cmp.Or(cmp.Compare(a.Collection, b.Collection), cmp.Compare(a.URL, b.URL))
+	})
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
@@ -218,6 +273,9 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	family(cw, "feedsync_waiting_requests", "gauge", "Requests waiting for a change (long polls), by collection.")
 	for _, k := range sortedKeys(m.waiting, strings.Compare) {
 		sample(cw, "feedsync_waiting_requests", labels("collection", k), float64(m.waiting[k]))
+	}
+	if len(statuses) > 0 {
+		writePeers(cw, statuses)
 	}
 
 	if cw.err == nil {

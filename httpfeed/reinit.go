@@ -7,11 +7,11 @@ import (
 	"github.com/feedsync/go-feedsync/store"
 )
 
-// forgetAbsent re-initialises the local store after the complete feed of
-// a server that refused our token because it has forgotten deletions we
-// may not have seen (FS-RETAIN-2). present holds the ids of that feed: the
-// server's whole item set. A local item the server lacks is one of two
-// things (FS-RETAIN-3):
+// forgetAbsent finishes re-initialising the local store with a server that
+// refused our token because it has forgotten deletions we may not have
+// seen (FS-RETAIN-2). present holds the ids of the server's whole
+// summary (pullByVersions collects them): its whole item set. A local
+// item the server lacks is one of two things (FS-RETAIN-3):
 //
 //   - a version the server knew, because it sent it to us (the store's
 //     PeerVersion of the remote is that version) or because we pushed it

@@ -185,20 +185,27 @@ func (c *Client) Wait(ctx context.Context, since string, wait time.Duration) (ch
 	return true, supported, nil
 }
 
+// Changes returns st's Changed channel (store.Notifier), or nil when st
+// does not say when changes commit. Take it before a Sync and give it to
+// Await after: a local change committed while the Sync ran then ends the
+// wait at once instead of going unnoticed.
+func Changes(st store.Store) <-chan struct{} {
+	if n, ok := st.(store.Notifier); ok {
+		return n.Changed()
+	}
+	return nil
+}
+
 // Await waits for a reason to sync again, for at most max: the collection
 // has changes after since for this endpoint (a long poll, when the server
-// offers it; since is the token Sync returned), or the local store st
-// commits a change (when it is a store.Notifier; st may be nil). Against a
+// offers it; since is the token Sync returned), or local is closed (from
+// Changes, taken before the Sync; nil: no local notifications). Against a
 // server that does not offer long polls it waits max: polling. When the
 // long poll fails it returns after a second or two, for the next Sync to
 // say what is wrong. It returns at once when ctx ends.
-func (c *Client) Await(ctx context.Context, st store.Store, since string, max time.Duration) {
+func (c *Client) Await(ctx context.Context, local <-chan struct{}, since string, max time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, max)
 	defer cancel()
-	var local <-chan struct{}
-	if n, ok := st.(store.Notifier); ok {
-		local = n.Changed()
-	}
 	remote := make(chan struct{}, 1)
 	if since != "" {
 		go func() {

@@ -339,7 +339,7 @@ func TestClientWait(t *testing.T) {
 	start = time.Now()
 	go func() {
 		defer close(done)
-		c.Await(t.Context(), local, tok, longPollWait)
+		c.Await(t.Context(), httpfeed.Changes(local), tok, longPollWait)
 	}()
 	waitFor(t, m, "", 1)
 	put(t, local, create("l", "tablet", 3))

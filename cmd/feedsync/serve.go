@@ -33,19 +33,21 @@ const shutdownTimeout = 30 * time.Second
 type ServeCommand struct {
 	m *Main
 
-	store       string
-	table       string
-	addr        string
-	collections listFlag
-	tokens      listFlag
-	tlsCert     string
-	tlsKey      string
-	by          string
-	policy      string
-	maxBody     int64
-	maxItems    int
-	retain      time.Duration
-	compactFreq time.Duration
+	store        string
+	table        string
+	addr         string
+	collections  listFlag
+	tokens       listFlag
+	tlsCert      string
+	tlsKey       string
+	by           string
+	policy       string
+	maxBody      int64
+	maxItems     int
+	retain       time.Duration
+	compactFreq  time.Duration
+	peers        listFlag
+	peerInterval time.Duration
 
 	// ready, if set, is called with the listening address once the server
 	// accepts connections (tests).
@@ -69,6 +71,8 @@ func (c *ServeCommand) flags() *flag.FlagSet {
 	fs.IntVar(&c.maxItems, "max-items", httpfeed.DefaultMaxItems, "")
 	fs.DurationVar(&c.retain, "retain", 0, "")
 	fs.DurationVar(&c.compactFreq, "compact-every", 0, "")
+	fs.Var(&c.peers, "peer", "")
+	fs.DurationVar(&c.peerInterval, "peer-interval", httpfeed.DefaultPeerInterval, "")
 	return fs
 }
 
@@ -119,10 +123,21 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	peerSpecs, err := parsePeers(c.peers)
+	if err != nil {
+		return err
+	}
+	if len(peerSpecs) > 0 && (len(cols) != 1 || cols[0].name != "") {
+		return usagef("--peer works with one store served at / (--store), not with --collection")
+	}
+	if c.peerInterval <= 0 {
+		return usagef("--peer-interval must be positive")
+	}
 	by := c.by
-	if stamps || by != "" || slices.ContainsFunc(cols, collection.isTable) {
-		// A table's rows are published as changes by this endpoint too.
-		// Resolutions the server makes are its own updates (FS-RESOLVE-2).
+	if stamps || by != "" || len(peerSpecs) > 0 || slices.ContainsFunc(cols, collection.isTable) {
+		// A table's rows are published as changes by this endpoint too,
+		// and peers name this server to each other by it. Resolutions
+		// the server makes are its own updates (FS-RESOLVE-2).
 		if by, err = c.m.endpoint(c.by); err != nil {
 			return err
 		}
@@ -164,10 +179,17 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			Stop:         stopWaits,
 		}
 	}
+	var peers []*httpfeed.Peer
+	if len(peerSpecs) > 0 {
+		peers = c.newPeers(peerSpecs, stores[0], "", by, logger)
+		for _, p := range peers {
+			metrics.AddPeer(p)
+		}
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", metrics)
 	if len(cols) == 1 && cols[0].name == "" {
-		mux.Handle("/", httpfeed.AtRoot(handlers[""]))
+		mux.Handle("/", withStatus(httpfeed.AtRoot(handlers[""]), peers))
 	} else {
 		mux.Handle("/", &httpfeed.Router{Collections: handlers})
 	}
@@ -194,11 +216,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if c.tlsCert != "" {
 		scheme = "https"
 	}
-	var names []string
+	var paths []string
 	for _, col := range cols {
-		names = append(names, "/"+col.name)
+		paths = append(paths, "/"+col.name)
 	}
-	logger.Info("serving", "url", scheme+"://"+ln.Addr().String(), "collections", strings.Join(names, " "), "metrics", "/metrics", "auth", len(tokens) > 0)
+	logger.Info("serving", "url", scheme+"://"+ln.Addr().String(), "collections", strings.Join(paths, " "), "metrics", "/metrics", "auth", len(tokens) > 0, "peers", len(peers))
 
 	// SIGTERM (service managers) and SIGINT (Ctrl-C) stop the server
 	// gracefully. Requests keep their own context, not this one, so a
@@ -215,6 +237,11 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	// Peers stop before the stores close (deferred above).
+	peerCtx, stopPeers := context.WithCancel(ctx)
+	waitPeers := runPeers(peerCtx, peers)
+	defer waitPeers()
+	defer stopPeers()
 	if c.ready != nil {
 		c.ready(ln.Addr().String())
 	}
@@ -425,8 +452,8 @@ Arguments:
 	    or endpoint:NAME. Resolutions are updates by --by.
 
 	--by ENDPOINT
-	    This server's endpoint identifier, for the resolving policies and
-	    the changes of a --table.
+	    This server's endpoint identifier, for the resolving policies,
+	    the changes of a --table and its peers.
 	    Default: $FEEDSYNC_BY, else the one kept in the user config
 	    directory.
 
@@ -448,10 +475,25 @@ Arguments:
 	    How often to compact. Default: with --retain, a 24th of it,
 	    between 1m and 1h; without, never.
 
+	--peer URL[=TOKEN]
+	    Keep the store in sync with the collection at URL, another
+	    server, continuously (as 'feedsync sync --watch' would, with
+	    long polls): repeat for several peers. Servers may peer in any
+	    graph, loops included; a change crosses each link once. With
+	    =TOKEN, or =@FILE to read it from a file, requests to the peer
+	    carry that bearer token. The server names itself to its peers by
+	    --by. GET / with "Accept: application/json" shows each peer's
+	    state, and /metrics counts per peer. Only with --store.
+
+	--peer-interval DURATION
+	    The longest time between two syncs with a peer: how often a peer
+	    that does not offer long polls is polled. Default: 30s.
+
 Example:
 
 	feedsync serve --store sqlite:tasks.db --addr 127.0.0.1:8080
 	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --token s3cret=laptop
 	feedsync serve --table 'sqlite:app.db?table=tasks&key=id' --by laptop
+	feedsync serve --store sqlite:p1.db --addr 127.0.0.1:8081 --by p1 --peer http://127.0.0.1:8082/
 `)
 }

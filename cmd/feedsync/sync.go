@@ -47,6 +47,9 @@ type SyncCommand struct {
 	timeout  time.Duration
 	json     bool
 
+	// feedToken is the server's token after the last sync of --feed.
+	feedToken string
+
 	// afterRound, if set, is called after each round with its error;
 	// returning false ends --watch (tests).
 	afterRound func(err error) bool
@@ -130,7 +133,14 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 		}
 		defer st.Close()
 	}
+	// serverToken is the server's token after the last round, for the long
+	// poll that waits for the next change.
+	var serverToken string
+	// local ends the wait for changes when the store commits one after
+	// the round began (nil for a feed file, or a store that does not say).
+	var local <-chan struct{}
 	round := func() error {
+		local = httpfeed.Changes(st)
 		client.Stamp = c.m.stamp(by)
 		p := c.newProgress()
 		defer p.done()
@@ -140,23 +150,37 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 			if err != nil {
 				return err
 			}
+			serverToken = res.Token
 			c.report(fmt.Sprintf("%d item%s sent", res.PushedItems, plural(res.PushedItems, "", "s")), res.Pushed, dir != httpfeed.Pull, res.PulledKind, res.Pulled, res.TokenRejected)
 			return nil
 		}
-		return c.syncFeed(ctx, client, dir, p)
+		err := c.syncFeed(ctx, client, dir, p)
+		serverToken = c.feedToken
+		return err
 	}
 	if !c.watch {
 		return round()
 	}
-	return c.watchLoop(ctx, round)
+	// Between rounds, wait for a change at the server (a long poll, where
+	// it offers them) or in the local store (when it says so), else
+	// --interval.
+	await := func(ctx context.Context, d time.Duration) {
+		if dir == httpfeed.Push {
+			serverToken = "" // the server's changes do not matter
+		}
+		client.Await(ctx, local, serverToken, d)
+	}
+	return c.watchLoop(ctx, round, await)
 }
 
-// watchLoop runs round every --interval until ctx ends. After a failed
-// round it waits 1s (or --interval if shorter), then twice as long after
-// each further failure, up to maxBackoff (or --interval if longer). An
-// error the server will give again, whatever the wait (a bad token, a
-// feed it refuses), ends the loop.
-func (c *SyncCommand) watchLoop(ctx context.Context, round func() error) error {
+// watchLoop runs round until ctx ends, each after the previous one and
+// await (which returns after at most the duration it is given). After a
+// failed round it waits 1s (or --interval if shorter), then twice as long
+// after each further failure, up to maxBackoff (or --interval if longer),
+// and at least what a 429 or 503 answer's Retry-After asks. An error the
+// server will give again, whatever the wait (a bad token, a feed it
+// refuses), ends the loop.
+func (c *SyncCommand) watchLoop(ctx context.Context, round func() error, await func(context.Context, time.Duration)) error {
 	base := min(c.interval, time.Second)
 	limit := max(c.interval, maxBackoff)
 	failures := 0
@@ -168,17 +192,24 @@ func (c *SyncCommand) watchLoop(ctx context.Context, round func() error) error {
 		if ctx.Err() != nil {
 			return nil // interrupted: a normal end of --watch
 		}
-		wait := c.interval
-		if err != nil {
-			if permanent(err) {
-				return err
-			}
-			failures++
-			wait = min(base<<min(failures-1, 20), limit)
-			fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", messageOf(err), wait)
-		} else {
+		if err == nil {
 			failures = 0
+			await(ctx, c.interval)
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue
 		}
+		if permanent(err) {
+			return err
+		}
+		failures++
+		wait := min(base<<min(failures-1, 20), limit)
+		var se *httpfeed.StatusError
+		if errors.As(err, &se) && se.RetryAfter > wait {
+			wait = se.RetryAfter
+		}
+		fmt.Fprintf(c.m.Stderr, "feedsync sync: %s; retrying in %s\n", messageOf(err), wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -366,6 +397,7 @@ func (c *SyncCommand) syncFeed(ctx context.Context, client *httpfeed.Client, dir
 		return perr
 	}
 	rs.Received, rs.Sent, rs.Resume = ps.Received, ps.Sent, ps.Resume
+	c.feedToken = rs.Received
 	// The server holds everything the file holds when this sync pushed,
 	// or when the file had not changed since one that did.
 	if synced := runDir != httpfeed.Pull || (before != "" && before == rs.File); err == nil && synced {
@@ -615,16 +647,20 @@ Arguments:
 	    the process list).
 
 	--watch
-	    Keep syncing every --interval until interrupted (Ctrl-C or
-	    SIGTERM, the normal end of --watch: exit 0, and a round cut short
-	    leaves the feed and the sync state as they were), and report only
-	    the rounds that moved something. After a failure
+	    Keep syncing until interrupted (Ctrl-C or SIGTERM, the normal end
+	    of --watch: exit 0, and a round cut short leaves the feed and the
+	    sync state as they were), and report only the rounds that moved
+	    something. Between rounds it waits for a change at the server (a
+	    long poll, answered as soon as there is one) or in the local
+	    store, for at most --interval; against a server that does not
+	    offer long polls, it syncs every --interval. After a failure
 	    the next try comes after 1s, then twice as long each time, up to
-	    5 minutes; a refusal that retrying cannot change (a bad token, a
-	    feed the server rejects) ends it.
+	    5 minutes (or what the server's Retry-After asks); a refusal that
+	    retrying cannot change (a bad token, a feed the server rejects)
+	    ends it.
 
 	--interval DURATION
-	    The time between syncs with --watch. Default: 30s.
+	    The longest time between syncs with --watch. Default: 30s.
 
 	--policy POLICY
 	    What to do with items the local merge leaves with conflicts, as for

@@ -388,6 +388,68 @@ func TestSyncUsageErrors(t *testing.T) {
 	}
 }
 
+// sync --watch waits for the server's changes with long polls: a change
+// made at the server arrives long before --interval; against a server
+// that does not offer long polls it polls every --interval.
+func TestSyncWatchLongPoll(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		maxWait  time.Duration
+		interval string
+	}{
+		{"long poll", 0, "10m"},
+		{"polling fallback", -1, "200ms"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			server := store.NewMemory()
+			srv := httptest.NewServer(&httpfeed.Handler{Store: server, MaxWait: tc.maxWait})
+			t.Cleanup(func() { srv.Close(); server.Close() })
+			var stderr bytes.Buffer
+			c := newSyncCommand(h, &stderr)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			rounds := 0
+			c.afterRound = func(err error) bool {
+				if err != nil {
+					t.Errorf("round %d: %v", rounds, err)
+				}
+				rounds++
+				if rounds == 1 {
+					// After the first round, while the client waits, another
+					// endpoint adds an item at the server.
+					go func() {
+						time.Sleep(100 * time.Millisecond)
+						tx, err := server.Begin(context.Background(), true)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						defer tx.Rollback()
+						tx.Put(context.Background(), must(feedsync.Create(feedsync.RSS, rssPayload("x"), "x", feedsync.Stamp{By: "srv", When: h.now}, false)))
+						if err := tx.Commit(); err != nil {
+							t.Error(err)
+						}
+					}()
+					return true
+				}
+				return !strings.Contains(stderr.String(), "1 new")
+			}
+			start := time.Now()
+			err := c.Run(ctx, []string{srv.URL, "--store", "sqlite:" + h.path("w.db"), "--by", "laptop", "--watch", "--interval", tc.interval})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(stderr.String(), "pull (incremental feed): 1 new") {
+				t.Fatalf("the server's change did not arrive within 30s (%d rounds):\n%s", rounds, stderr.String())
+			}
+			if d := time.Since(start); tc.maxWait == 0 && d >= 15*time.Second {
+				t.Errorf("the change arrived after %v, with --interval 10m: not by long poll", d)
+			}
+		})
+	}
+}
+
 // TestSyncNetworkErrorNamesURLOnce checks that a server that cannot be
 // reached is reported with its URL once, not twice (*url.Error repeats it).
 func TestSyncNetworkErrorNamesURLOnce(t *testing.T) {

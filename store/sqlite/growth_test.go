@@ -30,7 +30,8 @@ import (
 // the database size (after a WAL checkpoint, free pages excluded), the item
 // count, and the bytes of the subscriber's incremental feed and of the
 // complete feed, then the ratios between the last and the first windows
-// after warm-up. The compacted store must stay flat: a late window within
+// after warm-up (and of the incremental feed's time, best of 5 per window,
+// for information: timings are never asserted). The compacted store must stay flat: a late window within
 // 1.25x of an early one (sizes are deterministic, not timings); the kept
 // store grows with every window.
 func TestChurnGrowth(t *testing.T) {
@@ -107,18 +108,27 @@ func TestChurnGrowth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Timed as the best of 5 runs: one run on a shared machine
+			// measures the machine.
 			var buf bytes.Buffer
-			start := time.Now()
-			if token.IsZero() {
-				token, err = producer.Full(ctx, rtx, s.ID(), io.Discard, producer.Options{})
-			} else {
-				token, err = producer.Incremental(ctx, rtx, token, &buf, producer.Options{})
+			next := token
+			for r := range 5 {
+				buf.Reset()
+				start := time.Now()
+				if token.IsZero() {
+					next, err = producer.Full(ctx, rtx, s.ID(), io.Discard, producer.Options{})
+				} else {
+					next, err = producer.Incremental(ctx, rtx, token, &buf, producer.Options{})
+				}
+				if d := time.Since(start); r == 0 || d < st.incrTime {
+					st.incrTime = d
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
-			st.incrTime = time.Since(start)
+			token = next
 			st.incr = int64(buf.Len())
-			if err != nil {
-				t.Fatal(err)
-			}
 			var full countWriter
 			if _, err := producer.Full(ctx, rtx, s.ID(), &full, producer.Options{}); err != nil {
 				t.Fatal(err)

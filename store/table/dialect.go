@@ -195,7 +195,11 @@ $f$`,
 		stmts = []string{
 			`CREATE TABLE IF NOT EXISTS feedsync_mute (k INTEGER PRIMARY KEY CHECK (k = 1), muted INTEGER NOT NULL)`,
 			`INSERT OR IGNORE INTO feedsync_mute (k, muted) VALUES (1, 0)`,
-			`CREATE TABLE IF NOT EXISTS ` + d.log + ` (n INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL)`,
+			// No AUTOINCREMENT: numbers may be reused once the log is
+			// trimmed empty, which is harmless (the log is read and
+			// trimmed in one transaction that holds the write lock), and
+			// each logged write is cheaper without it.
+			`CREATE TABLE IF NOT EXISTS ` + d.log + ` (n INTEGER PRIMARY KEY, key TEXT NOT NULL)`,
 			`DROP TRIGGER IF EXISTS ` + trig("insert"),
 			`DROP TRIGGER IF EXISTS ` + trig("update"),
 			`DROP TRIGGER IF EXISTS ` + trig("delete"),

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/httpfeed"
+	"github.com/feedsync/go-feedsync/producer"
+	"github.com/feedsync/go-feedsync/store/open"
+)
+
+// freeAddrs returns n loopback addresses free now, for servers that must
+// know each other's address before they start (and keep it across a
+// restart).
+func freeAddrs(t *testing.T, n int) []string {
+	t.Helper()
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, ln.Addr().String())
+		defer ln.Close()
+	}
+	return addrs
+}
+
+// manifestOf reads the manifest of the SQLite store at path.
+func manifestOf(path string) (producer.Manifest, error) {
+	st, err := open.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return producer.StoreManifest(context.Background(), st)
+}
+
+// waitConverged waits (at most a minute) until the SQLite stores at paths
+// hold the same versions of the same items, at least want of them, and
+// returns that manifest.
+func waitConverged(t *testing.T, want int, paths ...string) producer.Manifest {
+	t.Helper()
+	var last []producer.Manifest
+	var lastErr error
+	for range 600 {
+		last, lastErr = last[:0], nil
+		for _, p := range paths {
+			m, err := manifestOf(p)
+			if err != nil {
+				lastErr = err
+				break
+			}
+			last = append(last, m)
+		}
+		if lastErr == nil && len(last[0]) >= want && !slices.ContainsFunc(last[1:], func(m producer.Manifest) bool { return !cmp.Equal(m, last[0]) }) {
+			return last[0]
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if lastErr != nil {
+		t.Fatalf("stores not readable: %v", lastErr)
+	}
+	for i := 1; i < len(last); i++ {
+		t.Errorf("%s and %s differ after a minute (-first +other):\n%s", paths[0], paths[i], cmp.Diff(last[0], last[i]))
+	}
+	t.Fatalf("the stores did not converge (%d items in the first, want at least %d)", len(last[0]), want)
+	return nil
+}
+
+// clientEdit makes a change as client at the server url through a feed
+// file of the client's own: it creates item id, or updates its title.
+func clientEdit(h *harness, url, client, id, title string) {
+	h.t.Helper()
+	file := client + ".xml"
+	h.ok("", "sync", url, "--feed", file, "--by", client)
+	op := "create"
+	if _, err := os.Stat(h.path(file)); err == nil {
+		if _, ok := h.items(file)[id]; ok {
+			op = "update"
+		}
+	}
+	h.ok("", op, file, "--by", client, "--id", id, "--set", "title="+title)
+	h.ok("", "sync", url, "--feed", file, "--by", client)
+}
+
+// Three servers peer in a loop (P1→P2→P3→P1), each with a store of its
+// own; edits at each reach all, also after one is stopped, edited around
+// and started again; and each shows its peer's state.
+func TestServePeersLoop(t *testing.T) {
+	h := newHarness(t)
+	addrs := freeAddrs(t, 3)
+	urls := make([]string, 3)
+	for i, a := range addrs {
+		urls[i] = "http://" + a + "/"
+	}
+	dbs := []string{h.path("p1.db"), h.path("p2.db"), h.path("p3.db")}
+	start := func(i int) *server {
+		return startServe(t, h, "--store", "sqlite:"+dbs[i], "--addr", addrs[i], "--by", fmt.Sprintf("p%d", i+1),
+			"--peer", urls[(i+1)%3], "--peer-interval", "2s")
+	}
+	servers := []*server{start(0), start(1), start(2)}
+
+	for i := range 3 {
+		h.now = h.now.Add(time.Minute)
+		clientEdit(h, urls[i], fmt.Sprintf("c%d", i+1), fmt.Sprintf("item%d", i+1), "first")
+	}
+	h.now = h.now.Add(time.Minute)
+	clientEdit(h, urls[0], "c1", "shared", "from c1")
+	waitConverged(t, 4, dbs...)
+	h.now = h.now.Add(time.Minute)
+	clientEdit(h, urls[2], "c3", "shared", "from c3")
+	waitConverged(t, 4, dbs...)
+
+	// P2 stops; P1 and P3 go on (the loop is a line now), and P2 catches
+	// up once it is back, in both directions.
+	servers[1].stop(t)
+	h.now = h.now.Add(time.Minute)
+	clientEdit(h, urls[0], "c1", "while-down-1", "P2 was down")
+	clientEdit(h, urls[2], "c3", "while-down-3", "P2 was down")
+	waitConverged(t, 6, dbs[0], dbs[2])
+	h.ok("", "create", "--store", "sqlite:"+dbs[1], "--by", "p2-admin", "--id", "offline-2", "--set", "title=made while P2 was down")
+	servers[1] = start(1)
+	got := waitConverged(t, 7, dbs...)
+	if len(got) != 7 {
+		t.Errorf("%d items after the restart, want 7", len(got))
+	}
+
+	// GET / asking for JSON shows the peer; /metrics counts it. P1 may
+	// still be backing off after failing to reach P2 (the others brought
+	// it P2's change): wait, bounded, for its next sync.
+	var status struct {
+		Peers []httpfeed.PeerStatus `json:"peers"`
+	}
+	for i := 0; ; i++ {
+		status.Peers = nil // Unmarshal would keep fields the JSON leaves out
+		resp, body := httpGet(t, urls[0], "Accept", "application/json")
+		if err := json.Unmarshal(body, &status); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("GET / as JSON: %d %v\n%s", resp.StatusCode, err, body)
+		}
+		if len(status.Peers) == 1 && status.Peers[0].LastError == "" || i == 300 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(status.Peers) != 1 || status.Peers[0].URL != urls[1] || status.Peers[0].Syncs == 0 || status.Peers[0].LastSync.IsZero() || status.Peers[0].ItemsSent == 0 || status.Peers[0].LastError != "" {
+		t.Errorf("GET / peers = %+v, want P2 with syncs, a last sync, items sent and no error", status.Peers)
+	}
+	if status.Peers[0].Errors == 0 {
+		t.Errorf("GET / peers = %+v, want the failures while P2 was down counted", status.Peers)
+	}
+	_, body := httpGet(t, urls[0]+"metrics")
+	for _, want := range []string{`feedsync_peer_up{collection="",peer="` + urls[1] + `"} 1`, "feedsync_peer_items_sent_total{", "feedsync_peer_lag{"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
+	}
+}
+
+// A server killed (SIGKILL) while a large change crosses the loop loses
+// nothing once it is started again: its store holds the last merge it
+// committed, and the peers' marks move only after a merge commits.
+func TestServePeersKilled(t *testing.T) {
+	bin := feedsyncBinary(t)
+	h := newHarness(t)
+	addrs := freeAddrs(t, 3)
+	urls := make([]string, 3)
+	for i, a := range addrs {
+		urls[i] = "http://" + a + "/"
+	}
+	dbs := []string{h.path("p1.db"), h.path("p2.db"), h.path("p3.db")}
+	procs := make([]*exec.Cmd, 3)
+	start := func(i int) {
+		cmd := exec.Command(bin, "serve", "--store", "sqlite:"+dbs[i], "--addr", addrs[i], "--by", fmt.Sprintf("p%d", i+1),
+			"--peer", urls[(i+1)%3], "--peer-interval", "2s")
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+h.path("config"))
+		logs, err := os.Create(h.path(fmt.Sprintf("p%d.log", i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer logs.Close()
+		cmd.Stderr = logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs[i] = cmd
+		for range 300 {
+			if c, err := net.Dial("tcp", addrs[i]); err == nil {
+				c.Close()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("p%d did not start", i+1)
+	}
+	t.Cleanup(func() {
+		for _, p := range procs {
+			if p != nil && p.ProcessState == nil {
+				p.Process.Kill()
+				p.Wait()
+			}
+		}
+	})
+	for i := range 3 {
+		start(i)
+	}
+
+	// A feed of many items lands at P1, and P2 is killed while it flows
+	// round the loop.
+	const n = 3000
+	items := make([]*feedsync.Item, n)
+	for i := range items {
+		it, err := feedsync.Create(feedsync.RSS, nil, fmt.Sprintf("big-%d", i), feedsync.Stamp{By: "loader", When: h.now}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		items[i] = it
+	}
+	f, err := os.Create(h.path("big.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := feedsync.WriteAll(f, feedsync.NewHeader(feedsync.RSS, feedsync.FeedInfo{Title: "big"}), items); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	h.ok("", "sync", urls[0], "--feed", "big.xml", "--by", "loader", "--push")
+	time.Sleep(50 * time.Millisecond)
+	procs[1].Process.Kill()
+	procs[1].Wait()
+
+	clientEdit(h, urls[2], "c3", "after-kill", "while P2 was dead")
+	start(1)
+	waitConverged(t, n+1, dbs...)
+}
