@@ -754,6 +754,9 @@ func (m Map) EditPayload(old *etree.Element, id string, rec map[string]any) (*et
 			continue
 		}
 		el := from[n]
+		if el != nil {
+			m.dropCompanion(out, el)
+		}
 		if !keep {
 			m.clear(out, el, n == f.title)
 			continue
@@ -776,7 +779,9 @@ func (m Map) EditPayload(old *etree.Element, id string, rec map[string]any) (*et
 		if el == nil && !toField {
 			// A standard element no field was read from (an xhtml title,
 			// an empty one): the field takes its place.
-			el = m.slot(out, m.kind(ne))
+			if el = m.slot(out, m.kind(ne)); el != nil {
+				m.dropCompanion(out, el)
+			}
 		}
 		switch {
 		case el == nil:
@@ -948,4 +953,39 @@ func prefixFor(out *etree.Element, want, uri string) string {
 	}
 	out.CreateAttr("xmlns:"+p, uri)
 	return p
+}
+
+// companionTags maps a standard element to the tag its counterpart has in
+// the other format: what feedsync.ConvertItem keeps right after it when the
+// mapping loses something (an Atom xhtml title beside an RSS title, an RSS
+// pubDate spelling beside an Atom published).
+var companionTags = map[feedsync.Format]map[string]string{
+	feedsync.RSS:  {"title": "title", "description": "summary", "encoded": "content", "link": "link", "pubDate": "published"},
+	feedsync.Atom: {"title": "title", "summary": "description", "link": "link", "published": "pubDate"},
+}
+
+// dropCompanion removes the element ConvertItem kept right after el for
+// what el's mapping to the other format lost: once el is rewritten it
+// would bring the old value back (FS-FEED-10).
+func (m Map) dropCompanion(out, el *etree.Element) {
+	want, ok := companionTags[m.format()][el.Tag]
+	if !ok {
+		return
+	}
+	i := childIndex(out, el)
+	if i < 0 {
+		return
+	}
+	for _, t := range out.Child[i+1:] {
+		c, ok := t.(*etree.Element)
+		if !ok {
+			continue
+		}
+		uri := c.NamespaceURI()
+		if c.Tag == want && (m.format() == feedsync.RSS && uri == feedsync.AtomNamespace ||
+			m.format() == feedsync.Atom && uri == "" && c.SelectAttr("xmlns") != nil) {
+			out.RemoveChild(c)
+		}
+		return
+	}
 }

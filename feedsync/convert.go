@@ -475,8 +475,9 @@ func keepAsRSS(out *etree.Element, c childInfo) {
 // entry's default namespace when keepAsAtom gave it the prefix atom.
 func restoreAtom(out *etree.Element, c childInfo) {
 	x := c.e.Copy()
-	if x.Space == "atom" && len(x.Attr) > 0 && x.SelectAttrValue("xmlns:atom", "") == AtomNamespace && x.SelectAttr("xmlns") == nil {
+	if x.Space == "atom" && x.SelectAttrValue("xmlns:atom", "") == AtomNamespace && x.SelectAttrValue("xmlns", AtomNamespace) == AtomNamespace {
 		removeAttr(x, "xmlns", "atom")
+		removeAttr(x, "", "xmlns")
 		// Inside, Atom is the default again: the scope of an entry.
 		unprefixAtom(x)
 	}

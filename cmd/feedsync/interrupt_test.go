@@ -71,6 +71,20 @@ func feedsyncBinary(t *testing.T) string {
 // (the reader went away) or max items were written, and returns how many
 // bytes it wrote; written is closed after the first minBytes.
 func endlessFeed(w io.Writer, max, minBytes int, written chan<- struct{}) {
+	endless(w, max, minBytes, written,
+		`<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>t</title>`+"\n",
+		`<item><title>item %d</title><sx:sync id="i%d" updates="1"><sx:history sequence="1" when="2009-04-01T09:00:00Z" by="laptop"/></sx:sync></item>`+"\n",
+		"</channel></rss>\n")
+}
+
+// endlessData is endlessFeed for JSON Lines data.
+func endlessData(w io.Writer, max, minBytes int, written chan<- struct{}) {
+	endless(w, max, minBytes, written, "", `{"title":"item %d","id":"i%d"}`+"\n", "")
+}
+
+// endless writes head, then line formatted with i twice for each i below
+// max, then tail, until w fails; written is closed after minBytes.
+func endless(w io.Writer, max, minBytes int, written chan<- struct{}, head, line, tail string) {
 	bw := bufio.NewWriter(w)
 	n := 0
 	count := func(s string) bool {
@@ -82,15 +96,15 @@ func endlessFeed(w io.Writer, max, minBytes int, written chan<- struct{}) {
 		}
 		return err == nil
 	}
-	if !count(`<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>t</title>` + "\n") {
+	if !count(head) {
 		return
 	}
 	for i := range max {
-		if !count(fmt.Sprintf(`<item><title>item %d</title><sx:sync id="i%d" updates="1"><sx:history sequence="1" when="2009-04-01T09:00:00Z" by="laptop"/></sx:sync></item>`+"\n", i, i)) {
+		if !count(fmt.Sprintf(line, i, i)) {
 			return
 		}
 	}
-	count("</channel></rss>\n")
+	count(tail)
 	bw.Flush()
 }
 
@@ -102,12 +116,14 @@ func TestInterrupt(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
+		data bool // JSON Lines on standard input, not a feed
 	}{
-		{"merge", []string{"merge", "local.xml", "-", "-o", "out.xml"}},
-		{"merge --store", []string{"merge", "--store", "sqlite:s.db", "-"}},
-		{"validate", []string{"validate", "-"}},
-		{"export", []string{"export", "-", "--format", "atom", "-o", "out.xml"}},
-		{"verify", []string{"verify", "local.xml", "-"}},
+		{"merge", []string{"merge", "local.xml", "-", "-o", "out.xml"}, false},
+		{"merge --store", []string{"merge", "--store", "sqlite:s.db", "-"}, false},
+		{"validate", []string{"validate", "-"}, false},
+		{"export", []string{"export", "-", "--format", "atom", "-o", "out.xml"}, false},
+		{"verify", []string{"verify", "local.xml", "-"}, false},
+		{"produce", []string{"produce", "-", "--by", "laptop", "-o", "out.xml"}, true},
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		for _, tc := range tests {
@@ -136,7 +152,11 @@ func TestInterrupt(t *testing.T) {
 				feedDone := make(chan struct{})
 				go func() {
 					defer close(feedDone)
-					endlessFeed(stdin, 20_000_000, 512<<10, written)
+					if tc.data {
+						endlessData(stdin, 20_000_000, 512<<10, written)
+					} else {
+						endlessFeed(stdin, 20_000_000, 512<<10, written)
+					}
 					stdin.Close()
 				}()
 				select {

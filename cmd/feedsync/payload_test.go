@@ -233,3 +233,30 @@ func TestProducePartialNamesCompleteFeed(t *testing.T) {
 	h.fails(exitUsage, []string{"--complete-url", "absolute"}, "produce", "--store", "a.db", "--since", tok, "--complete-url", "full.xml")
 	h.fails(exitUsage, []string{"--complete-url needs --store"}, "produce", "data.jsonl", "--complete-url", "https://x/full.xml")
 }
+
+// TestVerifyMixedMesh (§17 A-18, FS-FEED-10, issue 9 point 2): the chain
+// R1 (RSS) ↔ A (Atom) ↔ R2 (RSS) driven through the CLI, with payloads the
+// formats do not map exactly, ends with verify finding the two RSS
+// endpoints, and each RSS endpoint and the Atom one, in agreement.
+func TestVerifyMixedMesh(t *testing.T) {
+	h := newHarness(t)
+	h.write("r1.xml", strings.ReplaceAll(richRSS, `id="rich-1"`, `id="rss-1"`))
+	h.write("a.xml", richAtom)
+	h.write("r2.xml", `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>r2</title></channel></rss>`)
+	for i := 0; i < 3; i++ {
+		for _, m := range [][2]string{{"a.xml", "r1.xml"}, {"r1.xml", "a.xml"}, {"r2.xml", "a.xml"}, {"a.xml", "r2.xml"}} {
+			h.ok("", "merge", m[0], m[1], "-o", m[0])
+		}
+	}
+	for _, pair := range [][2]string{{"r1.xml", "r2.xml"}, {"r1.xml", "a.xml"}, {"r2.xml", "a.xml"}} {
+		h.ok("", "verify", pair[0], pair[1])
+	}
+	// And a further round changes nothing.
+	before := h.read("r1.xml") + h.read("a.xml") + h.read("r2.xml")
+	for _, m := range [][2]string{{"a.xml", "r1.xml"}, {"r1.xml", "a.xml"}, {"r2.xml", "a.xml"}, {"a.xml", "r2.xml"}} {
+		h.ok("", "merge", m[0], m[1], "-o", m[0])
+	}
+	if after := h.read("r1.xml") + h.read("a.xml") + h.read("r2.xml"); after != before {
+		t.Error("another round of merges changed the feeds")
+	}
+}

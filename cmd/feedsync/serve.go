@@ -20,7 +20,6 @@ import (
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/httpfeed"
 	"github.com/feedsync/go-feedsync/store"
-	"github.com/feedsync/go-feedsync/store/open"
 	"github.com/feedsync/go-feedsync/store/table"
 )
 
@@ -160,7 +159,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 		if col.isTable() {
 			st, err = table.OpenDSN(ctx, col.dsn, by)
 		} else {
-			st, err = open.Open(ctx, col.dsn)
+			st, err = c.m.openStore(ctx, col.dsn, true)
 		}
 		if err != nil {
 			return err

@@ -38,17 +38,18 @@ const (
 )
 
 // parseDSN says which kind of store s names, and for SQLite the file's
-// path; notStore for anything else (a feed file, "-").
+// path; notStore for anything else (a feed file, "-"). It is store/open's
+// reading (open.Parse), except that a bare path names a store only when it
+// ends in ".db".
 func parseDSN(s string) (storeKind, string) {
+	kind, path, bare := open.Parse(s)
 	switch {
-	case s == "memory:":
+	case kind == open.Memory:
 		return memoryStore, ""
-	case strings.HasPrefix(s, "sqlite:"):
-		return sqliteStore, strings.TrimPrefix(s, "sqlite:")
-	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+	case kind == open.Postgres:
 		return postgresStore, ""
-	case strings.HasSuffix(s, ".db") && !strings.Contains(s, "://"):
-		return sqliteStore, s
+	case kind == open.SQLite && (!bare || strings.HasSuffix(path, ".db")):
+		return sqliteStore, path
 	}
 	return notStore, ""
 }

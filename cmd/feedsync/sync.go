@@ -22,7 +22,6 @@ import (
 	"github.com/feedsync/go-feedsync/merge"
 	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
-	"github.com/feedsync/go-feedsync/store/open"
 )
 
 // maxBackoff is the longest wait between failed rounds of sync --watch,
@@ -128,7 +127,7 @@ func (c *SyncCommand) Run(ctx context.Context, args []string) error {
 
 	var st store.Store
 	if c.store != "" {
-		if st, err = open.Open(ctx, c.store); err != nil {
+		if st, err = c.m.openStore(ctx, c.store, true); err != nil {
 			return err
 		}
 		defer st.Close()
@@ -476,9 +475,11 @@ func (c *SyncCommand) writeBack(ctx context.Context, mem store.Store, loaded int
 	if err != nil {
 		return false, err
 	}
-	if res.Items == 0 {
+	if res.Items == 0 && exists {
 		return false, nil
 	}
+	// A file that does not exist yet is made even when nothing came: the
+	// first sync of a new endpoint leaves it a feed to edit.
 	var local io.Reader
 	if exists {
 		f, err := os.Open(c.feed)

@@ -29,20 +29,51 @@ func Existing(ctx context.Context, dsn string) (store.Store, error) {
 	return openDSN(ctx, dsn, true)
 }
 
+// Kind is the kind of store a DSN names.
+type Kind uint8
+
+const (
+	// Unknown: not a DSN this package opens.
+	Unknown Kind = iota
+	Memory
+	SQLite
+	Postgres
+)
+
+// Parse says which kind of store dsn names, as Open reads it, and for
+// SQLite the file's path; bare reports a SQLite file named by its path
+// alone, without "sqlite:". It is the one reading of DSNs: programs that
+// take DSNs and other arguments in one place (the feedsync command takes
+// feed files too) build their own rules on it.
+func Parse(dsn string) (kind Kind, path string, bare bool) {
+	switch {
+	case dsn == "":
+		return Unknown, "", false
+	case dsn == "memory:":
+		return Memory, "", false
+	case strings.HasPrefix(dsn, "sqlite:"):
+		return SQLite, strings.TrimPrefix(dsn, "sqlite:"), false
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return Postgres, "", false
+	case strings.Contains(dsn, "://"), strings.HasPrefix(dsn, "memory:"):
+		return Unknown, "", false
+	}
+	return SQLite, dsn, true
+}
+
 func openDSN(ctx context.Context, dsn string, mustExist bool) (store.Store, error) {
+	kind, path, _ := Parse(dsn)
 	switch {
 	case dsn == "":
 		return nil, fmt.Errorf("open store: empty DSN (want memory:, sqlite:PATH, a file path or postgres://…)")
-	case dsn == "memory:":
+	case kind == Memory:
 		return store.NewMemory(), nil
-	case strings.HasPrefix(dsn, "sqlite:"):
-		return openSQLite(ctx, strings.TrimPrefix(dsn, "sqlite:"), mustExist)
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+	case kind == SQLite:
+		return openSQLite(ctx, path, mustExist)
+	case kind == Postgres:
 		return openPostgres(ctx, dsn, mustExist)
-	case strings.Contains(dsn, "://"), strings.HasPrefix(dsn, "memory:"):
-		return nil, fmt.Errorf("open store %q: unknown kind (want memory:, sqlite:PATH, a file path or postgres://…)", redact(dsn))
 	}
-	return openSQLite(ctx, dsn, mustExist)
+	return nil, fmt.Errorf("open store %q: unknown kind (want memory:, sqlite:PATH, a file path or postgres://…)", redact(dsn))
 }
 
 func openSQLite(ctx context.Context, path string, mustExist bool) (store.Store, error) {

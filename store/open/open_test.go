@@ -121,3 +121,29 @@ func TestOpenPostgres(t *testing.T) {
 		t.Errorf("feedsync_items in schema %s: found %d, want 1", schema, n)
 	}
 }
+
+// TestParse is the one reading of DSNs that Open and the feedsync command
+// share.
+func TestParse(t *testing.T) {
+	for _, tc := range []struct {
+		dsn  string
+		kind Kind
+		path string
+		bare bool
+	}{
+		{"memory:", Memory, "", false},
+		{"sqlite:a/b.db", SQLite, "a/b.db", false},
+		{"tasks.db", SQLite, "tasks.db", true},
+		{"tasks.xml", SQLite, "tasks.xml", true},
+		{"postgres://u@h/db?feedsync_schema=s", Postgres, "", false},
+		{"postgresql://h/db", Postgres, "", false},
+		{"mysql://h/db", Unknown, "", false},
+		{"memory:x", Unknown, "", false},
+		{"", Unknown, "", false},
+	} {
+		kind, path, bare := Parse(tc.dsn)
+		if kind != tc.kind || path != tc.path || bare != tc.bare {
+			t.Errorf("Parse(%q) = %v, %q, %v; want %v, %q, %v", tc.dsn, kind, path, bare, tc.kind, tc.path, tc.bare)
+		}
+	}
+}
