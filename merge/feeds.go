@@ -45,6 +45,11 @@ import (
 // therefore grows with the number of incoming sync ids and local sync ids
 // (for the duplicate check), not with the size of the feeds. ctx is checked
 // between items.
+//
+// Each feed is tokenised on a goroutine of its own, a few dozen items ahead
+// of the merge (aheadReader), so that on a machine with two cores reading
+// the XML runs beside spilling, merging and writing. Neither reader is used
+// after Feeds returns.
 func Feeds(ctx context.Context, local, incoming io.Reader, out io.Writer, opts Options) (Summary, error) {
 	m := &merger{opts: opts}
 	sp, err := newSpill(opts.TempDir)
@@ -68,12 +73,13 @@ func Feeds(ctx context.Context, local, incoming io.Reader, out io.Writer, opts O
 // spillIncoming is the first pass: it reads the incoming feed, rejects
 // invalid items, detects duplicate ids and spills every valid sync item.
 func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spill) error {
-	r := feedsync.NewReaderOptions(incoming, m.opts.ReaderOptions)
+	r := readAhead(feedsync.NewReaderOptions(incoming, m.opts.ReaderOptions), nil, nil)
+	defer r.close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		in, err := r.Next()
+		in, err := r.next()
 		if err == io.EOF {
 			return nil
 		}
@@ -112,11 +118,18 @@ func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spil
 // local item the incoming feed mentions, writes everything, then appends the
 // incoming items nothing consumed.
 func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer, sp *spill) error {
-	r := feedsync.NewReaderOptions(local, m.opts.ReaderOptions)
-	h, err := r.Header()
+	lr := feedsync.NewReaderOptions(local, m.opts.ReaderOptions)
+	src, err := lr.Header()
 	if err != nil {
 		return fmt.Errorf("merge: read local feed: %w", err)
 	}
+	// The reader completes the header as it reads on (the separator, the
+	// content between items, the trailer). The writer gets a copy, brought
+	// up to date with each batch of items.
+	h := new(feedsync.Header)
+	*h = *src
+	r := readAhead(lr, src, h)
+	defer r.close()
 	// Options.Format: the local header converted keeps the feed's title,
 	// link, description and sx:sharing (FS-FEED-9).
 	h = h.Convert(m.opts.Format)
@@ -127,7 +140,7 @@ func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer,
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		l, err := r.Next()
+		l, err := r.next()
 		if err == io.EOF {
 			break
 		}
@@ -335,4 +348,92 @@ func (sp *spill) read(dec *feedsync.ItemDecoder, e *entry) (*feedsync.Item, erro
 func (sp *spill) remove() {
 	sp.f.Close()
 	os.Remove(sp.f.Name())
+}
+
+// aheadBatch and aheadBatches bound how far an aheadReader reads ahead of
+// its caller: at most aheadBatches batches of aheadBatch items wait.
+const (
+	aheadBatch   = 32
+	aheadBatches = 4
+)
+
+// aheadReader reads the items of a feed on a goroutine of its own, a few
+// dozen items ahead of its caller. Tokenising the XML is most of the work
+// of a merge; this way it runs on another core than what the caller does
+// with each item (spilling the incoming items, merging and writing the
+// local ones), at the memory of a few batches of items.
+type aheadReader struct {
+	batches chan aheadItems
+	stop    chan struct{}
+	done    chan struct{}
+	cur     aheadItems
+	header  *feedsync.Header // the caller's copy of the header, or nil
+}
+
+// aheadItems is a batch of items; err, if set, came after them and ends
+// the feed (io.EOF at its end). header is the feed's header as it was
+// after them.
+type aheadItems struct {
+	items  []*feedsync.Item
+	err    error
+	header feedsync.Header
+}
+
+// readAhead starts reading r's items. The caller must call close, which
+// waits until r is no longer used. With src, r's header, set, each batch
+// the caller takes also copies src into header, the caller's copy: the
+// reader goroutine changes src as it reads on, so the caller must not use
+// it.
+func readAhead(r *feedsync.Reader, src, header *feedsync.Header) *aheadReader {
+	a := &aheadReader{batches: make(chan aheadItems, aheadBatches), stop: make(chan struct{}), done: make(chan struct{}), header: header}
+	go func() {
+		defer close(a.done)
+		for {
+			var b aheadItems
+			for len(b.items) < aheadBatch && b.err == nil {
+				it, err := r.Next()
+				if err != nil {
+					b.err = err
+				} else {
+					b.items = append(b.items, it)
+				}
+			}
+			if src != nil {
+				b.header = *src
+			}
+			select {
+			case a.batches <- b:
+			case <-a.stop:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+	return a
+}
+
+// next returns the next item, or the reader's error once the items before
+// it are out (io.EOF at the end of the feed). It must not be called again
+// after an error.
+func (a *aheadReader) next() (*feedsync.Item, error) {
+	for len(a.cur.items) == 0 {
+		if a.cur.err != nil {
+			return nil, a.cur.err
+		}
+		a.cur = <-a.batches
+		if a.header != nil {
+			*a.header = a.cur.header
+		}
+	}
+	it := a.cur.items[0]
+	a.cur.items = a.cur.items[1:]
+	return it, nil
+}
+
+// close stops the reading goroutine and waits for it to end.
+func (a *aheadReader) close() {
+	close(a.stop)
+	<-a.done
 }

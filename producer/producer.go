@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -325,33 +326,33 @@ func changes(ctx context.Context, r store.Reader, since Token, w io.Writer, opts
 	cw := &countWriter{w: w}
 	fw := feedsync.NewWriter(cw, h)
 	covered := since.Seq
-	for c, err := range r.Changes(ctx, since.Seq) {
+	for c, err := range changesOf(ctx, r, since.Seq) {
 		if err == nil {
 			err = ctx.Err()
 		}
 		if err != nil {
 			return res, fmt.Errorf("read changes: %w", err)
 		}
-		if c.Seq > last {
+		if c.seq > last {
 			break // committed after the feed started: the next feed has it
 		}
 		if opts.paged() && ((opts.MaxItems > 0 && res.Items >= opts.MaxItems) || (opts.MaxBytes > 0 && cw.n >= opts.MaxBytes)) {
 			res.More = true
 			break
 		}
-		covered = c.Seq
+		covered = c.seq
 		if opts.Peer != "" {
-			held, ok, err := r.PeerVersion(ctx, opts.Peer, c.Item.ID())
+			held, ok, err := r.PeerVersion(ctx, opts.Peer, c.id)
 			if err != nil {
-				return res, fmt.Errorf("item %q: %w", c.Item.ID(), err)
+				return res, fmt.Errorf("item %q: %w", c.id, err)
 			}
-			if ok && held.Equal(store.VersionOf(c.Item)) {
+			if ok && held.Equal(c.version()) {
 				res.Suppressed++
 				continue
 			}
 		}
-		if err := fw.WriteItem(c.Item); err != nil {
-			return res, fmt.Errorf("write item %q: %w", c.Item.ID(), err)
+		if err := c.writeTo(fw); err != nil {
+			return res, fmt.Errorf("write item %q: %w", c.id, err)
 		}
 		res.Items++
 	}
@@ -376,6 +377,52 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// change is one entry of the change sequence as a producer writes it: a
+// decoded item, or, from a store.XMLReader, the item's stat and
+// standalone XML, which go into the feed without being parsed.
+type change struct {
+	seq  int64
+	id   string
+	item *feedsync.Item
+	stat store.ItemStat
+	xml  []byte
+}
+
+// changesOf reads the changes after after from r, without decoding the
+// items when r can (store.XMLReader).
+func changesOf(ctx context.Context, r store.Reader, after int64) iter.Seq2[change, error] {
+	return func(yield func(change, error) bool) {
+		if xr, ok := r.(store.XMLReader); ok {
+			for c, err := range xr.ChangesXML(ctx, after) {
+				if !yield(change{seq: c.Seq, id: c.ID, stat: c.ItemStat, xml: c.XML}, err) {
+					return
+				}
+			}
+			return
+		}
+		for c, err := range r.Changes(ctx, after) {
+			if !yield(change{seq: c.Seq, id: c.Item.ID(), item: c.Item}, err) {
+				return
+			}
+		}
+	}
+}
+
+// version returns the item's store.Version.
+func (c change) version() store.Version {
+	if c.item != nil {
+		return store.VersionOf(c.item)
+	}
+	return c.stat.Version
+}
+
+func (c change) writeTo(fw *feedsync.Writer) error {
+	if c.item != nil {
+		return fw.WriteItem(c.item)
+	}
+	return fw.WriteXML(c.xml)
 }
 
 // header returns the header of a feed of the store: its own feed info and

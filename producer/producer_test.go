@@ -452,6 +452,61 @@ func TestAcknowledge(t *testing.T) {
 	}
 }
 
+// A store that hands out standalone XML (store.XMLReader, SQLite) gets
+// the same feeds, byte for byte, as when its items are decoded and
+// written, in either format, complete and partial with echo suppression.
+func TestXMLReaderFeedsMatchItemFeeds(t *testing.T) {
+	st := stores(t)["sqlite"](t)
+	rss := must(feedsync.Create(feedsync.RSS, etree.NewElement("item"), "rss-1", stamp("laptop", 1), false))
+	a, b := create(t, "a", "laptop", 2), create(t, "b", "phone", 3)
+	put(t, st, a, b, conflicted(t, "c"), rss)
+	put(t, st, update(t, b, "tablet", 20))
+	withTx(t, st, true, func(tx store.Tx) {
+		if err := tx.SetPeerVersion(context.Background(), "phone", "a", store.VersionOf(a)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// itemsOnly hides ChangesXML: the producer decodes every item.
+	type itemsOnly struct{ store.Tx }
+	produce := func(xml bool, f feedsync.Format, since int64) string {
+		var buf bytes.Buffer
+		withTx(t, st, false, func(tx store.Tx) {
+			if _, ok := tx.(store.XMLReader); !ok {
+				t.Fatal("SQLite transactions do not implement store.XMLReader")
+			}
+			var r store.Reader = itemsOnly{tx}
+			if xml {
+				r = tx
+			}
+			opts := producer.Options{Format: f, Peer: "phone", CompleteURL: "https://example.org/feed"}
+			var err error
+			if since < 0 {
+				_, err = producer.Full(context.Background(), r, st.ID(), &buf, opts)
+			} else {
+				var tok producer.Token
+				if tok, err = producer.TokenAt(context.Background(), tx, st.ID(), since); err == nil {
+					_, err = producer.Incremental(context.Background(), r, tok, &buf, opts)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		return buf.String()
+	}
+	for _, f := range []feedsync.Format{feedsync.RSS, feedsync.Atom} {
+		for _, since := range []int64{-1, 0, 2} {
+			want, got := produce(false, f, since), produce(true, f, since)
+			if got != want {
+				t.Errorf("%v feed after %d: from XML\n%s\nfrom items\n%s", f, since, got, want)
+			}
+			if !strings.Contains(got, `id="c"`) || !strings.Contains(got, `id="rss-1"`) {
+				t.Errorf("%v feed after %d lacks items:\n%s", f, since, got)
+			}
+		}
+	}
+}
+
 // TestTokenBelowForgottenHorizon: once a store has forgotten a tombstone,
 // a token from before it gets no partial feed (FS-RETAIN-2): Produce falls
 // back to the complete feed with a reason wrapping ErrForgotten, and

@@ -1,9 +1,10 @@
 // Package store keeps feedsync items with a change sequence and per-peer
 // knowledge, so that feeds can be produced from it and merged into it.
 //
-// A Store persists items (their standalone XML, feedsync.MarshalItem, and
-// indexed columns: id, updates, deleted, topmost history entry, payload
-// digest, conflict count) and three more things:
+// A Store persists items (their standalone XML, feedsync.MarshalItem,
+// compressed in the database stores, and indexed columns: id, updates,
+// deleted, topmost history entry, payload digest, conflict count) and three
+// more things:
 //
 //   - a change sequence: every Put takes the next, higher sequence number,
 //     and each item remembers the number of its latest change. Changes(after)

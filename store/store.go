@@ -164,6 +164,22 @@ type ChangeReader interface {
 	HistoryMark(ctx context.Context, seq int64) (mark string, ok bool, err error)
 }
 
+// XMLReader is implemented by the transactions of stores that keep items
+// as standalone XML (the database stores). A producer uses it to copy
+// items into a feed without parsing them (feedsync.Writer.WriteXML), which
+// is most of the cost of serving a feed otherwise.
+type XMLReader interface {
+	// ChangesXML is Changes without decoding: the same entries, each as
+	// its ItemStat and its standalone XML (feedsync.MarshalItem).
+	ChangesXML(ctx context.Context, after int64) iter.Seq2[XMLChange, error]
+}
+
+// XMLChange is one entry of XMLReader.ChangesXML.
+type XMLChange struct {
+	ItemStat
+	XML []byte
+}
+
 // PeerReader reads what the store knows about its peers, for echo
 // suppression: a producer skips an item whose current version the peer is
 // known to hold already, because it sent it or because the peer sent it.

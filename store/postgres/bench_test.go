@@ -202,7 +202,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`); err != nil {
 	for i, r := range rows {
 		v := r.Version
 		if _, err := tx.Exec(ctx, "bulk", int64(i)+1, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When),
-			r.Digest[:], r.Conflicts, v.Conflicts, r.XML); err != nil {
+			r.Digest[:], r.Conflicts, v.Conflicts, r.Data); err != nil {
 			return err
 		}
 	}
@@ -258,7 +258,7 @@ func fill(ctx context.Context, s *Store, n int) error {
 	var rows [][]any
 	err := benchdata.Clones(0, n, func(seq int64, r itemrow.Row) error {
 		v := r.Version
-		rows = append(rows, []any{seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.XML})
+		rows = append(rows, []any{seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.Data})
 		return nil
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/feedsync/go-feedsync/store/storetest"
 	"github.com/jackc/pgx/v5"
 )
@@ -153,4 +154,38 @@ func TestBatchedPutError(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Migration 4 rewrites the uncompressed rows of a version 3 database in
+// the stored form (itemrow.Encode).
+func TestMigrationRecodesItems(t *testing.T) {
+	dsn := testDSN(t)
+	schema := newSchema(t, dsn)
+	storetest.RunRecode(t, func() (store.Store, error) { return Open(t.Context(), dsn, Options{Schema: schema}) },
+		func(st store.Store, xml map[string][]byte) error {
+			s := st.(*Store)
+			for id, b := range xml {
+				if _, err := s.pool.Exec(t.Context(), `UPDATE feedsync_items SET xml = $1 WHERE id = $2`, b, id); err != nil {
+					return err
+				}
+			}
+			_, err := s.pool.Exec(t.Context(), `UPDATE feedsync_schema_version SET version = 3`)
+			return err
+		},
+		func(st store.Store) (bool, error) {
+			rows, err := st.(*Store).pool.Query(t.Context(), `SELECT xml FROM feedsync_items`)
+			if err != nil {
+				return false, err
+			}
+			defer rows.Close()
+			all := true
+			for rows.Next() {
+				var b []byte
+				if err := rows.Scan(&b); err != nil {
+					return false, err
+				}
+				all = all && itemrow.Encoded(b)
+			}
+			return all, rows.Err()
+		})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -27,7 +28,8 @@ var migrations = []string{
 	// feedsync_items: one row per item; seq (unique, indexed) is the seq of
 	// its latest change. The columns between id and xml are the item's
 	// store.ItemStat (conflicts_digest is its Version.Conflicts); xml is
-	// feedsync.MarshalItem's standalone element.
+	// feedsync.MarshalItem's standalone element (compressed from
+	// migration 4 on, see there).
 	`
 CREATE TABLE feedsync_meta (
 	key   text PRIMARY KEY,
@@ -113,6 +115,44 @@ CREATE TABLE feedsync_retention (
 );
 CREATE INDEX feedsync_peer_versions_id ON feedsync_peer_versions (id);
 `,
+	// 4: feedsync_items.xml holds the item in the compressed stored form
+	// (itemrow.Encode). No change of schema: recodeItems, run with it,
+	// rewrites the rows of a database made before it.
+	``,
+}
+
+// dataMigrations are the steps of a migration that SQL cannot do, run
+// after the migration of the same number, in its transaction.
+var dataMigrations = map[int]func(ctx context.Context, tx pgx.Tx) error{
+	4: recodeItems,
+}
+
+// recodeItems rewrites the item rows of a database made before migration
+// 4 in the stored form (itemrow.Recode).
+func recodeItems(ctx context.Context, tx pgx.Tx) error {
+	_, err := itemrow.Recode(func(after int64, limit int) ([]itemrow.Change, error) {
+		rows, err := tx.Query(ctx, `SELECT seq, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var batch []itemrow.Change
+		for rows.Next() {
+			var c itemrow.Change
+			if err := rows.Scan(&c.Seq, &c.Data); err != nil {
+				return nil, err
+			}
+			batch = append(batch, c)
+		}
+		return batch, rows.Err()
+	}, func(batch []itemrow.Change) error {
+		b := &pgx.Batch{}
+		for _, c := range batch {
+			b.Queue(`UPDATE feedsync_items SET xml = $1 WHERE seq = $2`, c.Data, c.Seq)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return err
 }
 
 // schemaVersion is the schema version this package writes: the number of
@@ -153,8 +193,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) (id string,
 		return "", fmt.Errorf("%w: version %d, this program knows up to %d", store.ErrSchemaVersion, v, schemaVersion)
 	}
 	for ; v < schemaVersion; v++ {
-		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
-			return "", fmt.Errorf("migration %d: %w", v+1, err)
+		if migrations[v] != "" {
+			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+				return "", fmt.Errorf("migration %d: %w", v+1, err)
+			}
+		}
+		if step := dataMigrations[v+1]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				return "", fmt.Errorf("migration %d: %w", v+1, err)
+			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE feedsync_schema_version SET version = $1`, v+1); err != nil {
 			return "", err

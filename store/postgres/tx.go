@@ -17,11 +17,12 @@ import (
 // first time it runs there and reuses it (its statement cache), so a bulk
 // of Puts parses the upsert once.
 const (
-	qGet     = `SELECT xml FROM feedsync_items WHERE id = $1`
-	qChanges = `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qStat    = `SELECT ` + statCols + ` FROM feedsync_items WHERE id = $1`
-	qStats   = `SELECT ` + statCols + ` FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qPut     = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+	qGet      = `SELECT xml FROM feedsync_items WHERE id = $1`
+	qChanges  = `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qStat     = `SELECT ` + statCols + ` FROM feedsync_items WHERE id = $1`
+	qStats    = `SELECT ` + statCols + ` FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qStatsXML = `SELECT ` + statCols + `, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
+	qPut      = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
@@ -102,7 +103,10 @@ type tx struct {
 // then costs about one round trip per item, its Get, instead of three.
 const writeBatch = 256
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx        = (*tx)(nil)
+	_ store.XMLReader = (*tx)(nil)
+)
 
 // enter checks that the Tx may run a method.
 func (t *tx) enter(ctx context.Context, write bool) error {
@@ -246,7 +250,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	seq := t.seq
 	v := r.Version
 	err = t.queue(ctx, fmt.Sprintf("put item %q", r.ID), qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence,
-		timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.XML)
+		timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.Data)
 	if t.items != nil {
 		t.items[r.ID] = true
 	}
@@ -257,7 +261,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 }
 
 // batch reads the rows changed after seq after, ascending, up to
-// itemrow.BatchRows rows or itemrow.BatchBytes of XML; more reports whether
+// itemrow.BatchRows rows or itemrow.BatchBytes of stored items; more reports whether
 // there may be more. The whole batch is read before the caller sees any of
 // it: a connection runs one query at a time, and the caller may use the Tx
 // while it works through the batch.
@@ -270,11 +274,11 @@ func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more
 	size := 0
 	for rows.Next() {
 		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.XML); err != nil {
+		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
 			return nil, false, err
 		}
 		out = append(out, c)
-		if size += len(c.XML); size >= itemrow.BatchBytes {
+		if size += len(c.Data); size >= itemrow.BatchBytes {
 			rows.Close()
 			return out, true, rows.Err()
 		}
@@ -325,6 +329,42 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 		}
 		return stats, len(stats) == itemrow.BatchRows, nil
 	}, itemrow.StatSeq)
+}
+
+// xmlBatch reads the stats and stored items of the rows changed after seq
+// after, ascending, as batch does.
+func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
+	rows, err := t.tx.Query(ctx, qStatsXML, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	size := 0
+	for rows.Next() {
+		var r itemrow.StatRow
+		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, r)
+		if size += len(r.Data); size >= itemrow.BatchBytes {
+			return out, true, nil
+		}
+	}
+	return out, len(out) == itemrow.BatchRows, rows.Err()
+}
+
+func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
+	return itemrow.ChangesXML("postgres", after, func(after int64) ([]itemrow.StatRow, bool, error) {
+		if err := t.enterFlushed(ctx, false); err != nil {
+			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, err)
+		}
+		rows, more, err := t.xmlBatch(ctx, after)
+		if err != nil {
+			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, t.fail(err))
+		}
+		return rows, more, nil
+	}, t.fail)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
@@ -630,7 +670,7 @@ func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))
 	}
 	v := r.Version
-	tag, err := t.tx.Exec(ctx, qRewrite, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.XML,
+	tag, err := t.tx.Exec(ctx, qRewrite, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.Data,
 		r.ID, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When), v.Conflicts)
 	if err != nil {
 		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))

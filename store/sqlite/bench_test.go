@@ -211,7 +211,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	for i, r := range rows {
 		v := r.Version
 		if _, err := st.ExecContext(ctx, seq0+int64(i)+1, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When),
-			r.Digest[:], r.Conflicts, v.Conflicts, r.XML); err != nil {
+			r.Digest[:], r.Conflicts, v.Conflicts, r.Data); err != nil {
 			rollback(conn)
 			return err
 		}

@@ -23,8 +23,9 @@
 //     the sync id serves Get.
 //   - Each transaction has its own connection and prepares its statements
 //     on first use, so a bulk of Puts parses the upsert once.
-//   - Items are kept as feedsync.MarshalItem's standalone XML in a BLOB;
-//     items of many MB work (the limit is feedsync's reader limit,
+//   - Items are kept as feedsync.MarshalItem's standalone XML, DEFLATE
+//     compressed (about half the size; the XML is most of a store), in a
+//     BLOB; items of many MB work (the limit is feedsync's reader limit,
 //     feedsync.DefaultMaxItemBytes, when they are read back).
 //
 // This package is the only one in the module that imports modernc.org/sqlite.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 )
 
 // migrations are the schema changes, in order: migrations[i] takes the
@@ -22,7 +23,8 @@ var migrations = []string{
 	// seq order, and a Put moves the row to its new seq. id has a unique
 	// index for Get. The columns between them are the item's
 	// store.ItemStat (conflicts_digest is its Version.Conflicts); xml is
-	// feedsync.MarshalItem's standalone element.
+	// feedsync.MarshalItem's standalone element (compressed from
+	// migration 4 on, see there).
 	`
 CREATE TABLE meta (
 	key   TEXT PRIMARY KEY,
@@ -106,6 +108,45 @@ CREATE TABLE retention (
 );
 CREATE INDEX peer_versions_id ON peer_versions (id);
 `,
+	// 4: items.xml holds the item in the compressed stored form
+	// (itemrow.Encode). No change of schema: recodeItems, run with it,
+	// rewrites the rows of a database made before it.
+	``,
+}
+
+// dataMigrations are the steps of a migration that SQL cannot do, run
+// after the migration of the same number, in its transaction.
+var dataMigrations = map[int]func(ctx context.Context, conn *sql.Conn) (changed bool, err error){
+	4: recodeItems,
+}
+
+// recodeItems rewrites the item rows of a database made before migration
+// 4 in the stored form (itemrow.Recode); it reports whether it rewrote any.
+func recodeItems(ctx context.Context, conn *sql.Conn) (bool, error) {
+	n, err := itemrow.Recode(func(after int64, limit int) ([]itemrow.Change, error) {
+		rows, err := conn.QueryContext(ctx, `SELECT seq, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var batch []itemrow.Change
+		for rows.Next() {
+			var c itemrow.Change
+			if err := rows.Scan(&c.Seq, &c.Data); err != nil {
+				return nil, err
+			}
+			batch = append(batch, c)
+		}
+		return batch, rows.Err()
+	}, func(batch []itemrow.Change) error {
+		for _, c := range batch {
+			if _, err := conn.ExecContext(ctx, `UPDATE items SET xml = ? WHERE seq = ?`, c.Data, c.Seq); err != nil {
+				return fmt.Errorf("item at seq %d: %w", c.Seq, err)
+			}
+		}
+		return nil
+	})
+	return n > 0, err
 }
 
 // schemaVersion is the schema version this package writes: the number of
@@ -145,9 +186,19 @@ func migrate(ctx context.Context, db *sql.DB) (id string, err error) {
 	if v > schemaVersion {
 		return "", fmt.Errorf("%w: version %d, this program knows up to %d", store.ErrSchemaVersion, v, schemaVersion)
 	}
+	recoded := false
 	for ; v < schemaVersion; v++ {
-		if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
-			return "", fmt.Errorf("migration %d: %w", v+1, err)
+		if migrations[v] != "" {
+			if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
+				return "", fmt.Errorf("migration %d: %w", v+1, err)
+			}
+		}
+		if step := dataMigrations[v+1]; step != nil {
+			changed, err := step(ctx, conn)
+			if err != nil {
+				return "", fmt.Errorf("migration %d: %w", v+1, err)
+			}
+			recoded = recoded || changed
 		}
 		if _, err := conn.ExecContext(ctx, `UPDATE schema_version SET version = ?`, v+1); err != nil {
 			return "", err
@@ -161,6 +212,12 @@ func migrate(ctx context.Context, db *sql.DB) (id string, err error) {
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return "", err
+	}
+	if recoded {
+		// Give the space the rewritten rows freed back to the file system.
+		// The store is correct without it (SQLite reuses free pages), so a
+		// failure (another process reading the file, say) is no error.
+		conn.ExecContext(ctx, "VACUUM")
 	}
 	return id, nil
 }

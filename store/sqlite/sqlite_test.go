@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/feedsync/go-feedsync/store/storetest"
 )
 
@@ -175,6 +176,39 @@ func TestConnPool(t *testing.T) {
 	if len(s.idle) != 0 {
 		t.Errorf("%d idle connections after Close", len(s.idle))
 	}
+}
+
+// Migration 4 rewrites the uncompressed rows of a version 3 database in
+// the stored form (itemrow.Encode).
+func TestMigrationRecodesItems(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	storetest.RunRecode(t, func() (store.Store, error) { return Open(t.Context(), path, Options{}) },
+		func(st store.Store, xml map[string][]byte) error {
+			s := st.(*Store)
+			for id, b := range xml {
+				if _, err := s.db.ExecContext(t.Context(), `UPDATE items SET xml = ? WHERE id = ?`, b, id); err != nil {
+					return err
+				}
+			}
+			_, err := s.db.ExecContext(t.Context(), `UPDATE schema_version SET version = 3`)
+			return err
+		},
+		func(st store.Store) (bool, error) {
+			rows, err := st.(*Store).db.QueryContext(t.Context(), `SELECT xml FROM items`)
+			if err != nil {
+				return false, err
+			}
+			defer rows.Close()
+			all := true
+			for rows.Next() {
+				var b []byte
+				if err := rows.Scan(&b); err != nil {
+					return false, err
+				}
+				all = all && itemrow.Encoded(b)
+			}
+			return all, rows.Err()
+		})
 }
 
 // TestMigration2 opens a database of schema version 1, with changes and the

@@ -18,11 +18,12 @@ import (
 // that reuse it (see conn), so that a bulk of Puts parses the upsert once
 // and a short poll compiles nothing.
 const (
-	qGet     = `SELECT xml FROM items WHERE id = ?`
-	qChanges = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qStat    = `SELECT ` + statCols + ` FROM items WHERE id = ?`
-	qStats   = `SELECT ` + statCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qPut     = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+	qGet      = `SELECT xml FROM items WHERE id = ?`
+	qChanges  = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qStat     = `SELECT ` + statCols + ` FROM items WHERE id = ?`
+	qStats    = `SELECT ` + statCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qStatsXML = `SELECT ` + statCols + `, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
+	qPut      = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
@@ -89,7 +90,10 @@ type tx struct {
 	mark string
 }
 
-var _ store.Tx = (*tx)(nil)
+var (
+	_ store.Tx        = (*tx)(nil)
+	_ store.XMLReader = (*tx)(nil)
+)
 
 // enter checks that the Tx may run a method.
 func (t *tx) enter(ctx context.Context, write bool) error {
@@ -192,7 +196,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	seq := t.seq + 1
 	v := r.Version
 	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When),
-		r.Digest[:], r.Conflicts, v.Conflicts, r.XML); err != nil {
+		r.Digest[:], r.Conflicts, v.Conflicts, r.Data); err != nil {
 		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
 	}
 	t.seq = seq
@@ -200,7 +204,7 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 }
 
 // batch reads the rows changed after seq after, ascending, up to
-// itemrow.BatchRows rows or itemrow.BatchBytes of XML; more reports whether
+// itemrow.BatchRows rows or itemrow.BatchBytes of stored items; more reports whether
 // there may be more. The whole batch is read before the caller sees any
 // of it, so the caller may use the Tx while it works through the batch.
 func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
@@ -216,11 +220,11 @@ func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more
 	size := 0
 	for rows.Next() {
 		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.XML); err != nil {
+		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
 			return nil, false, err
 		}
 		out = append(out, c)
-		if size += len(c.XML); size >= itemrow.BatchBytes {
+		if size += len(c.Data); size >= itemrow.BatchBytes {
 			return out, true, rows.Close()
 		}
 	}
@@ -274,6 +278,46 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 		}
 		return stats, len(stats) == itemrow.BatchRows, nil
 	}, itemrow.StatSeq)
+}
+
+// xmlBatch reads the stats and stored items of the rows changed after seq
+// after, ascending, as batch does.
+func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
+	st, err := t.stmt(ctx, qStatsXML)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	size := 0
+	for rows.Next() {
+		var r itemrow.StatRow
+		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, r)
+		if size += len(r.Data); size >= itemrow.BatchBytes {
+			return out, true, nil
+		}
+	}
+	return out, len(out) == itemrow.BatchRows, rows.Err()
+}
+
+func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
+	return itemrow.ChangesXML("sqlite", after, func(after int64) ([]itemrow.StatRow, bool, error) {
+		if err := t.enter(ctx, false); err != nil {
+			return nil, false, fmt.Errorf("sqlite: changes after %d: %w", after, err)
+		}
+		rows, more, err := t.xmlBatch(ctx, after)
+		if err != nil {
+			return nil, false, fmt.Errorf("sqlite: changes after %d: %w", after, t.fail(err))
+		}
+		return rows, more, nil
+	}, t.fail)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
@@ -591,7 +635,7 @@ func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
 	}
 	v := r.Version
-	res, err := st.ExecContext(ctx, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.XML,
+	res, err := st.ExecContext(ctx, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.Data,
 		r.ID, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
 	if err != nil {
 		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"RoundTrip", testRoundTrip},
 		{"Stat", testStat},
+		{"ChangesXML", testChangesXML},
 		{"LargeItem", testLargeItem},
 		{"PutRejects", testPutRejects},
 		{"Sequence", testSequence},

@@ -92,6 +92,7 @@ func Clones(start, end int, fn func(seq int64, r itemrow.Row) error) error {
 		ri := r
 		ri.ID = ID(i)
 		ri.XML = bytes.Replace(r.XML, []byte(tmpl.ID()), []byte(ri.ID), 1)
+		ri.Data = itemrow.Encode(ri.XML)
 		if err := fn(int64(i)+1, ri); err != nil {
 			return err
 		}

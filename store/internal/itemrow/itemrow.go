@@ -9,10 +9,12 @@ import (
 
 // Row is one item as the database stores keep it: its ItemStat, kept in
 // columns so that queries (and people looking at the database) need not
-// parse XML, and its standalone XML (feedsync.MarshalItem).
+// parse XML, and its standalone XML (feedsync.MarshalItem) in the stored
+// form (Encode).
 type Row struct {
 	store.ItemStat
-	XML []byte
+	XML  []byte // the standalone element
+	Data []byte // XML as stored: Encode(XML); write this, never XML
 }
 
 // FromItem returns the row of it, after store.CheckItem. Its Seq is 0.
@@ -25,7 +27,7 @@ func FromItem(it *feedsync.Item) (Row, error) {
 	if err != nil {
 		return Row{}, fmt.Errorf("marshal item %q: %w", stat.ID, err)
 	}
-	return Row{ItemStat: stat, XML: b}, nil
+	return Row{ItemStat: stat, XML: b, Data: Encode(b)}, nil
 }
 
 // Digest converts a digest column back.
@@ -38,8 +40,13 @@ func Digest(id string, b []byte) (feedsync.Digest, error) {
 	return d, nil
 }
 
-// Decode reads back the item stored under id.
-func Decode(id string, xml []byte) (*feedsync.Item, error) {
+// Decode reads back the item stored under id as data (either stored form,
+// see Encode).
+func Decode(id string, data []byte) (*feedsync.Item, error) {
+	xml, err := XML(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode item %q: %w", id, err)
+	}
 	it, err := feedsync.UnmarshalItem(xml)
 	if err != nil {
 		return nil, fmt.Errorf("decode item %q: %w", id, err)
@@ -49,7 +56,7 @@ func Decode(id string, xml []byte) (*feedsync.Item, error) {
 
 // Batch bounds one batch of an iterator: a database iterator reads up to
 // BatchRows rows per query, and stops early once it holds BatchBytes of
-// XML, so that a batch of large items stays small in memory.
+// stored items, so that a batch of large items stays small in memory.
 const (
 	BatchRows  = 256
 	BatchBytes = 8 << 20

@@ -8,11 +8,11 @@ import (
 )
 
 // Change is one row of a change query: the sequence number of the item's
-// latest change, its sync id and its standalone XML.
+// latest change, its sync id and its stored form (Encode).
 type Change struct {
-	Seq int64
-	ID  string
-	XML []byte
+	Seq  int64
+	ID   string
+	Data []byte
 }
 
 // Pages yields the values of successive batches read by next. Each batch
@@ -54,12 +54,41 @@ func Changes(driver string, after int64, next func(after int64) ([]Change, bool,
 				yield(store.Change{}, err)
 				return
 			}
-			it, err := Decode(r.ID, r.XML)
+			it, err := Decode(r.ID, r.Data)
 			if err != nil {
 				yield(store.Change{}, fmt.Errorf("%s: changes: %w", driver, fail(err)))
 				return
 			}
 			if !yield(store.Change{Seq: r.Seq, Item: it}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// StatRow is one row of a query for stats and stored items.
+type StatRow struct {
+	store.ItemStat
+	Data []byte
+}
+
+// ChangesXML yields the rows that next reads, page by page, with their
+// stored forms turned back into standalone XML (XML). driver prefixes
+// decoding errors; fail records such an error on the transaction and
+// returns it.
+func ChangesXML(driver string, after int64, next func(after int64) ([]StatRow, bool, error), fail func(error) error) iter.Seq2[store.XMLChange, error] {
+	return func(yield func(store.XMLChange, error) bool) {
+		for r, err := range Pages(after, next, func(r StatRow) int64 { return r.Seq }) {
+			if err != nil {
+				yield(store.XMLChange{}, err)
+				return
+			}
+			xml, err := XML(r.Data)
+			if err != nil {
+				yield(store.XMLChange{}, fmt.Errorf("%s: changes: item %q: %w", driver, r.ID, fail(err)))
+				return
+			}
+			if !yield(store.XMLChange{ItemStat: r.ItemStat, XML: xml}, nil) {
 				return
 			}
 		}
