@@ -439,7 +439,49 @@ func (t *writeTx) Commit() error {
 	return t.SQLTx.Commit()
 }
 
+// Remove forgets item id, as the base store does, and deletes its row: an
+// item the store no longer holds must not stay in the application's table.
+// Re-initialisation removes items whose deletion the source forgot
+// (FS-RETAIN-3); a row left behind would bring the item back to life at the
+// application's next edit of it.
+func (t *writeTx) Remove(ctx context.Context, id string) (int64, error) {
+	if t.err != nil {
+		return 0, fmt.Errorf("%w: %w", store.ErrTxFailed, t.err)
+	}
+	seq, err := t.SQLTx.Remove(ctx, id)
+	if err != nil {
+		return seq, err
+	}
+	if err := t.s.deleteRow(ctx, t.SQLTx, id); err != nil {
+		t.err = fmt.Errorf("table: delete the row of item %s from %s: %w", id, t.s.cfg.Table, err)
+		return 0, t.err
+	}
+	return seq, nil
+}
+
+// deleteRow deletes the row of sync id id, with the triggers muted. An id
+// that no key maps to has no row (see writeBack).
+func (s *Store) deleteRow(ctx context.Context, tx store.SQLTx, id string) error {
+	k, err := s.ids.AppID(id)
+	if errors.Is(err, converter.ErrID) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.d.mute(ctx, tx, true); err != nil {
+		return err
+	}
+	if _, err := tx.ExecSQL(ctx, s.d.qDelete, k); err != nil {
+		return err
+	}
+	return s.d.mute(ctx, tx, false)
+}
+
 func (s *Store) writeBack(ctx context.Context, tx store.SQLTx, it *feedsync.Item) error {
+	if it.Sync.Deleted {
+		return s.deleteRow(ctx, tx, it.ID())
+	}
 	k, err := s.ids.AppID(it.ID())
 	if errors.Is(err, converter.ErrID) {
 		// An id that no key maps to (a peer's own naming, say "a%2A" for
@@ -451,42 +493,34 @@ func (s *Store) writeBack(ctx context.Context, tx store.SQLTx, it *feedsync.Item
 	if err != nil {
 		return err
 	}
-	var rec map[string]any
-	if !it.Sync.Deleted {
-		if rec, err = converter.FromItem(s.cfg.Items, it); err != nil {
-			return err
-		}
+	rec, err := converter.FromItem(s.cfg.Items, it)
+	if err != nil {
+		return err
 	}
 	if err := s.d.mute(ctx, tx, true); err != nil {
 		return err
 	}
-	if it.Sync.Deleted {
-		if _, err := tx.ExecSQL(ctx, s.d.qDelete, k); err != nil {
-			return err
+	var cols []column
+	var args []any
+	for _, c := range s.cols {
+		v, ok := rec[c.name]
+		if !ok {
+			continue
 		}
-	} else {
-		var cols []column
-		var args []any
-		for _, c := range s.cols {
-			v, ok := rec[c.name]
-			if !ok {
-				continue
-			}
-			text, err := s.d.value(v)
-			if err != nil {
-				return fmt.Errorf("column %s: %w", c.name, err)
-			}
-			cols = append(cols, c)
-			args = append(args, text)
-		}
-		n, err := tx.ExecSQL(ctx, s.d.update(cols), append(args, k)...)
+		text, err := s.d.value(v)
 		if err != nil {
-			return err
+			return fmt.Errorf("column %s: %w", c.name, err)
 		}
-		if n == 0 {
-			if _, err := tx.ExecSQL(ctx, s.d.insert(cols), append([]any{k}, args...)...); err != nil {
-				return err
-			}
+		cols = append(cols, c)
+		args = append(args, text)
+	}
+	n, err := tx.ExecSQL(ctx, s.d.update(cols), append(args, k)...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := tx.ExecSQL(ctx, s.d.insert(cols), append([]any{k}, args...)...); err != nil {
+			return err
 		}
 	}
 	return s.d.mute(ctx, tx, false)

@@ -398,3 +398,30 @@ func TestKeepsUnknownElements(t *testing.T) {
 		}
 	})
 }
+
+// TestRemoveDeletesTheRow: an item the store forgets (re-initialisation
+// removing a deletion the source forgot, FS-RETAIN-3) leaves no row behind,
+// so the application cannot bring it back by editing that row.
+func TestRemoveDeletesTheRow(t *testing.T) {
+	dialects(t, func(t *testing.T, a *app) {
+		ctx := context.Background()
+		st := a.open("laptop")
+		laptop := tasks(st, "laptop")
+		for k, title := range map[string]string{"1": "one", "2": "two"} {
+			if err := laptop.Put(ctx, k, map[string]any{"title": title, "done": "0"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		feedtest.WithTx(t, st, true, func(tx store.Tx) {
+			if _, err := tx.Remove(ctx, "1"); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got := a.rows(); len(got) != 1 || got["2"] != "two/false" {
+			t.Errorf("rows after Remove(1) = %v, want only row 2", got)
+		}
+		if it := feedtest.Get(t, st, "1"); it != nil {
+			t.Errorf("item 1 still in the store after Remove: %+v", it.Sync)
+		}
+	})
+}
