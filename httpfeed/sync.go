@@ -703,6 +703,13 @@ func (c *Client) mergePage(ctx context.Context, st store.Store, remote string, b
 	if err := c.mergeInto(ctx, tx, remote, body, items, res); err != nil {
 		return err
 	}
+	return commitWithMarks(ctx, tx, remote, marks)
+}
+
+// commitWithMarks records the change of marks in tx and commits it, so a
+// page and the marks that say it landed commit together; a cancelled ctx
+// commits nothing.
+func commitWithMarks(ctx context.Context, tx store.Tx, remote string, marks func(*store.PeerState)) error {
 	if err := updatePeerState(ctx, tx, remote, marks); err != nil {
 		return fmt.Errorf("httpfeed: sync: keep the marks: %w", err)
 	}
@@ -874,16 +881,7 @@ func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote str
 			return err
 		}
 	}
-	if err := updatePeerState(ctx, tx, remote, marks); err != nil {
-		return fmt.Errorf("httpfeed: sync: keep the marks: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("httpfeed: sync: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("httpfeed: sync: commit: %w", err)
-	}
-	return nil
+	return commitWithMarks(ctx, tx, remote, marks)
 }
 
 // forgetAbsent removes, in tx, the local items the server lacks and knew
