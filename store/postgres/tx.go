@@ -287,16 +287,9 @@ func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
-	return itemrow.Changes("postgres", after, func(after int64) ([]itemrow.Change, bool, error) {
-		if err := t.enterFlushed(ctx, false); err != nil {
-			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, err)
-		}
-		rows, more, err := t.batch(ctx, after)
-		if err != nil {
-			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, t.fail(err))
-		}
-		return rows, more, nil
-	}, t.fail)
+	enter := func() error { return t.enterFlushed(ctx, false) }
+	read := func(after int64) ([]itemrow.Change, bool, error) { return t.batch(ctx, after) }
+	return itemrow.Changes("postgres", after, itemrow.Batches("postgres", enter, read, t.fail), t.fail)
 }
 
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
@@ -355,16 +348,9 @@ func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, 
 }
 
 func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
-	return itemrow.ChangesXML("postgres", after, func(after int64) ([]itemrow.StatRow, bool, error) {
-		if err := t.enterFlushed(ctx, false); err != nil {
-			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, err)
-		}
-		rows, more, err := t.xmlBatch(ctx, after)
-		if err != nil {
-			return nil, false, fmt.Errorf("postgres: changes after %d: %w", after, t.fail(err))
-		}
-		return rows, more, nil
-	}, t.fail)
+	enter := func() error { return t.enterFlushed(ctx, false) }
+	read := func(after int64) ([]itemrow.StatRow, bool, error) { return t.xmlBatch(ctx, after) }
+	return itemrow.ChangesXML("postgres", after, itemrow.Batches("postgres", enter, read, t.fail), t.fail)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {

@@ -97,3 +97,20 @@ func ChangesXML(driver string, after int64, next func(after int64) ([]StatRow, b
 
 // StatSeq is the cursor of a Stats page.
 func StatSeq(s store.ItemStat) int64 { return s.Seq }
+
+// Batches turns a driver's read of one batch into the next function of
+// Changes and ChangesXML: enter checks, before each batch, that the Tx may
+// still read; a failed read fails the Tx (fail), and both errors say which
+// batch failed.
+func Batches[T any](driver string, enter func() error, read func(after int64) ([]T, bool, error), fail func(error) error) func(after int64) ([]T, bool, error) {
+	return func(after int64) ([]T, bool, error) {
+		if err := enter(); err != nil {
+			return nil, false, fmt.Errorf("%s: changes after %d: %w", driver, after, err)
+		}
+		rows, more, err := read(after)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: changes after %d: %w", driver, after, fail(err))
+		}
+		return rows, more, nil
+	}
+}
