@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentWriters", func(t *testing.T, s store.Store) { testConcurrentWriters(t, s, s) }},
 		{"PollingReader", func(t *testing.T, s store.Store) { testPollingReader(t, s, s, s) }},
 		{"PeerKnowledge", testPeerKnowledge},
+		{"Batch", testBatch},
 		{"PeerState", testPeerState},
 		{"HistoryMark", testHistoryMark},
 		{"FeedInfo", testFeedInfo},
