@@ -240,6 +240,7 @@ func (h *Handler) lacking(ctx context.Context, r *http.Request, in io.Reader, pe
 	var out []byte
 	seen := map[string]bool{}
 	sc := lines(in)
+	var batch heldBatch
 	for {
 		line, err := sc.next()
 		if err != nil {
@@ -259,18 +260,14 @@ func (h *Handler) lacking(ctx context.Context, r *http.Request, in io.Reader, pe
 			return nil, &lineError{line: sc.n, msg: fmt.Sprintf("item %q summarised twice (FS-SYNC-2)", held.ID)}
 		}
 		seen[held.ID] = true
-		lacks, err := lacksHeld(ctx, tx, held)
-		if err != nil {
-			return nil, err
-		}
-		if lacks {
-			out = appendIDLine(out, held.ID)
-		}
-		if peer != "" {
-			if err := tx.SetPeerVersion(ctx, peer, held.ID, held.Version()); err != nil {
+		if batch.add(held) == heldBatchSize {
+			if out, err = batch.compare(ctx, tx, peer, out); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if out, err = batch.compare(ctx, tx, peer, out); err != nil {
+		return nil, err
 	}
 	if peer == "" {
 		return out, nil
@@ -289,6 +286,59 @@ func (h *Handler) lacking(ctx context.Context, r *http.Request, in io.Reader, pe
 	return out, tx.Commit()
 }
 
+// heldBatchSize is how many summary lines are compared with the store
+// at once: in a query or two (store.StatMany, store.SetPeerVersions), not
+// two per line.
+const heldBatchSize = 1024
+
+// heldBatch is the summary lines read and not yet compared.
+type heldBatch struct {
+	held []producer.Held
+	ids  []string
+	vs   []store.Version
+}
+
+// add adds a line and returns how many wait.
+func (b *heldBatch) add(h producer.Held) int {
+	b.held = append(b.held, h)
+	b.ids = append(b.ids, h.ID)
+	return len(b.held)
+}
+
+// compare compares the lines of b with the store tx reads, appends the id
+// lines of what it lacks to out, in the order of the lines, and, for a
+// named peer, records the versions the peer holds (FS-KNOW-1). b is empty
+// afterwards.
+func (b *heldBatch) compare(ctx context.Context, tx store.Tx, peer string, out []byte) ([]byte, error) {
+	if len(b.held) == 0 {
+		return out, nil
+	}
+	stats, err := store.StatMany(ctx, tx, b.ids)
+	if err != nil {
+		return nil, err
+	}
+	b.vs = b.vs[:0]
+	for i, held := range b.held {
+		v := held.Version()
+		b.vs = append(b.vs, v)
+		lacks, err := lacksStat(ctx, tx, held, v, stats[i])
+		if err != nil {
+			return nil, err
+		}
+		if lacks {
+			out = appendIDLine(out, held.ID)
+		}
+	}
+	if peer != "" {
+		if err := store.SetPeerVersions(ctx, tx, peer, b.ids, b.vs); err != nil {
+			return nil, err
+		}
+	}
+	clear(b.held)
+	b.held, b.ids = b.held[:0], b.ids[:0]
+	return out, nil
+}
+
 // lacksHeld reports whether the store lacks a version that held names: it
 // compares the stat first (the same version: nothing to send) and decodes
 // the item only when they differ.
@@ -297,7 +347,16 @@ func lacksHeld(ctx context.Context, r store.ItemReader, held producer.Held) (boo
 	if err != nil || !ok {
 		return true, err
 	}
-	if st.Version.Equal(held.Version()) {
+	return lacksStat(ctx, r, held, held.Version(), st)
+}
+
+// lacksStat is lacksHeld with the Version of held and the stat of the
+// item (st.ID "" for none) at hand.
+func lacksStat(ctx context.Context, r store.ItemReader, held producer.Held, v store.Version, st store.ItemStat) (bool, error) {
+	if st.ID == "" {
+		return true, nil
+	}
+	if st.Version.Equal(v) {
 		return false, nil
 	}
 	it, err := r.Get(ctx, held.ID)
