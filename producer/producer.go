@@ -326,6 +326,39 @@ func changes(ctx context.Context, r store.Reader, since Token, w io.Writer, opts
 	cw := &countWriter{w: w}
 	fw := feedsync.NewWriter(cw, h)
 	covered := since.Seq
+	// The changes go out in batches, so that what the peer holds of them
+	// is read in one query per batch (store.PeerVersions).
+	// A page of fewer items reads no further ahead than it may write.
+	batch := changeBatch{max: batchChanges}
+	if opts.MaxItems > 0 {
+		batch.max = min(batchChanges, opts.MaxItems)
+	}
+	write := func() error {
+		var held []store.Version
+		if opts.Peer != "" && len(batch.changes) > 0 {
+			var err error
+			if held, err = store.PeerVersions(ctx, r, opts.Peer, batch.ids()); err != nil {
+				return fmt.Errorf("items %q to %q: %w", batch.changes[0].id, batch.changes[len(batch.changes)-1].id, err)
+			}
+		}
+		for i, c := range batch.changes {
+			if opts.paged() && ((opts.MaxItems > 0 && res.Items >= opts.MaxItems) || (opts.MaxBytes > 0 && cw.n >= opts.MaxBytes)) {
+				res.More = true
+				break
+			}
+			covered = c.seq
+			if held != nil && held[i].Equal(c.version()) {
+				res.Suppressed++
+				continue
+			}
+			if err := c.writeTo(fw); err != nil {
+				return fmt.Errorf("write item %q: %w", c.id, err)
+			}
+			res.Items++
+		}
+		batch.reset()
+		return nil
+	}
 	for c, err := range changesOf(ctx, r, since.Seq) {
 		if err == nil {
 			err = ctx.Err()
@@ -336,25 +369,20 @@ func changes(ctx context.Context, r store.Reader, since Token, w io.Writer, opts
 		if c.seq > last {
 			break // committed after the feed started: the next feed has it
 		}
-		if opts.paged() && ((opts.MaxItems > 0 && res.Items >= opts.MaxItems) || (opts.MaxBytes > 0 && cw.n >= opts.MaxBytes)) {
-			res.More = true
+		if batch.add(c) {
+			continue
+		}
+		if err := write(); err != nil {
+			return res, err
+		}
+		if res.More {
 			break
 		}
-		covered = c.seq
-		if opts.Peer != "" {
-			held, ok, err := r.PeerVersion(ctx, opts.Peer, c.id)
-			if err != nil {
-				return res, fmt.Errorf("item %q: %w", c.id, err)
-			}
-			if ok && held.Equal(c.version()) {
-				res.Suppressed++
-				continue
-			}
+	}
+	if !res.More {
+		if err := write(); err != nil {
+			return res, err
 		}
-		if err := c.writeTo(fw); err != nil {
-			return res, fmt.Errorf("write item %q: %w", c.id, err)
-		}
-		res.Items++
 	}
 	if err := fw.Close(); err != nil {
 		return res, err
@@ -365,6 +393,42 @@ func changes(ctx context.Context, r store.Reader, since Token, w io.Writer, opts
 		}
 	}
 	return res, nil
+}
+
+// Bounds of a changeBatch: the changes whose peer versions are read in
+// one query, and the bytes of their items held meanwhile.
+const (
+	batchChanges = 256
+	batchBytes   = 1 << 20
+)
+
+// changeBatch is the changes read and not yet written.
+type changeBatch struct {
+	max     int // changes
+	changes []change
+	bytes   int
+	idBuf   []string
+}
+
+// add adds c and reports whether the batch can take more.
+func (b *changeBatch) add(c change) bool {
+	b.changes = append(b.changes, c)
+	b.bytes += len(c.xml)
+	return len(b.changes) < b.max && b.bytes < batchBytes
+}
+
+// ids returns the ids of the batch's changes.
+func (b *changeBatch) ids() []string {
+	b.idBuf = b.idBuf[:0]
+	for _, c := range b.changes {
+		b.idBuf = append(b.idBuf, c.id)
+	}
+	return b.idBuf
+}
+
+func (b *changeBatch) reset() {
+	clear(b.changes)
+	b.changes, b.bytes = b.changes[:0], 0
 }
 
 // countWriter counts the bytes written through it.
