@@ -71,6 +71,9 @@
 //   - GET ?versions[&since=TOKEN]&limit=N: one page of the server's summary
 //     (application/x-ndjson, one line per item: its sync id and the
 //     topmost history entry of each version, producer.Held).
+//   - both pages carry an ETag, as the complete feed does: If-None-Match
+//     with it gets 304 Not Modified (with the page's FeedSync-Token and
+//     FeedSync-More) while nothing changed.
 //   - POST ?versions: the client's summary, answered with the id lines of
 //     the items the server lacks or holds in an older or conflicting
 //     version (producer.Lacks, FS-KNOW-1).

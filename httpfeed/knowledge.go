@@ -394,6 +394,11 @@ func (h *Handler) serveSummary(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusConflict, Problem{Error: "since: " + reason.Error() + "; start the summary over without since"})
 		return
 	}
+	last, err := tx.LastSeq(ctx)
+	if err != nil {
+		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		return
+	}
 	body, until, more, err := summaryPage(ctx, tx, h.Store.ID(), since, limit, h.pageBytes())
 	if err != nil {
 		h.logger().LogAttrs(ctx, slog.LevelError, "summary failed", slog.String("collection", h.Name), slog.String("error", err.Error()))
@@ -403,8 +408,16 @@ func (h *Handler) serveSummary(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	hdr.Set(HeaderToken, until.String())
 	hdr.Set(HeaderMore, strconv.FormatBool(more))
+	tag := etag(h.Store.ID(), last, feedsync.FormatUnknown, r.URL.Query().Get("since"), "", "summary",
+		strconv.Itoa(limit), strconv.FormatInt(h.pageBytes(), 10))
+	hdr.Set("ETag", tag)
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Vary", "Accept-Encoding, Authorization")
+	if noneMatch(r.Header.Values("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	hdr.Set("Content-Type", mediaLines)
-	hdr.Set("Cache-Control", "no-store")
 	fw := newFeedWriter(w, acceptsGzip(r))
 	if r.Method != http.MethodHead {
 		fw.Write(body)
@@ -591,6 +604,11 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 			return feedResult{status: storeStatus(err)}
 		}
 	}
+	last, err := tx.LastSeq(ctx)
+	if err != nil {
+		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		return feedResult{status: storeStatus(err)}
+	}
 	var buf bytes.Buffer
 	opts := producer.Options{Format: f, Peer: peer, MaxItems: limit, MaxBytes: h.pageBytes()}
 	kind := FeedIncremental
@@ -609,8 +627,20 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 	hdr.Set(HeaderToken, res.Token.String())
 	hdr.Set(HeaderFeed, kind)
 	hdr.Set(HeaderMore, strconv.FormatBool(res.More))
+	// The page is made of the store's content up to last and the request:
+	// since, the peer (with the mark it was checked against: a page sent
+	// without echo suppression differs) and the bounds.
+	tag := etag(h.Store.ID(), last, f, since, peer, "page", r.Header.Get(HeaderPeerMark), hdr.Get(HeaderPeerMark),
+		strconv.Itoa(limit), strconv.FormatInt(h.pageBytes(), 10))
+	hdr.Set("ETag", tag)
+	hdr.Set("Cache-Control", "no-cache")
+	hdr.Set("Vary", "Accept, Accept-Encoding, Authorization, "+HeaderPeer+", "+HeaderPeerMark)
+	if noneMatch(r.Header.Values("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		h.Metrics.observeFeed(h.Name, "not_modified")
+		return feedResult{status: http.StatusNotModified, kind: kind}
+	}
 	hdr.Set("Content-Type", contentType(f))
-	hdr.Set("Cache-Control", "no-store")
 	fw := newFeedWriter(w, acceptsGzip(r))
 	if r.Method != http.MethodHead {
 		fw.Write(buf.Bytes())

@@ -122,9 +122,10 @@ func acceptsGzip(r *http.Request) bool {
 // sequence number it changes only when the peer sends versions older than
 // it sent before, that is, when it lost data; such a peer needs the
 // complete feed anyway (FS-FEED-4), which has a tag of its own (no since).
-func etag(storeID string, last int64, f feedsync.Format, since, peer string) string {
+// more names what else chooses the response (a page's bounds).
+func etag(storeID string, last int64, f feedsync.Format, since, peer string, more ...string) string {
 	d := sha256.New()
-	for _, s := range []string{"v1", storeID, strconv.FormatInt(last, 10), f.String(), since, peer} {
+	for _, s := range append([]string{"v1", storeID, strconv.FormatInt(last, 10), f.String(), since, peer}, more...) {
 		io.WriteString(d, s)
 		d.Write([]byte{0})
 	}
