@@ -233,9 +233,9 @@ func TestIncorporateNamespaces(t *testing.T) {
 // TestFromItem reads values out of items whose feed declared the
 // namespaces on its root element, with each converter of the package.
 func TestFromItem(t *testing.T) {
-	_, items, err := feedsync.ReadString(`<rss version="2.0" xmlns:t="http://example.org/tasks" xmlns:d="http://purl.org/dc/elements/1.1/" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>x</title>` +
+	_, items, err := feedsync.ReadAll(strings.NewReader(`<rss version="2.0" xmlns:t="http://example.org/tasks" xmlns:d="http://purl.org/dc/elements/1.1/" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>x</title>` +
 		`<item><title>Buy stamps</title><d:creator>ann</d:creator><t:priority>4</t:priority>` +
-		`<sx:sync id="t-1" updates="1"><sx:history sequence="1" by="laptop"/></sx:sync></item></channel></rss>`)
+		`<sx:sync id="t-1" updates="1"><sx:history sequence="1" by="laptop"/></sx:sync></item></channel></rss>`))
 	if err != nil {
 		t.Fatal(err)
 	}
