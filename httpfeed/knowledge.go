@@ -609,7 +609,8 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
 		return feedResult{status: storeStatus(err)}
 	}
-	var buf bytes.Buffer
+	buf := &pageBuffer{gzipOK: acceptsGzip(r) && r.Method != http.MethodHead}
+	defer buf.release()
 	opts := producer.Options{Format: f, Peer: peer, MaxItems: limit, MaxBytes: h.pageBytes()}
 	kind := FeedIncremental
 	if since == "" {
@@ -617,7 +618,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 	} else {
 		opts.CompleteURL = h.completeURL(r)
 	}
-	res, err := producer.Page(ctx, tx, h.Store.ID(), tok, &buf, opts)
+	res, err := producer.Page(ctx, tx, h.Store.ID(), tok, buf, opts)
 	if err != nil {
 		h.logger().LogAttrs(ctx, slog.LevelError, "feed failed", slog.String("collection", h.Name), slog.String("error", err.Error()))
 		writeProblem(w, storeStatus(err), Problem{Error: "cannot produce the feed"})
@@ -641,11 +642,65 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 		return feedResult{status: http.StatusNotModified, kind: kind}
 	}
 	hdr.Set("Content-Type", contentType(f))
-	fw := newFeedWriter(w, acceptsGzip(r))
-	if r.Method != http.MethodHead {
-		fw.Write(buf.Bytes())
-	}
-	fw.Close()
+	buf.send(w, r)
 	h.Metrics.observeFeed(h.Name, kind)
-	return feedResult{status: http.StatusOK, kind: kind, bytes: int64(buf.Len())}
+	return feedResult{status: http.StatusOK, kind: kind, bytes: buf.n}
+}
+
+// pageBuffer holds a feed page until its token is known, then sends it.
+// When the response may be gzip-compressed, the page is compressed as it
+// comes once it is larger than bufferLimit: the page is held compressed,
+// not copied whole, then compressed.
+type pageBuffer struct {
+	gzipOK bool
+	plain  bytes.Buffer
+	zbuf   bytes.Buffer
+	zw     *gzip.Writer
+	n      int64 // page bytes, before compression
+}
+
+func (b *pageBuffer) Write(p []byte) (int, error) {
+	b.n += int64(len(p))
+	if b.zw != nil {
+		return b.zw.Write(p)
+	}
+	b.plain.Write(p)
+	if b.gzipOK && b.plain.Len() > bufferLimit {
+		b.zw = gzipPool.Get().(*gzip.Writer)
+		b.zw.Reset(&b.zbuf)
+		_, err := b.zw.Write(b.plain.Bytes())
+		b.plain = bytes.Buffer{}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// send sends the page as the body of a 200 (none for HEAD), its
+// headers set but for the body's own.
+func (b *pageBuffer) send(w http.ResponseWriter, r *http.Request) {
+	if b.zw == nil {
+		fw := newFeedWriter(w, b.gzipOK)
+		if r.Method != http.MethodHead {
+			fw.Write(b.plain.Bytes())
+		}
+		fw.Close()
+		return
+	}
+	b.zw.Close() // into memory: no failure
+	hdr := w.Header()
+	hdr.Set("Content-Encoding", "gzip")
+	hdr.Set("Content-Length", strconv.Itoa(b.zbuf.Len()))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b.zbuf.Bytes())
+}
+
+// release returns the gzip writer to its pool.
+func (b *pageBuffer) release() {
+	if b.zw != nil {
+		b.zw.Reset(io.Discard)
+		gzipPool.Put(b.zw)
+		b.zw = nil
+	}
 }

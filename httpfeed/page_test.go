@@ -1,10 +1,15 @@
 package httpfeed_test
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/httpfeed"
 )
 
@@ -86,5 +91,52 @@ func TestPageETagNotModified(t *testing.T) {
 	rec = serve(h, newRequest("GET", "/?versions&limit=2", nil, "If-None-Match", sumTag))
 	if rec.Code != 200 || rec.Header().Get("ETag") == sumTag {
 		t.Errorf("summary page after a change: %d, ETag %q; want 200 and a new tag", rec.Code, rec.Header().Get("ETag"))
+	}
+}
+
+// A page larger than what a response holds before it goes out is
+// gzip-compressed when the request accepts it (held compressed until its
+// token is known), and it is the same page as without gzip; HEAD sends
+// the headers only.
+func TestPageGzip(t *testing.T) {
+	st := newMemory(t)
+	var items []*feedsync.Item
+	for i := range 120 {
+		items = append(items, benchItem(i))
+	}
+	put(t, st, items...)
+	h := &httpfeed.Handler{Store: st}
+	plain := serve(h, newRequest("GET", "/?limit=100", nil))
+	zipped := serve(h, newRequest("GET", "/?limit=100", nil, "Accept-Encoding", "gzip"))
+	if plain.Code != 200 || zipped.Code != 200 {
+		t.Fatalf("GET: %d and %d", plain.Code, zipped.Code)
+	}
+	if plain.Body.Len() < 100<<10 || plain.Header().Get("Content-Encoding") != "" {
+		t.Fatalf("page without gzip: %d bytes, Content-Encoding %q; want more than 100 KiB, none", plain.Body.Len(), plain.Header().Get("Content-Encoding"))
+	}
+	if zipped.Header().Get("Content-Encoding") != "gzip" || zipped.Header().Get("Content-Length") != strconv.Itoa(zipped.Body.Len()) {
+		t.Fatalf("page with gzip: Content-Encoding %q, Content-Length %q for %d bytes", zipped.Header().Get("Content-Encoding"), zipped.Header().Get("Content-Length"), zipped.Body.Len())
+	}
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := readFeed(t, plain.Body.Bytes())
+	_, got := readFeed(t, body)
+	if len(want) != 100 || !slices.Equal(ids(got), ids(want)) {
+		t.Errorf("gzip page holds %d items, plain page %d; want the same 100", len(got), len(want))
+	}
+	for _, k := range []string{httpfeed.HeaderToken, httpfeed.HeaderMore, "ETag"} {
+		if zipped.Header().Get(k) != plain.Header().Get(k) {
+			t.Errorf("%s: %q with gzip, %q without", k, zipped.Header().Get(k), plain.Header().Get(k))
+		}
+	}
+	head := serve(h, newRequest("HEAD", "/?limit=100", nil, "Accept-Encoding", "gzip"))
+	if head.Code != 200 || head.Body.Len() != 0 || head.Header().Get(httpfeed.HeaderToken) != plain.Header().Get(httpfeed.HeaderToken) {
+		t.Errorf("HEAD: %d with %d bytes, token %q", head.Code, head.Body.Len(), head.Header().Get(httpfeed.HeaderToken))
 	}
 }
