@@ -203,9 +203,8 @@ func encodeDict(out, xml []byte) []byte {
 
 // counter counts the symbols of the training sample.
 type counter struct {
-	t          *static
-	lit, dist  [286]int
-	litN, matN int
+	t         *static
+	lit, dist [286]int
 }
 
 func (c *counter) literals(b []byte) {
@@ -240,8 +239,7 @@ func newStatic() *static {
 	}
 	c := &counter{t: t}
 	for _, s := range trainingSample {
-		var tab [tableSize]int32
-		tab = t.table
+		tab := t.table
 		tokenize(append(append([]byte(nil), t.window...), s...), len(t.window), &tab, c)
 	}
 	c.lit[256]++ // end of block
