@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -33,7 +34,28 @@ func inList(n int) string {
 var (
 	qStatMany     = `SELECT ` + statCols + ` FROM items WHERE id IN (` + inList(batchIDs) + `)`
 	qPeerVersions = `SELECT id, top_by, top_seq, top_when, conflicts FROM peer_versions WHERE peer = ? AND id IN (` + inList(batchIDs) + `)`
+	qPeerNum      = `SELECT num FROM peer_names WHERE name = ?`
 )
+
+// peerNum returns the number peer_versions names peer by, and false when
+// the peer has none (it has no versions); with create it makes one.
+func (t *tx) peerNum(ctx context.Context, peer string, create bool) (int64, bool, error) {
+	if create && !t.named[peer] {
+		if err := t.exec(ctx, qAddPeerName, peer); err != nil {
+			return 0, false, err
+		}
+		if t.named == nil {
+			t.named = map[string]bool{}
+		}
+		t.named[peer] = true
+	}
+	var num int64
+	err := t.queryRow(ctx, qPeerNum, []any{peer}, &num)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return num, err == nil, err
+}
 
 // idArgs returns ids as the arguments of a query naming batchIDs ids,
 // after the arguments before.
@@ -100,10 +122,17 @@ func (t *tx) PeerVersions(ctx context.Context, peer string, ids []string) ([]sto
 		return nil, fmt.Errorf("sqlite: versions of %d items at peer %q: %w", len(ids), peer, err)
 	}
 	out := make([]store.Version, len(ids))
+	num, ok, err := t.peerNum(ctx, peer, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: versions of %d items at peer %q: %w", len(ids), peer, t.fail(err))
+	}
+	if !ok {
+		return out, nil
+	}
 	args := make([]any, 0, 1+batchIDs)
 	for start := 0; start < len(ids); start += batchIDs {
 		batch := ids[start:min(len(ids), start+batchIDs)]
-		if err := t.peerBatchOf(ctx, batch, idArgs(append(args[:0], peer), batch), out[start:]); err != nil {
+		if err := t.peerBatchOf(ctx, batch, idArgs(append(args[:0], num), batch), out[start:]); err != nil {
 			return nil, fmt.Errorf("sqlite: versions of items %q to %q at peer %q: %w", batch[0], batch[len(batch)-1], peer, t.fail(err))
 		}
 	}
@@ -161,6 +190,13 @@ func (t *tx) SetPeerVersions(ctx context.Context, peer string, ids []string, vs 
 	if len(ids) != len(vs) {
 		return fmt.Errorf("sqlite: set versions at peer %q: %d ids, %d versions", peer, len(ids), len(vs))
 	}
+	if len(ids) == 0 {
+		return nil
+	}
+	num, _, err := t.peerNum(ctx, peer, true)
+	if err != nil {
+		return fmt.Errorf("sqlite: set versions of %d items at peer %q: %w", len(ids), peer, t.fail(err))
+	}
 	args := make([]any, 0, 6*batchRows)
 	for len(ids) > 0 {
 		n := batchRows
@@ -170,7 +206,7 @@ func (t *tx) SetPeerVersions(ctx context.Context, peer string, ids []string, vs 
 		args = args[:0]
 		for i, id := range ids[:n] {
 			v := vs[i]
-			args = append(args, peer, id, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
+			args = append(args, num, id, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
 		}
 		if err := t.exec(ctx, qSetPeerVersions[n], args...); err != nil {
 			return fmt.Errorf("sqlite: set versions of items %q to %q at peer %q: %w", ids[0], ids[n-1], peer, t.fail(err))
