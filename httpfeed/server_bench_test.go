@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,21 +25,10 @@ import (
 // client's summary of every item it holds) and on an initial pull (GET
 // ?limit pages, GET ?versions pages). Compare runs with benchstat.
 
-// cpuTime returns the user and system CPU time the process has used:
-// cpu-ns/op, the CPU time of the whole process (GC included) per
-// operation, hardly moves when other programs compete for the machine,
-// unlike ns/op.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// reportCPU reports the CPU time per operation since start.
+// reportCPU reports the CPU time of the process (GC included) per
+// operation since start (cpuTime): steadier than ns/op on a busy machine.
 func reportCPU(b *testing.B, start time.Duration) {
-	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(b.N), "cpu-ns/op")
 }
 
 // serverBenchItems is the size of the store the server benchmarks serve.
@@ -161,7 +149,7 @@ func BenchmarkServeHeld(b *testing.B) {
 			body := gzipped(heldSummary(b, h))
 			want := (serverBenchItems + 999) / 1000
 			b.ReportAllocs()
-			start := cpuTime()
+			start := cpuTime(b)
 			for b.Loop() {
 				req := newRequest("POST", "/?versions", body, httpfeed.HeaderPeer, "client",
 					"Content-Encoding", "gzip", "Content-Type", "application/x-ndjson")
@@ -189,7 +177,7 @@ func BenchmarkServePull(b *testing.B) {
 			h := &httpfeed.Handler{Store: st}
 			b.ReportAllocs()
 			var bytesOut int64
-			start := cpuTime()
+			start := cpuTime(b)
 			for b.Loop() {
 				since, pages := "", 0
 				for {
@@ -227,7 +215,7 @@ func BenchmarkServeSummary(b *testing.B) {
 			st := serverBenchStore(b, kind, serverBenchItems)
 			h := &httpfeed.Handler{Store: st}
 			b.ReportAllocs()
-			start := cpuTime()
+			start := cpuTime(b)
 			for b.Loop() {
 				since, lines := "", 0
 				for {
