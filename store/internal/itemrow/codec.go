@@ -97,6 +97,11 @@ func XML(b []byte) ([]byte, error) {
 	if k <= 0 || n > maxXML {
 		return nil, errors.New("stored item: bad length")
 	}
+	if b[0] == encDict {
+		if out, ok := decodeDict(b[1+k:], int(n)); ok {
+			return out, nil
+		}
+	}
 	out := make([]byte, n)
 	r := readers.Get().(io.ReadCloser)
 	defer readers.Put(r)
