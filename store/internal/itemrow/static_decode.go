@@ -14,15 +14,30 @@ import (
 // damaged stream) it leaves to compress/flate, which then decides, so
 // that XML returns what it returned before, only sooner.
 
-// decodeBits is the width of the decoding tables: the longest code.
-const decodeBits = 15
+// decodeBits is the width of the full decoding tables: the longest code.
+// The short tables, of shortBits, hold the codes up to that length (most
+// symbols of an item): they stay in the processor's cache.
+const (
+	decodeBits = 15
+	shortBits  = 10
+)
 
 // decodeTables are the static codes as lookup tables: entry i (the next
-// decodeBits bits of the stream, least significant first) holds the
-// symbol whose code those bits start with, shifted left by 4, and the
-// code's length in the low 4 bits; 0 for no code.
+// decodeBits, or shortBits, bits of the stream, least significant first)
+// holds the symbol whose code those bits start with, shifted left by 4,
+// and the code's length in the low 4 bits; 0 for no code (in a short
+// table: a longer code, for the full table to find).
 type decodeTables struct {
-	lit, dist []uint32
+	lit, dist           []uint32
+	shortLit, shortDist []uint32
+}
+
+// lookup returns the entry of the next code: from short, else from full.
+func lookup(short, full []uint32, bits uint64) uint32 {
+	if e := short[bits&(1<<shortBits-1)]; e != 0 {
+		return e
+	}
+	return full[bits&(1<<decodeBits-1)]
 }
 
 var (
@@ -33,22 +48,25 @@ var (
 func staticDecodeTables() *decodeTables {
 	decodeOnce.Do(func() {
 		t := tables()
-		decTables = &decodeTables{lit: decodeTable(t.lit), dist: decodeTable(t.dist)}
+		decTables = &decodeTables{
+			lit: decodeTable(t.lit, decodeBits), dist: decodeTable(t.dist, decodeBits),
+			shortLit: decodeTable(t.lit, shortBits), shortDist: decodeTable(t.dist, shortBits),
+		}
 	})
 	return decTables
 }
 
-// decodeTable returns the lookup table of c.
-func decodeTable(c codes) []uint32 {
-	tab := make([]uint32, 1<<decodeBits)
+// decodeTable returns the lookup table of c's codes of up to width bits.
+func decodeTable(c codes, width uint8) []uint32 {
+	tab := make([]uint32, 1<<width)
 	for sym, l := range c.len {
-		if l == 0 {
+		if l == 0 || l > width {
 			continue
 		}
 		// c.code is bit reversed already: its bits come first in the
 		// stream, least significant first; every longer pattern with
 		// those low bits decodes to sym.
-		for hi := 0; hi < 1<<(decodeBits-l); hi++ {
+		for hi := 0; hi < 1<<(width-l); hi++ {
 			tab[int(c.code[sym])|hi<<l] = uint32(sym)<<4 | uint32(l)
 		}
 	}
@@ -137,7 +155,7 @@ func decodeDict(in []byte, n int) ([]byte, bool) {
 	pos := 0
 	for {
 		r.fill()
-		e := dt.lit[r.bits&(1<<decodeBits-1)]
+		e := lookup(dt.shortLit, dt.lit, r.bits)
 		if e == 0 {
 			return nil, false
 		}
@@ -165,7 +183,7 @@ func decodeDict(in []byte, n int) ([]byte, bool) {
 			length += int(r.take(uint(x)))
 		}
 		r.fill()
-		d := dt.dist[r.bits&(1<<decodeBits-1)]
+		d := lookup(dt.shortDist, dt.dist, r.bits)
 		if d == 0 || d>>4 >= 30 {
 			return nil, false
 		}
@@ -181,6 +199,11 @@ func decodeDict(in []byte, n int) ([]byte, bool) {
 		from := pos - dist
 		if from >= 0 && dist >= length {
 			copy(out[pos:pos+length], out[from:from+length])
+			pos += length
+			continue
+		}
+		if from+length <= 0 {
+			copy(out[pos:pos+length], dict[len(dict)+from:])
 			pos += length
 			continue
 		}
