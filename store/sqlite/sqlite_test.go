@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,7 +204,8 @@ func TestMigrationRecodesItems(t *testing.T) {
 					return err
 				}
 			}
-			// Undo migration 5 too: version 3 had peer_versions by name.
+			// Undo migrations 5 and 6 too: version 3 had peer_versions by
+			// name, and an index by id.
 			_, err := s.db.ExecContext(t.Context(), `DROP TABLE peer_versions; DROP TABLE peer_names;
 CREATE TABLE peer_versions (peer TEXT NOT NULL, id TEXT NOT NULL, top_by TEXT NOT NULL, top_seq INTEGER NOT NULL,
 	top_when INTEGER, conflicts TEXT NOT NULL, PRIMARY KEY (peer, id)) WITHOUT ROWID;
@@ -358,5 +360,40 @@ func TestPageSize(t *testing.T) {
 	}
 	if err := s.db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}
+
+// Remove finds an item's peer versions through the primary key, one seek
+// per peer name, not by scanning every peer's versions (migration 6
+// dropped the index by id).
+func TestRemovePeerVersionsPlan(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "store.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+qRemovePeerVersions, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	found := false
+	for _, d := range plan {
+		if strings.Contains(d, "SCAN peer_versions") {
+			t.Errorf("plan of %q scans peer_versions: %q", qRemovePeerVersions, plan)
+		}
+		found = found || strings.Contains(d, "SEARCH peer_versions USING PRIMARY KEY (peer=? AND id=?)")
+	}
+	if !found {
+		t.Errorf("plan of %q: %q, want a search of peer_versions by its primary key", qRemovePeerVersions, plan)
 	}
 }

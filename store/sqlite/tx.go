@@ -625,7 +625,7 @@ const (
 	qRewrite = `UPDATE items SET updates = ?, deleted = ?, digest = ?, conflicts = ?, xml = ?
 WHERE id = ? AND top_by = ? AND top_seq = ? AND top_when IS ? AND conflicts_digest = ?`
 	qRemove             = `DELETE FROM items WHERE id = ?`
-	qRemovePeerVersions = `DELETE FROM peer_versions WHERE id = ?`
+	qRemovePeerVersions = `DELETE FROM peer_versions WHERE peer IN (SELECT num FROM peer_names) AND id = ?`
 	qRetention          = `SELECT horizon, compacted, swept, marks FROM retention WHERE k = 1`
 	qSetRetention       = `INSERT INTO retention (k, horizon, compacted, swept, marks) VALUES (1, ?, ?, ?, ?)
 ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
