@@ -156,7 +156,7 @@ func consumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts merge.
 	if err != nil {
 		return merge.Summary{}, err
 	}
-	sum, err := merge.Run(ctx, r, p, opts)
+	sum, err := merge.Run(ctx, p, r, opts)
 	if cerr := p.close(); err == nil && cerr != nil {
 		err = cerr
 	}
