@@ -51,6 +51,22 @@ func problemOf(err error) Problem {
 	return Problem{Error: err.Error()}
 }
 
+// storeProblem is the Problem of a failure to read the store: msg, which
+// says no more than that, unless an item is stored beyond the reader's
+// limits (store.ErrOversized). That one is named, with its limit and the
+// command that repairs it: it breaks every feed until the server's
+// operator repairs it, and the message names nothing else of the server.
+func storeProblem(err error, msg string) Problem {
+	var oe *store.OversizedError
+	if errors.As(err, &oe) {
+		return Problem{Error: oe.Error(), Item: oe.ID}
+	}
+	if errors.Is(err, store.ErrOversized) {
+		return Problem{Error: "an item is stored beyond the reader's limits (FS-ROBUST-6); the server's log names it"}
+	}
+	return Problem{Error: msg}
+}
+
 // Errors a POST can fail with, besides the feed's own.
 var (
 	errTooManyItems = errors.New("httpfeed: too many items")
@@ -77,6 +93,11 @@ func (h *Handler) classify(ctx context.Context, err error) (int, Problem) {
 		return http.StatusRequestEntityTooLarge, p
 	case errors.Is(err, store.ErrClosed):
 		return http.StatusServiceUnavailable, Problem{Error: "the store is closed; nothing was merged"}
+	case errors.Is(err, store.ErrOversized):
+		// The server's item, not the request, is at fault.
+		p := storeProblem(err, "")
+		p.Error += "; nothing was merged"
+		return http.StatusInternalServerError, p
 	case ctx.Err() != nil:
 		// The client went away or the server is stopping: the merge was
 		// rolled back. Nobody may read this answer.
