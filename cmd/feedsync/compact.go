@@ -251,7 +251,9 @@ Arguments:
 	--json
 	    Print the summary as one JSON object on standard output instead of
 	    text: {"target", "scanned", "purged", "minimized", "removed",
-	    "horizon"}.
+	    "horizon", "oversized"}, oversized listing the items left beyond
+	    the reader's limits, each {"id", "limit", "repair"}: the limit
+	    exceeded and the command that repairs the item.
 
 Example:
 
