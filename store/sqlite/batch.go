@@ -2,216 +2,128 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 )
 
-// batchIDs is how many ids one query of StatMany or PeerVersions names: a
-// full batch has its statement prepared once per connection, the last
-// batch of a call is padded with "" (never a sync id). The cost of a
-// lookup is then mostly SQLite's, not a round of database/sql per item.
-const batchIDs = 256
-
-// batchRows is how many peer versions one statement of SetPeerVersions
-// writes at most; fewer go in statements of a power of two rows, so that
-// a connection keeps at most a few of them prepared.
-const batchRows = 128
-
-var _ interface {
-	store.BatchReader
-	store.BatchWriter
-} = (*tx)(nil)
-
-// inList returns "?,?,…" with n placeholders.
-func inList(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
-}
-
-var (
-	qStatMany     = `SELECT ` + statCols + ` FROM items WHERE id IN (` + inList(batchIDs) + `)`
-	qPeerVersions = `SELECT id, top_by, top_seq, top_when, conflicts FROM peer_versions WHERE peer = ? AND id IN (` + inList(batchIDs) + `)`
-	qPeerNum      = `SELECT num FROM peer_names WHERE name = ?`
+// Put and SetPeerVersion keep their rows pending and write them in
+// statements of putBatch and versionBatch rows: a consumer makes both
+// calls for every incoming item, and database/sql's work per statement
+// was about as much as SQLite's per row. Every other method of the Tx,
+// Commit included, first writes what is pending (enter), so nothing can
+// tell the difference but the call that reports a failure: the one that
+// wrote the batch.
+const (
+	putBatch     = 32
+	versionBatch = 64
 )
 
-// peerNum returns the number peer_versions names peer by, and false when
-// the peer has none (it has no versions); with create it makes one.
-func (t *tx) peerNum(ctx context.Context, peer string, create bool) (int64, bool, error) {
-	if create && !t.named[peer] {
-		if err := t.exec(ctx, qAddPeerName, peer); err != nil {
-			return 0, false, err
-		}
-		if t.named == nil {
-			t.named = map[string]bool{}
-		}
-		t.named[peer] = true
-	}
-	var num int64
-	err := t.queryRow(ctx, qPeerNum, []any{peer}, &num)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	return num, err == nil, err
+type pendingPut struct {
+	seq int64
+	row itemrow.Row
 }
 
-// idArgs returns ids as the arguments of a query naming batchIDs ids,
-// after the arguments before.
-func idArgs(args []any, ids []string) []any {
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	for range batchIDs - len(ids) {
-		args = append(args, "")
-	}
-	return args
+type pendingVersion struct {
+	peer, id string
+	v        store.Version
 }
 
-// index maps each id of a batch to its positions.
-func index(ids []string) map[string][]int {
-	m := make(map[string][]int, len(ids))
-	for i, id := range ids {
-		m[id] = append(m[id], i)
-	}
-	return m
+// manyRows returns an INSERT of n rows of the given column list and tail.
+func manyRows(head string, cols, n int, tail string) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return head + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + tail
 }
 
-func (t *tx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, error) {
-	if err := t.enter(ctx, false); err != nil {
-		return nil, fmt.Errorf("sqlite: stat %d items: %w", len(ids), err)
-	}
-	out := make([]store.ItemStat, len(ids))
-	args := make([]any, 0, batchIDs)
-	for start := 0; start < len(ids); start += batchIDs {
-		batch := ids[start:min(len(ids), start+batchIDs)]
-		if err := t.statBatchOf(ctx, batch, idArgs(args[:0], batch), out[start:]); err != nil {
-			return nil, fmt.Errorf("sqlite: stat items %q to %q: %w", batch[0], batch[len(batch)-1], t.fail(err))
-		}
-	}
-	return out, nil
-}
-
-// statBatchOf reads the stats of the items of one batch into out.
-func (t *tx) statBatchOf(ctx context.Context, batch []string, args []any, out []store.ItemStat) error {
-	st, err := t.stmt(ctx, qStatMany)
-	if err != nil {
-		return err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	at := index(batch)
-	for rows.Next() {
-		stat, err := scanStat(rows.Scan)
-		if err != nil {
-			return err
-		}
-		for _, i := range at[stat.ID] {
-			out[i] = stat
-		}
-	}
-	return rows.Err()
-}
-
-func (t *tx) PeerVersions(ctx context.Context, peer string, ids []string) ([]store.Version, error) {
-	if err := t.enter(ctx, false); err != nil {
-		return nil, fmt.Errorf("sqlite: versions of %d items at peer %q: %w", len(ids), peer, err)
-	}
-	out := make([]store.Version, len(ids))
-	num, ok, err := t.peerNum(ctx, peer, false)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: versions of %d items at peer %q: %w", len(ids), peer, t.fail(err))
-	}
-	if !ok {
-		return out, nil
-	}
-	args := make([]any, 0, 1+batchIDs)
-	for start := 0; start < len(ids); start += batchIDs {
-		batch := ids[start:min(len(ids), start+batchIDs)]
-		if err := t.peerBatchOf(ctx, batch, idArgs(append(args[:0], num), batch), out[start:]); err != nil {
-			return nil, fmt.Errorf("sqlite: versions of items %q to %q at peer %q: %w", batch[0], batch[len(batch)-1], peer, t.fail(err))
-		}
-	}
-	return out, nil
-}
-
-// peerBatchOf reads the peer versions of the items of one batch into out.
-func (t *tx) peerBatchOf(ctx context.Context, batch []string, args []any, out []store.Version) error {
-	st, err := t.stmt(ctx, qPeerVersions)
-	if err != nil {
-		return err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	at := index(batch)
-	for rows.Next() {
-		var id string
-		var v store.Version
-		var when sql.NullInt64
-		if err := rows.Scan(&id, &v.Top.By, &v.Top.Sequence, &when, &v.Conflicts); err != nil {
-			return err
-		}
-		v.Top.When = fromUnix(when)
-		for _, i := range at[id] {
-			out[i] = v
-		}
-	}
-	return rows.Err()
-}
-
-// qSetPeerVersionsOf returns the upsert of n peer versions.
-func qSetPeerVersionsOf(n int) string {
-	return `INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ` +
-		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?),", n), ",") + `
+const (
+	putHead  = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml) VALUES `
+	versHead = `INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES `
+	// A row of versions names its peer by number (peer_names).
+	versRow  = `((SELECT num FROM peer_names WHERE name = ?), ?, ?, ?, ?, ?)`
+	versTail = `
 ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, conflicts = excluded.conflicts`
+)
+
+var (
+	qPutBatch      = manyRows(putHead, 11, putBatch, qPut[len(qPutValues):])
+	qVersionsBatch = versHead + strings.TrimSuffix(strings.Repeat(versRow+", ", versionBatch), ", ") + versTail
+)
+
+// flush writes what Put and SetPeerVersion left pending.
+func (t *tx) flush(ctx context.Context) error {
+	if len(t.puts) > 0 {
+		if err := t.flushPuts(ctx); err != nil {
+			return err
+		}
+	}
+	if len(t.versions) > 0 {
+		return t.flushVersions(ctx)
+	}
+	return nil
 }
 
-// qSetPeerVersions are the upserts of batchRows, batchRows/2, …, 1 rows.
-var qSetPeerVersions = func() map[int]string {
-	m := map[int]string{}
-	for n := batchRows; n >= 1; n /= 2 {
-		m[n] = qSetPeerVersionsOf(n)
+// flushPuts writes the pending item rows: a full batch in one statement,
+// fewer one by one.
+func (t *tx) flushPuts(ctx context.Context) error {
+	puts := t.puts
+	t.puts = t.puts[:0]
+	args := t.args[:0]
+	for _, p := range puts {
+		r, v := p.row, p.row.Version
+		args = append(args, p.seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When),
+			r.Digest[:], r.Conflicts, v.Conflicts, r.Data)
 	}
-	return m
-}()
-
-func (t *tx) SetPeerVersions(ctx context.Context, peer string, ids []string, vs []store.Version) error {
-	if err := t.enter(ctx, true); err != nil {
-		return fmt.Errorf("sqlite: set versions of %d items at peer %q: %w", len(ids), peer, err)
+	t.args = args[:0]
+	var err error
+	if len(puts) == putBatch {
+		err = t.exec(ctx, qPutBatch, args...)
+	} else {
+		for i := range puts {
+			if err = t.exec(ctx, qPut, args[i*11:(i+1)*11]...); err != nil {
+				puts = puts[i : i+1]
+				break
+			}
+		}
 	}
-	if len(ids) != len(vs) {
-		return fmt.Errorf("sqlite: set versions at peer %q: %d ids, %d versions", peer, len(ids), len(vs))
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	num, _, err := t.peerNum(ctx, peer, true)
+	clear(args)
 	if err != nil {
-		return fmt.Errorf("sqlite: set versions of %d items at peer %q: %w", len(ids), peer, t.fail(err))
+		if len(puts) == 1 {
+			return fmt.Errorf("sqlite: put item %q: %w", puts[0].row.ID, t.fail(err))
+		}
+		return fmt.Errorf("sqlite: put items %q to %q: %w", puts[0].row.ID, puts[len(puts)-1].row.ID, t.fail(err))
 	}
-	args := make([]any, 0, 6*batchRows)
-	for len(ids) > 0 {
-		n := batchRows
-		for n > len(ids) {
-			n /= 2
+	return nil
+}
+
+// flushVersions writes the pending peer versions, as flushPuts does.
+func (t *tx) flushVersions(ctx context.Context) error {
+	vs := t.versions
+	t.versions = t.versions[:0]
+	args := t.args[:0]
+	for _, p := range vs {
+		args = append(args, p.peer, p.id, p.v.Top.By, p.v.Top.Sequence, unixOrNil(p.v.Top.When), p.v.Conflicts)
+	}
+	t.args = args[:0]
+	var err error
+	if len(vs) == versionBatch {
+		err = t.exec(ctx, qVersionsBatch, args...)
+	} else {
+		for i := range vs {
+			if err = t.exec(ctx, qSetPeerVersion, args[i*6:(i+1)*6]...); err != nil {
+				vs = vs[i : i+1]
+				break
+			}
 		}
-		args = args[:0]
-		for i, id := range ids[:n] {
-			v := vs[i]
-			args = append(args, num, id, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
+	}
+	clear(args)
+	if err != nil {
+		if len(vs) == 1 {
+			return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", vs[0].id, vs[0].peer, t.fail(err))
 		}
-		if err := t.exec(ctx, qSetPeerVersions[n], args...); err != nil {
-			return fmt.Errorf("sqlite: set versions of items %q to %q at peer %q: %w", ids[0], ids[n-1], peer, t.fail(err))
-		}
-		ids, vs = ids[n:], vs[n:]
+		return fmt.Errorf("sqlite: set versions of items %q to %q: %w", vs[0].id, vs[len(vs)-1].id, t.fail(err))
 	}
 	return nil
 }

@@ -5,7 +5,8 @@ import (
 	"sync"
 )
 
-// The decoder of the stored form encDict. Every element encodeDict writes
+// The decoder of the stored forms encDict and encImplied. Every element
+// encodeDict writes
 // is one block whose header is the same bits (static.header): compress/flate
 // reads that header and builds its decoding tables again for every item,
 // which costs more than decoding the item itself. decodeDict checks that
@@ -129,8 +130,9 @@ func (r *bitReader) overrun() bool { return r.over > r.n }
 
 // decodeDict decodes the stream in (after the stored form's length) of an
 // element of n bytes, and reports false when it leaves the stream to
-// compress/flate.
-func decodeDict(in []byte, n int) ([]byte, bool) {
+// compress/flate. implied says the stream leaves out the whole bytes of
+// the header (the stored form 0x03).
+func decodeDict(in []byte, n int, implied bool) ([]byte, bool) {
 	if n < 0 || n > maxXML {
 		return nil, false
 	}
@@ -138,8 +140,12 @@ func decodeDict(in []byte, n int) ([]byte, bool) {
 	dt := staticDecodeTables()
 	dict := t.window
 	r := bitReader{in: in}
-	// The header, whole bytes then the rest.
-	for _, b := range t.header[:t.headerN/8] {
+	// The header, whole bytes (unless implied) then the rest.
+	whole := t.header[:t.headerN/8]
+	if implied {
+		whole = nil
+	}
+	for _, b := range whole {
 		r.fill()
 		if byte(r.take(8)) != b {
 			return nil, false

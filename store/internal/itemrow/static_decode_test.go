@@ -10,13 +10,18 @@ import (
 	"testing"
 )
 
-// flateXML decodes a stored form of encDict with compress/flate, the way
-// XML did before decodeDict: what decodeDict must agree with.
+// flateXML decodes a stored form of encDict or encImplied with
+// compress/flate, the way XML did before decodeDict: what decodeDict must
+// agree with.
 func flateXML(b []byte) ([]byte, error) {
 	n, k := binary.Uvarint(b[1:])
 	out := make([]byte, n)
+	stream := b[1+k:]
+	if b[0] == encImplied {
+		stream = append(append([]byte(nil), impliedHeader()...), stream...)
+	}
 	r := flate.NewReader(nil)
-	if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1+k:]), dictBytes); err != nil {
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(stream), dictBytes); err != nil {
 		return nil, err
 	}
 	if _, err := io.ReadFull(r, out); err != nil {
@@ -46,8 +51,10 @@ func dictForms(t *testing.T) [][]byte {
 	xmls = append(xmls, all)
 	var forms [][]byte
 	for _, x := range xmls {
-		out := append([]byte{encDict}, binary.AppendUvarint(nil, uint64(len(x)))...)
-		forms = append(forms, encodeDict(out, x))
+		for _, form := range []byte{encDict, encImplied} {
+			out := append([]byte{form}, binary.AppendUvarint(nil, uint64(len(x)))...)
+			forms = append(forms, encodeDict(out, x, form == encImplied))
+		}
 	}
 	if len(forms) < 200 {
 		t.Fatal("too few forms")
@@ -64,7 +71,7 @@ func TestDecodeDict(t *testing.T) {
 			t.Fatalf("compress/flate: %v", err)
 		}
 		n, k := binary.Uvarint(b[1:])
-		got, ok := decodeDict(b[1+k:], int(n))
+		got, ok := decodeDict(b[1+k:], int(n), b[0] == encImplied)
 		if !ok {
 			t.Errorf("decodeDict left a stored form of %d bytes to compress/flate", n)
 			continue
@@ -102,12 +109,12 @@ func TestDecodeDictDamaged(t *testing.T) {
 			if m < 0 {
 				continue
 			}
-			b = append([]byte{encDict}, append(binary.AppendUvarint(nil, uint64(m)), b[1+k:]...)...)
+			b = append([]byte{b[0]}, append(binary.AppendUvarint(nil, uint64(m)), b[1+k:]...)...)
 			n, k = binary.Uvarint(b[1:])
 		case 3: // bytes after the end
 			b = append(b, byte(r.IntN(256)))
 		}
-		got, ok := decodeDict(b[1+k:], int(n))
+		got, ok := decodeDict(b[1+k:], int(n), b[0] == encImplied)
 		if !ok {
 			continue
 		}
