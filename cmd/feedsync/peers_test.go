@@ -246,3 +246,69 @@ func TestServePeersKilled(t *testing.T) {
 	start(1)
 	waitConverged(t, n+1, dbs...)
 }
+
+// With --collection, each --peer names the collection it syncs: A's
+// tasks peer with B's todo both ways, under other names; A's notes have
+// no peer and stay on A. GET / lists the peers beside the collections.
+func TestServePeersCollections(t *testing.T) {
+	h := newHarness(t)
+	addrs := freeAddrs(t, 2)
+	a, b := "http://"+addrs[0], "http://"+addrs[1]
+	startServe(t, h, "--addr", addrs[0], "--by", "a", "--peer-interval", "2s",
+		"--collection", "tasks=sqlite:"+h.path("a-tasks.db"), "--collection", "notes=sqlite:"+h.path("a-notes.db"),
+		"--peer", "tasks="+b+"/todo")
+	startServe(t, h, "--addr", addrs[1], "--by", "b", "--peer-interval", "2s",
+		"--collection", "todo=sqlite:"+h.path("b-todo.db"), "--collection", "notes=sqlite:"+h.path("b-notes.db"),
+		"--peer", "todo="+a+"/tasks")
+
+	clientEdit(h, a+"/notes", "n1", "note", "only on A")
+	clientEdit(h, a+"/tasks", "c1", "task-a", "made at A")
+	clientEdit(h, b+"/todo", "c2", "task-b", "made at B")
+	got := waitConverged(t, 2, h.path("a-tasks.db"), h.path("b-todo.db"))
+	if len(got) != 2 {
+		t.Errorf("tasks and todo hold %d items, want 2", len(got))
+	}
+	if m, err := manifestOf(h.path("b-notes.db")); err != nil || len(m) != 0 {
+		t.Errorf("B's notes hold %v (%v), want nothing: A's notes have no peer", m, err)
+	}
+
+	var status struct {
+		Collections []string              `json:"collections"`
+		Peers       []httpfeed.PeerStatus `json:"peers"`
+	}
+	resp, body := httpGet(t, a+"/")
+	if err := json.Unmarshal(body, &status); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /: %d %v\n%s", resp.StatusCode, err, body)
+	}
+	if len(status.Peers) != 1 || status.Peers[0].Collection != "tasks" || status.Peers[0].URL != b+"/todo" || len(status.Collections) != 2 {
+		t.Errorf("GET / = %s, want both collections and the peer of tasks", body)
+	}
+	_, body = httpGet(t, a+"/metrics")
+	if want := `feedsync_peer_syncs_total{collection="tasks",peer="` + b + `/todo"}`; !strings.Contains(string(body), want) {
+		t.Errorf("metrics lack %s:\n%s", want, body)
+	}
+}
+
+func TestServePeersUsageErrors(t *testing.T) {
+	h := newHarness(t)
+	cols := []string{"--collection", "tasks=memory:", "--collection", "notes=memory:"}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{append(cols, "--peer", "http://127.0.0.1:1/tasks"), "name the collection it syncs"},
+		{append(cols, "--peer", "todo=http://127.0.0.1:1/tasks"), `no collection "/todo" is served`},
+		{append(cols, "--peer", "tasks=ftp://127.0.0.1:1/tasks"), "want an http:// or https:// collection URL"},
+		{append(cols, "--peer", "tasks=http://127.0.0.1:1/x", "--peer", "tasks=http://127.0.0.1:1/x"), "is given twice"},
+		{[]string{"--store", "memory:", "--peer", "tasks=http://127.0.0.1:1/"}, `no collection "/tasks" is served`},
+		{[]string{"--store", "memory:", "--peer", "127.0.0.1:1"}, "want [COLLECTION=]URL[=TOKEN]"},
+		{[]string{"--store", "memory:", "--peer", "http://127.0.0.1:1/", "--peer-interval", "0s"}, "--peer-interval must be positive"},
+	} {
+		h.fails(exitUsage, []string{c.want}, append([]string{"serve", "--by", "a"}, c.args...)...)
+	}
+	// The same peer URL may serve two local collections, and "/" names
+	// the store served alone.
+	if _, err := parsePeers([]string{"a=http://h/x", "b=http://h/x", "/=http://h/y=tok"}); err != nil {
+		t.Errorf("parsePeers: %v", err)
+	}
+}
