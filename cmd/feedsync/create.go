@@ -20,6 +20,7 @@ type CreateCommand struct {
 	format      formatFlag
 	title       string
 	fields      fieldFlags
+	json        bool
 }
 
 func (c *CreateCommand) flags() *flag.FlagSet {
@@ -32,7 +33,8 @@ func (c *CreateCommand) flags() *flag.FlagSet {
 	fs.Var(&c.format, "format", "")
 	fs.StringVar(&c.title, "title", "", "")
 	fs.Var(&c.fields.set, "set", "")
-	fs.StringVar(&c.fields.json, "json", "", "")
+	fs.StringVar(&c.fields.object, "fields", "", "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -42,12 +44,18 @@ func (c *CreateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := fieldsAsJSON(c.json, pos); err != nil {
+		return err
+	}
 	t, err := targetOf(pos, c.store)
 	if err != nil {
 		return err
 	}
-	if len(c.fields.set) == 0 && c.fields.json == "" {
-		return usagef("give the item's fields with --set field=value or --json OBJECT")
+	if err := jsonWithEditOutput(c.json, c.out); err != nil {
+		return err
+	}
+	if len(c.fields.set) == 0 && c.fields.object == "" {
+		return usagef("give the item's fields with --set field=value or --fields OBJECT")
 	}
 	fields := map[string]any{}
 	if err := c.fields.apply(fields); err != nil {
@@ -67,6 +75,7 @@ func (c *CreateCommand) Run(ctx context.Context, args []string) error {
 	}
 	s := c.m.stamp(by)
 	feed := t.name
+	var created *feedsync.Item
 	err = c.m.editFeed(ctx, edit{
 		in:    feed,
 		store: t.store,
@@ -83,14 +92,15 @@ func (c *CreateCommand) Run(ctx context.Context, args []string) error {
 			if err != nil {
 				return nil, err
 			}
-			return feedsync.Create(h.Format, p, id, s, c.noConflicts)
+			created, err = feedsync.Create(h.Format, p, id, s, c.noConflicts)
+			return created, err
 		},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.m.Stderr, "created %q in %s\n", id, displayName(outName(feed, c.out)))
-	return nil
+	text := fmt.Sprintf("created %q in %s", id, displayName(outName(feed, c.out)))
+	return c.m.reportEdit(c.json, text, editSummary(editOutput(t, c.out), "created", created))
 }
 
 // outName is where a command that edits FEED in place wrote.
@@ -133,7 +143,7 @@ Arguments:
 	    content and published (RFC 3339) go into the feed format's standard
 	    elements; other fields into <f:NAME> elements.
 
-	--json OBJECT
+	--fields OBJECT
 	    Set the fields of a JSON object, with their JSON types. --set is
 	    applied after it.
 
@@ -158,8 +168,13 @@ Arguments:
 	--title T
 	    The title of a new feed.
 
+	--json
+	    Print the summary as one JSON object on standard output instead of
+	    text: {"output", "id", "action": "created", "updates", "deleted",
+	    "conflicts"}, as 'feedsync show --json' names them. Not with -o -.
+
 Example:
 
-	feedsync create tasks.xml --by laptop --id stamps-1 --set title='Buy stamps' --json '{"done":false}'
+	feedsync create tasks.xml --by laptop --id stamps-1 --set title='Buy stamps' --fields '{"done":false}'
 `)
 }

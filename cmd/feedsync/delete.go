@@ -17,6 +17,7 @@ type DeleteCommand struct {
 	by    string
 	id    string
 	out   string
+	json  bool
 }
 
 func (c *DeleteCommand) flags() *flag.FlagSet {
@@ -25,6 +26,7 @@ func (c *DeleteCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.by, "by", "", "")
 	fs.StringVar(&c.id, "id", "", "")
 	fs.StringVar(&c.out, "o", "", "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -36,6 +38,9 @@ func (c *DeleteCommand) Run(ctx context.Context, args []string) error {
 	}
 	t, err := targetOf(pos, c.store)
 	if err != nil {
+		return err
+	}
+	if err := jsonWithEditOutput(c.json, c.out); err != nil {
 		return err
 	}
 	id, err := itemID(c.id)
@@ -52,7 +57,7 @@ func (c *DeleteCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	s := c.m.stamp(by)
-	var updates int64
+	var deleted *feedsync.Item
 	err = c.m.editFeed(ctx, edit{
 		in:    t.name,
 		store: t.store,
@@ -66,15 +71,15 @@ func (c *DeleteCommand) Run(ctx context.Context, args []string) error {
 			if err != nil {
 				return nil, err
 			}
-			updates = d.Sync.Updates
+			deleted = d
 			return d, nil
 		},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.m.Stderr, "deleted %q (updates %d; it stays in the feed as a tombstone)\n", id, updates)
-	return nil
+	text := fmt.Sprintf("deleted %q (updates %d; it stays in the feed as a tombstone)", id, deleted.Sync.Updates)
+	return c.m.reportEdit(c.json, text, editSummary(editOutput(t, c.out), "deleted", deleted))
 }
 
 // Usage prints the help of delete.
@@ -105,6 +110,11 @@ Arguments:
 
 	-o OUT
 	    Write the result to OUT ("-" for standard output) instead of FEED.
+
+	--json
+	    Print the summary as one JSON object on standard output instead of
+	    text: {"output", "id", "action": "deleted", "updates", "deleted",
+	    "conflicts"}, as 'feedsync show --json' names them. Not with -o -.
 
 Example:
 

@@ -36,7 +36,7 @@ func TestCreateUpdateDelete(t *testing.T) {
 			h := newHarness(t)
 			// A new feed is made when FEED does not exist.
 			r := h.ok("", "create", "tasks.xml", "--by", "laptop", "--id", "stamps-1", "--format", format, "--title", "Tasks",
-				"--set", "title=Buy stamps", "--json", `{"done":false,"count":10}`)
+				"--set", "title=Buy stamps", "--fields", `{"done":false,"count":10}`)
 			if !strings.Contains(r.stderr, `created "stamps-1" in tasks.xml`) {
 				t.Errorf("create said %q", r.stderr)
 			}
@@ -56,7 +56,7 @@ func TestCreateUpdateDelete(t *testing.T) {
 			}
 
 			h.now = h.now.Add(time.Hour)
-			r = h.ok("", "update", "tasks.xml", "--id", "stamps-1", "--by", "phone", "--set", "description=first-class", "--json", `{"count":12}`, "--unset", "done")
+			r = h.ok("", "update", "tasks.xml", "--id", "stamps-1", "--by", "phone", "--set", "description=first-class", "--fields", `{"count":12}`, "--unset", "done")
 			if !strings.Contains(r.stderr, `updated "stamps-1" (updates 2)`) {
 				t.Errorf("update said %q", r.stderr)
 			}

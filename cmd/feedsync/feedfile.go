@@ -250,26 +250,26 @@ func childText(e *etree.Element, tag string) string {
 	return ""
 }
 
-// fieldFlags are the --set, --json (and, for update, --unset) flags that
+// fieldFlags are the --set, --fields (and, for update, --unset) flags that
 // say what an item's fields become.
 type fieldFlags struct {
-	set   listFlag
-	json  string
-	unset listFlag
+	set    listFlag
+	object string
+	unset  listFlag
 }
 
-// apply changes fields: --json's members first, then each --set, then each
-// --unset.
+// apply changes fields: --fields' members first, then each --set, then
+// each --unset.
 func (f *fieldFlags) apply(fields map[string]any) error {
-	if f.json != "" {
-		dec := json.NewDecoder(strings.NewReader(f.json))
+	if f.object != "" {
+		dec := json.NewDecoder(strings.NewReader(f.object))
 		dec.UseNumber()
 		var obj map[string]any
 		if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {
 			if err == nil {
 				err = errors.New("not a single JSON object")
 			}
-			return &usageError{msg: fmt.Sprintf("--json: %v", err), hint: `Give one JSON object, for example --json '{"done":true,"priority":2}'.`}
+			return &usageError{msg: fmt.Sprintf("--fields: %v", err), hint: `Give one JSON object, for example --fields '{"done":true,"priority":2}'.`}
 		}
 		for k, v := range obj {
 			fields[k] = v
@@ -278,7 +278,7 @@ func (f *fieldFlags) apply(fields map[string]any) error {
 	for _, s := range f.set {
 		k, v, ok := strings.Cut(s, "=")
 		if !ok || k == "" {
-			return &usageError{msg: fmt.Sprintf("--set %q: want field=value", s), hint: "For example --set title='Buy stamps'. Use --json for numbers, booleans and nested values."}
+			return &usageError{msg: fmt.Sprintf("--set %q: want field=value", s), hint: "For example --set title='Buy stamps'. Use --fields for numbers, booleans and nested values."}
 		}
 		fields[k] = v
 	}
@@ -295,4 +295,19 @@ func itemTitle(it *feedsync.Item) string {
 		return ""
 	}
 	return childText(p, "title")
+}
+
+// fieldsAsJSON explains an argument left over when --json, which takes no
+// value, was given a JSON object as create and update once took their
+// fields: they take it with --fields.
+func fieldsAsJSON(asJSON bool, pos []string) error {
+	for _, a := range pos {
+		if asJSON && strings.HasPrefix(strings.TrimSpace(a), "{") {
+			return &usageError{
+				msg:  fmt.Sprintf("unexpected argument %q", a),
+				hint: "--json asks for the summary as JSON; give the item's fields as a JSON object with --fields OBJECT.",
+			}
+		}
+	}
+	return nil
 }

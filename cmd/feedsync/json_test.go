@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // TestJSONSummaries checks that every command that ends with a summary
@@ -110,4 +112,73 @@ func TestVersion(t *testing.T) {
 	if v.Version == "" || !strings.HasPrefix(v.Go, "go") || !strings.Contains(a.stdout, v.Version) {
 		t.Errorf("version --json: %+v; text: %q", v, a.stdout)
 	}
+}
+
+// TestEditJSON checks create, update, delete and resolve with --json: one
+// JSON object on standard output naming the item, what was done and the
+// item's state after it (FS-CREATE-1, FS-UPDATE-5, FS-UPDATE-6,
+// FS-DELETE-1, FS-RESOLVE-2), nothing on standard error, on a feed file and
+// on a store; and --json refused where the feed itself would go to
+// standard output.
+func TestEditJSON(t *testing.T) {
+	h := e5Merged(t)
+	zero := 0
+	one := 1
+	tests := []struct {
+		args []string
+		want editJSON
+	}{
+		{[]string{"create", "tasks.xml", "--id", "a", "--set", "title=A"},
+			editJSON{Output: "tasks.xml", ID: "a", Action: "created", Updates: 1}},
+		{[]string{"update", "tasks.xml", "--id", "a", "--fields", `{"done":true}`, "-o", "tasks2.xml"},
+			editJSON{Output: "tasks2.xml", ID: "a", Action: "updated", Updates: 2}},
+		{[]string{"update", "tasks.xml", "--id", "a", "--set", "title=A"},
+			editJSON{Output: "tasks.xml", ID: "a", Action: "unchanged", Updates: 1}},
+		{[]string{"delete", "tasks.xml", "--id", "a"},
+			editJSON{Output: "tasks.xml", ID: "a", Action: "deleted", Updates: 2, Deleted: true}},
+		{[]string{"update", "tasks.xml", "--id", "a", "--set", "title=B"},
+			editJSON{Output: "tasks.xml", ID: "a", Action: "undeleted", Updates: 3}},
+		{[]string{"resolve", "merged.xml", "--id", "fence-1", "--keep", "1", "-o", "resolved.xml"},
+			editJSON{Output: "resolved.xml", ID: "fence-1", Action: "resolved", Updates: 4, Kept: &one, KeptBy: "laptop"}},
+		{[]string{"resolve", "merged.xml", "--id", "fence-1", "--keep-from", "tablet"},
+			editJSON{Output: "merged.xml", ID: "fence-1", Action: "resolved", Updates: 4, Kept: &zero, KeptBy: "tablet"}},
+		{[]string{"create", "--store", "sqlite:s.db", "--id", "s", "--set", "title=S"},
+			editJSON{Output: "sqlite:s.db", ID: "s", Action: "created", Updates: 1}},
+		{[]string{"delete", "--store", "sqlite:s.db", "--id", "s"},
+			editJSON{Output: "sqlite:s.db", ID: "s", Action: "deleted", Updates: 2, Deleted: true}},
+	}
+	for _, tc := range tests {
+		r := h.ok("", append(tc.args, "--by", "phone", "--json")...)
+		if r.stderr != "" {
+			t.Errorf("%s: stderr is not empty:\n%s", tc.args, r.stderr)
+		}
+		if strings.Count(strings.TrimSpace(r.stdout), "\n") != 0 {
+			t.Errorf("%s: not one line of JSON:\n%s", tc.args, r.stdout)
+		}
+		var got editJSON
+		dec := json.NewDecoder(strings.NewReader(r.stdout))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&got); err != nil {
+			t.Fatalf("%s: stdout is not an edit summary: %v\n%s", tc.args, err, r.stdout)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.args, diff)
+		}
+	}
+	// Without --json the same edit says it in text on standard error.
+	if r := h.ok("", "update", "tasks.xml", "--id", "a", "--set", "title=C", "--by", "phone"); r.stdout != "" || !strings.Contains(r.stderr, `updated "a" (updates 4)`) {
+		t.Errorf("update without --json: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+
+	for _, args := range [][]string{
+		{"create", "tasks.xml", "--set", "title=X", "-o", "-"},
+		{"update", "tasks.xml", "--id", "a", "--set", "title=X", "-o", "-"},
+		{"delete", "tasks.xml", "--id", "a", "-o", "-"},
+		{"resolve", "merged.xml", "--id", "fence-1", "--keep", "0", "-o", "-"},
+	} {
+		h.fails(exitUsage, []string{"--json cannot be used with -o -"}, append(args, "--by", "phone", "--json")...)
+	}
+	// The fields object is given with --fields; --json takes no value.
+	h.fails(exitUsage, []string{"--fields OBJECT"}, "update", "tasks.xml", "--id", "a", "--by", "phone", "--json", `{"done":false}`)
+	h.fails(exitUsage, []string{"--fields OBJECT"}, "create", "tasks.xml", "--by", "phone", "--json", `{"done":false}`)
 }

@@ -251,7 +251,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"create", "a.xml", "--by", "lap top", "--set", "title=x"}, []string{`--by "lap top" is not a valid endpoint identifier`, "for example --by laptop", "FS-TYPE-6", "explained in docs/RULES.md"}},
 		{[]string{"create", "a.xml", "--by", "laptop"}, []string{"give the item's fields"}},
 		{[]string{"create", "a.xml", "--by", "laptop", "--set", "notanassignment"}, []string{`--set "notanassignment": want field=value`}},
-		{[]string{"create", "a.xml", "--by", "laptop", "--json", "[1]"}, []string{"--json:", "one JSON object"}},
+		{[]string{"create", "a.xml", "--by", "laptop", "--fields", "[1]"}, []string{"--fields:", "one JSON object"}},
 		{[]string{"update", "a.xml", "--by", "laptop", "--set", "a=b"}, []string{"missing --id"}},
 		{[]string{"update", "a.xml", "--id", "x", "--by", "laptop"}, []string{"nothing to change"}},
 		{[]string{"resolve", "a.xml", "--id", "x", "--by", "laptop"}, []string{"--keep N or --keep-from ENDPOINT"}},

@@ -20,6 +20,7 @@ type ResolveCommand struct {
 	keep     int
 	keepFrom string
 	out      string
+	json     bool
 }
 
 func (c *ResolveCommand) flags() *flag.FlagSet {
@@ -30,6 +31,7 @@ func (c *ResolveCommand) flags() *flag.FlagSet {
 	fs.IntVar(&c.keep, "keep", -1, "")
 	fs.StringVar(&c.keepFrom, "keep-from", "", "")
 	fs.StringVar(&c.out, "o", "", "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -41,6 +43,9 @@ func (c *ResolveCommand) Run(ctx context.Context, args []string) error {
 	}
 	t, err := targetOf(pos, c.store)
 	if err != nil {
+		return err
+	}
+	if err := jsonWithEditOutput(c.json, c.out); err != nil {
 		return err
 	}
 	id, err := itemID(c.id)
@@ -65,6 +70,7 @@ func (c *ResolveCommand) Run(ctx context.Context, args []string) error {
 	s := c.m.stamp(by)
 	feed := t.name
 	result := ""
+	var summary editJSON
 	err = c.m.editFeed(ctx, edit{
 		in:    feed,
 		store: t.store,
@@ -97,15 +103,17 @@ func (c *ResolveCommand) Run(ctx context.Context, args []string) error {
 			if r.Sync.Deleted {
 				state = ", deleted"
 			}
-			result = fmt.Sprintf("resolved %q: kept %s (by %s); updates %d%s, %d conflict copies left", id, what, topBy(version(it, keep)), r.Sync.Updates, state, len(r.Sync.Conflicts))
+			keptBy := topBy(version(it, keep))
+			result = fmt.Sprintf("resolved %q: kept %s (by %s); updates %d%s, %d conflict copies left", id, what, keptBy, r.Sync.Updates, state, len(r.Sync.Conflicts))
+			summary = editSummary(editOutput(t, c.out), "resolved", r)
+			summary.Kept, summary.KeptBy = &keep, keptBy
 			return r, nil
 		},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.m.Stderr, result)
-	return nil
+	return c.m.reportEdit(c.json, result, summary)
 }
 
 // version returns version k of it: 0 the winner, k the k-th conflict copy.
@@ -193,6 +201,14 @@ Arguments:
 
 	-o OUT
 	    Write the result to OUT ("-" for standard output) instead of FEED.
+
+	--json
+	    Print the summary as one JSON object on standard output instead of
+	    text: {"output", "id", "action": "resolved", "updates", "deleted",
+	    "conflicts", "kept", "kept_by"}: the item's state after the
+	    resolution as 'feedsync show --json' names it, the version kept
+	    (0 the winner, k the k-th conflict copy) and the endpoint that last
+	    changed it. Not with -o -.
 
 Example:
 

@@ -20,6 +20,7 @@ type UpdateCommand struct {
 	id     string
 	out    string
 	fields fieldFlags
+	json   bool
 }
 
 func (c *UpdateCommand) flags() *flag.FlagSet {
@@ -29,8 +30,9 @@ func (c *UpdateCommand) flags() *flag.FlagSet {
 	fs.StringVar(&c.id, "id", "", "")
 	fs.StringVar(&c.out, "o", "", "")
 	fs.Var(&c.fields.set, "set", "")
-	fs.StringVar(&c.fields.json, "json", "", "")
+	fs.StringVar(&c.fields.object, "fields", "", "")
 	fs.Var(&c.fields.unset, "unset", "")
+	fs.BoolVar(&c.json, "json", false, "")
 	return fs
 }
 
@@ -40,16 +42,22 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := fieldsAsJSON(c.json, pos); err != nil {
+		return err
+	}
 	t, err := targetOf(pos, c.store)
 	if err != nil {
+		return err
+	}
+	if err := jsonWithEditOutput(c.json, c.out); err != nil {
 		return err
 	}
 	id, err := itemID(c.id)
 	if err != nil {
 		return err
 	}
-	if len(c.fields.set) == 0 && c.fields.json == "" && len(c.fields.unset) == 0 {
-		return usagef("nothing to change: give --set, --json or --unset")
+	if len(c.fields.set) == 0 && c.fields.object == "" && len(c.fields.unset) == 0 {
+		return usagef("nothing to change: give --set, --fields or --unset")
 	}
 	if !t.store {
 		if err := c.m.readable(t.name); err != nil {
@@ -62,6 +70,7 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 	}
 	s := c.m.stamp(by)
 	result := ""
+	var summary editJSON
 	err = c.m.editFeed(ctx, edit{
 		in:    t.name,
 		store: t.store,
@@ -88,6 +97,7 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 			// updated follows the clock, so compare without it.
 			if !it.Sync.Deleted && samePayload(it.Format(), p, old) {
 				result = fmt.Sprintf("%q unchanged: the fields already have these values", id)
+				summary = editSummary(editOutput(t, c.out), "unchanged", it)
 				return it, nil
 			}
 			up, err := feedsync.Update(it, p, s)
@@ -99,14 +109,14 @@ func (c *UpdateCommand) Run(ctx context.Context, args []string) error {
 				verb = "undeleted" // FS-UPDATE-5
 			}
 			result = fmt.Sprintf("%s %q (updates %d)", verb, id, up.Sync.Updates)
+			summary = editSummary(editOutput(t, c.out), verb, up)
 			return up, nil
 		},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(c.m.Stderr, result)
-	return nil
+	return c.m.reportEdit(c.json, result, summary)
 }
 
 // samePayload reports whether two standalone payloads have the same digest,
@@ -129,7 +139,7 @@ func samePayload(format feedsync.Format, a, b *etree.Element) bool {
 // Usage prints the help of update.
 func (c *UpdateCommand) Usage() {
 	fmt.Fprint(c.m.Stdout, `The update command changes fields of one item: it reads the item's fields
-(as 'feedsync show' and produce write them), applies --json, --set and
+(as 'feedsync show' and produce write them), applies --fields, --set and
 --unset, and records an update by this endpoint: updates+1 and a new
 topmost history entry (FS-UPDATE-1..3). Elements no field describes are
 kept. Conflict copies stay, except those the update subsumes, which are
@@ -153,7 +163,7 @@ Arguments:
 	--set field=value
 	    Set a field to a string. May be repeated.
 
-	--json OBJECT
+	--fields OBJECT
 	    Set the fields of a JSON object, with their JSON types (applied
 	    before --set).
 
@@ -167,8 +177,15 @@ Arguments:
 	-o OUT
 	    Write the result to OUT ("-" for standard output) instead of FEED.
 
+	--json
+	    Print the summary as one JSON object on standard output instead of
+	    text: {"output", "id", "action", "updates", "deleted",
+	    "conflicts"}, as 'feedsync show --json' names them; action is
+	    "updated", "undeleted" or "unchanged" (the fields had these values:
+	    nothing was written). Not with -o -.
+
 Example:
 
-	feedsync update tasks.xml --id stamps-1 --by phone --set description='10 first-class, 5 postcards' --json '{"done":true}'
+	feedsync update tasks.xml --id stamps-1 --by phone --set description='10 first-class, 5 postcards' --fields '{"done":true}'
 `)
 }
