@@ -347,6 +347,20 @@ func TestServePeersTrust(t *testing.T) {
 	clientEdit(h, urls[1], "c2", "item1", "c2 edits c1's item", token(1)...)
 	waitConverged(t, 3, dbs...)
 
+	// No server rejected what its peer forwarded: each relays.
+	for i := range 3 {
+		var status struct {
+			Peers []httpfeed.PeerStatus `json:"peers"`
+		}
+		resp, body := httpGet(t, urls[i], "Accept", "application/json", "Authorization", fmt.Sprintf("Bearer c%d-secret", i+1))
+		if err := json.Unmarshal(body, &status); err != nil || resp.StatusCode != 200 || len(status.Peers) != 1 {
+			t.Fatalf("GET / of P%d as JSON: %d %v\n%s", i+1, resp.StatusCode, err, body)
+		}
+		if p := status.Peers[0]; p.ItemsRejected != 0 {
+			t.Errorf("P%d's peer rejected %d items: %s", i+1, p.ItemsRejected, p.LastRejection)
+		}
+	}
+
 	// Each entry names the client that made it, at every server.
 	for i := range 3 {
 		file := fmt.Sprintf("reader%d.xml", i+1)
