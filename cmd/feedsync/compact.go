@@ -209,7 +209,9 @@ Arguments:
 	    of rewriting FEED in place, atomically.
 
 	--json
-	    Print the summary as JSON on standard output.
+	    Print the summary as one JSON object on standard output instead of
+	    text: {"target", "scanned", "purged", "minimized", "removed",
+	    "horizon"}.
 
 Example:
 

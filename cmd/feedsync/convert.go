@@ -223,9 +223,10 @@ FEED may be "-" for standard input.
 Arguments:
 
 	--json
-	    Print the summary as a JSON object on standard output (created,
-	    updated, deleted, unchanged; items kept as they were count as
-	    unchanged) instead of text on standard error. Needs -o OUT.
+	    Print the summary as one JSON object on standard output instead of
+	    text on standard error: {"output", "created", "updated", "deleted",
+	    "unchanged"}; items kept as they were count as unchanged. Needs
+	    -o OUT.
 
 	--by ENDPOINT
 	    This endpoint's identifier, written into every history entry.

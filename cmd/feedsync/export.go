@@ -122,8 +122,9 @@ FEED may be "-" for standard input. A summary goes to standard error.
 Arguments:
 
 	--json
-	    Print the summary as a JSON object on standard output instead of
-	    text on standard error. Needs -o OUT.
+	    Print the summary as one JSON object on standard output instead of
+	    text on standard error: {"output", "exported", "tombstones",
+	    "conflicts", "invalid"}. Needs -o OUT.
 
 	--format rss|atom|json
 	    The output format: RSS 2.0, Atom 1.0 or JSON Feed 1.1. Default: the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -181,4 +182,52 @@ func TestEditJSON(t *testing.T) {
 	// The fields object is given with --fields; --json takes no value.
 	h.fails(exitUsage, []string{"--fields OBJECT"}, "update", "tasks.xml", "--id", "a", "--by", "phone", "--json", `{"done":false}`)
 	h.fails(exitUsage, []string{"--fields OBJECT"}, "create", "tasks.xml", "--by", "phone", "--json", `{"done":false}`)
+}
+
+// TestJSONFieldsDocumented checks that the help of every command with
+// --json names each field of the object it prints, quoted as it appears
+// in the JSON: the names are part of the command's interface.
+func TestJSONFieldsDocumented(t *testing.T) {
+	summaries := map[string][]any{
+		"merge":    {mergeJSON{}},
+		"produce":  {refreshJSON{}, storeFeedJSON{}},
+		"convert":  {refreshJSON{}},
+		"export":   {exportJSON{}},
+		"validate": {validateJSON{}, validateProblem{}},
+		"verify":   {verifyReport{}, verifyDifference{}, verifyEntry{}},
+		"sync":     {syncJSON{}},
+		"compact":  {compactJSON{}},
+		"version":  {buildInfo{}},
+		"create":   {editJSON{}},
+		"update":   {editJSON{}},
+		"delete":   {editJSON{}},
+		"resolve":  {editJSON{}},
+	}
+	for _, c := range commands {
+		if c.new(&Main{}).flags().Lookup("json") == nil {
+			continue
+		}
+		if c.name == "show" || c.name == "conflicts" {
+			continue // listings, not summaries: their help describes the items
+		}
+		types, ok := summaries[c.name]
+		if !ok {
+			t.Errorf("%s has --json: add its summary type here", c.name)
+			continue
+		}
+		var help strings.Builder
+		c.new(&Main{Stdout: &help}).Usage()
+		for _, v := range types {
+			rt := reflect.TypeOf(v)
+			for i := range rt.NumField() {
+				name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+				if c.name != "resolve" && strings.HasPrefix(name, "kept") {
+					continue // editJSON's resolve-only fields
+				}
+				if !strings.Contains(help.String(), `"`+name+`"`) {
+					t.Errorf("help %s does not name the JSON field %q of %s", c.name, name, rt.Name())
+				}
+			}
+		}
+	}
 }

@@ -416,9 +416,11 @@ Arguments:
 	    Exit with status 1 when the merge created new conflicts.
 
 	--json
-	    Print the summary as a JSON object on standard output (the counts,
-	    "output" and the rejections) instead of text on standard error.
-	    Needs -o OUT, or --store.
+	    Print the summary as one JSON object on standard output instead of
+	    text on standard error: {"output", "new", "updated", "deleted",
+	    "conflicts", "unchanged", "rejected", "rejections"}, rejections
+	    being the messages of the first rejected items. Needs -o OUT, or
+	    --store.
 
 	--fail-on-reject
 	    Exit with status 1 when incoming items were rejected (invalid sync

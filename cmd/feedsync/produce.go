@@ -404,9 +404,10 @@ DATA may be "-" for standard input.
 Arguments:
 
 	--json
-	    Print the summary as a JSON object on standard output instead of
-	    text on standard error (with --store: the token, the item counts
-	    and whether the feed is complete). Needs -o OUT.
+	    Print the summary as one JSON object on standard output instead of
+	    text on standard error: {"output", "created", "updated", "deleted",
+	    "unchanged"}; with --store {"output", "store", "complete",
+	    "reason", "items", "suppressed", "token"}. Needs -o OUT.
 
 	--by ENDPOINT
 	    This endpoint's identifier, written into every history entry.

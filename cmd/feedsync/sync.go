@@ -689,10 +689,13 @@ Arguments:
 	    The longest one request may take. Default: 10m.
 
 	--json
-	    Print each round's summary as a JSON object on standard output
-	    ("push": what the server did with what was sent, "pull": what the
-	    merge did with what came back) instead of text on standard error;
-	    with --watch, one object per line.
+	    Print each round's summary as one JSON object on standard output
+	    instead of text on standard error: {"push", "pull_kind", "pull",
+	    "token_rejected"}: push what the server did with what was sent,
+	    pull what the merge did with what came back (each as 'feedsync
+	    merge --json' prints it), pull_kind "complete" or "partial", and
+	    whether the server refused the resume token. With --watch, one
+	    object per line.
 
 Example:
 

@@ -213,9 +213,10 @@ Arguments:
 	    and "false" (FS-TYPE-3).
 
 	--json
-	    Print the result as a JSON object on standard output: the counts
-	    and the problems (the first 1000), each with its item's id and
-	    line, instead of text on standard error.
+	    Print the result as one JSON object on standard output instead of
+	    text on standard error: {"file", "ok", "items", "synchronized",
+	    "errors", "warnings", "problems"}, problems being the first 1000,
+	    each {"warning", "id", "line", "message"}.
 
 Example:
 

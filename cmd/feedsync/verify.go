@@ -241,10 +241,10 @@ are only read.
 Arguments:
 
 	--json
-	    Print the comparison as JSON: a, b, items_a, items_b, same, and
-	    differences, each with id, what (only_a, only_b, winner, deleted,
-	    conflicts, payload) and the a and b sides (updates, top, deleted,
-	    conflicts).
+	    Print the comparison as one JSON object: {"a", "b", "items_a",
+	    "items_b", "same", "differences"}, each difference {"id", "what"
+	    (only_a, only_b, winner, deleted, conflicts, payload), "a", "b"},
+	    the a and b sides {"updates", "top", "deleted", "conflicts"}.
 
 Example:
 

@@ -98,7 +98,9 @@ Usage:
 Arguments:
 
 	--json
-	    Print the version as a JSON object on standard output.
+	    Print the version as one JSON object on standard output:
+	    {"version", "commit", "modified", "go", "platform"} (commit and
+	    modified when Go recorded them).
 
 Example:
 
