@@ -148,8 +148,14 @@ type Handler struct {
 	// goes away.
 	Stop <-chan struct{}
 
-	waiting atomic.Int64 // requests waiting (long polls)
+	waiting atomic.Int64         // requests waiting (long polls)
+	head    atomic.Pointer[head] // the store's head, for serveHead
+	// headMaxAge replaces the package's headMaxAge when set (tests).
+	headMaxAge time.Duration
 }
+
+// varyFeed is the Vary header of feed answers.
+const varyFeed = "Accept, Accept-Encoding, Authorization, " + HeaderPeer
 
 var _ http.Handler = (*Handler)(nil)
 
@@ -256,6 +262,8 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, start time.T
 	var res feedResult
 	if r.URL.Query().Has("limit") {
 		res = h.servePage(w, r, peer, f)
+	} else if hr, ok := h.serveHead(w, r, since, peer, f); ok {
+		res = hr
 	} else {
 		res = h.writeFeed(r.Context(), w, r, since, peer, f, true)
 	}
@@ -281,6 +289,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		return feedResult{status: code}
 	}
 	id := h.Store.ID()
+	changed := Changes(h.Store) // before the read: see setHead
 	tx, err := h.Store.Begin(ctx, false)
 	if err != nil {
 		return fail(storeStatus(err), "cannot read the store", err)
@@ -293,6 +302,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return fail(storeStatus(err), "cannot read the store", err)
 	}
+	storeFormat := feedsync.FormatUnknown
 	if f == feedsync.FormatUnknown {
 		_, sf, err := tx.FeedInfo(ctx)
 		if err != nil {
@@ -302,6 +312,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		if f == feedsync.FormatUnknown {
 			f = feedsync.RSS
 		}
+		storeFormat = f
 	}
 	var tok producer.Token
 	var reason error
@@ -331,6 +342,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return fail(storeStatus(err), "cannot read the store", err)
 	}
+	h.setHead(changed, last, lastTok.String(), storeFormat)
 	hdr.Set(HeaderToken, lastTok.String())
 	hdr.Set(HeaderFeed, kind)
 	if reason != nil {
@@ -342,7 +354,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	tag := etag(id, last, f, since, peer)
 	hdr.Set("ETag", tag)
 	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("Vary", "Accept, Accept-Encoding, Authorization, "+HeaderPeer)
+	hdr.Set("Vary", varyFeed)
 	if conditional && noneMatch(r.Header.Values("If-None-Match"), tag) {
 		w.WriteHeader(http.StatusNotModified)
 		h.Metrics.observeFeed(h.Name, "not_modified")
@@ -367,6 +379,10 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	if err == nil {
 		err = bw.Flush()
 	}
+	var empty []byte // the empty feed from the head, for serveHead
+	if err == nil && !full && tok.Seq == last {
+		empty = fw.small()
+	}
 	if err == nil {
 		err = fw.Close()
 	}
@@ -383,6 +399,9 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		// client sees a failed transfer instead of a short feed.
 		h.logger().LogAttrs(ctx, slog.LevelError, "feed broken off", slog.String("collection", h.Name), slog.String("error", err.Error()))
 		panic(http.ErrAbortHandler)
+	}
+	if hd := h.head.Load(); empty != nil && hd != nil && hd.last == last && hd.token == since {
+		hd.setBody(headKey{f, opts.CompleteURL}, empty)
 	}
 	h.Metrics.observeFeed(h.Name, kind)
 	return feedResult{status: http.StatusOK, kind: kind, bytes: fw.n}

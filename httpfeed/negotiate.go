@@ -250,6 +250,16 @@ func (f *feedWriter) Close() error {
 	return nil
 }
 
+// small returns a copy of the body written so far when it is all still
+// buffered and too small to be compressed (so the same bytes go out
+// whatever the client accepts); else nil.
+func (f *feedWriter) small() []byte {
+	if f.started || len(*f.buf) >= minGzip {
+		return nil
+	}
+	return append([]byte(nil), *f.buf...)
+}
+
 // discard drops what is buffered, before an error response replaces it.
 // It reports false when part of the body has been sent already.
 func (f *feedWriter) discard() bool {
