@@ -211,7 +211,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serveSummary(sw, r)
 			return
 		}
-		h.serveFeed(sw, r, start)
+		h.serveFeed(sw, r, q, start)
 	case http.MethodPost, http.MethodPut:
 		switch {
 		case r.Method == http.MethodPost && q.Has("versions"):
@@ -243,31 +243,37 @@ func (h *Handler) peer(r *http.Request) (string, error) {
 	return p, nil
 }
 
-// serveFeed answers GET and HEAD.
-func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, start time.Time) {
+// serveFeed answers GET and HEAD; q is the request's query.
+func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, q url.Values, start time.Time) {
 	peer, err := h.peer(r)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, Problem{Error: err.Error()})
 		return
 	}
-	f, _, err := requestFormat(r)
+	f, _, err := queryFormat(r, q)
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, Problem{Error: "format " + r.URL.Query().Get("format") + ": " + err.Error()})
+		writeProblem(w, http.StatusBadRequest, Problem{Error: "format " + q.Get("format") + ": " + err.Error()})
 		return
 	}
-	since := r.URL.Query().Get("since")
-	if !h.serveWait(w, r, since, peer) {
+	since := q.Get("since")
+	if !h.serveWait(w, r, q, since, peer) {
 		return
 	}
 	var res feedResult
-	if r.URL.Query().Has("limit") {
+	// Polls that find nothing new, most of a server's requests, are
+	// logged at debug level only (the metrics count them).
+	level := slog.LevelInfo
+	if q.Has("limit") {
 		res = h.servePage(w, r, peer, f)
 	} else if hr, ok := h.serveHead(w, r, since, peer, f); ok {
-		res = hr
+		res, level = hr, slog.LevelDebug
 	} else {
 		res = h.writeFeed(r.Context(), w, r, since, peer, f, true)
 	}
-	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "feed",
+	if res.status == http.StatusNotModified {
+		level = slog.LevelDebug
+	}
+	h.logger().LogAttrs(r.Context(), level, "feed",
 		slog.String("collection", h.Name), slog.String("method", r.Method), slog.String("peer", peer),
 		slog.Int("status", res.status), slog.String("feed", res.kind), slog.Int64("bytes", res.bytes),
 		slog.Duration("duration", time.Since(start)))

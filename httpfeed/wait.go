@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -257,11 +258,10 @@ func (c *Client) longPoll(ctx context.Context, since string) bool {
 	}
 }
 
-// serveWait runs the long poll of a GET or HEAD with a wait parameter; it
-// reports whether to go on and send the feed (false: the answer, 304 or
-// an error, has been sent).
-func (h *Handler) serveWait(w http.ResponseWriter, r *http.Request, since, peer string) bool {
-	q := r.URL.Query()
+// serveWait runs the long poll of a GET or HEAD with a wait parameter in
+// its query q; it reports whether to go on and send the feed (false: the
+// answer, 304 or an error, has been sent).
+func (h *Handler) serveWait(w http.ResponseWriter, r *http.Request, q url.Values, since, peer string) bool {
 	if !q.Has("wait") {
 		return true
 	}
