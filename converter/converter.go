@@ -115,7 +115,11 @@ func (f PublisherFunc) PublisherSpecific(child *etree.Element) bool {
 // own copy of an entry publisher-specific: atom:link with rel "self",
 // "edit" or "edit-media" (RFC 4287, RFC 5023). It is the typical case named
 // by FS-INCORP-3. It recognises them in RSS items too (as atom:link).
-var AtomPublisherLinks PublisherFunc = func(c *etree.Element) bool {
+//
+// It is a function, not a variable, so that no package can change what
+// every other one declares: use it as Struct's Publisher, or as
+// PublisherFunc(AtomPublisherLinks) where a PublisherSpecific is wanted.
+func AtomPublisherLinks(c *etree.Element) bool {
 	if c.Tag != "link" || !isAtom(c) {
 		return false
 	}

@@ -67,7 +67,7 @@ func TestAtomPublisherLinks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []bool
 			for _, c := range parseElem(t, tc.payload).ChildElements() {
-				got = append(got, converter.AtomPublisherLinks.PublisherSpecific(c))
+				got = append(got, converter.AtomPublisherLinks(c))
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
@@ -88,7 +88,7 @@ func TestAtomPublisherLinks(t *testing.T) {
 func TestShared(t *testing.T) {
 	in := `<entry xmlns="http://www.w3.org/2005/Atom"><title>T</title><link rel="self" href="a"/><content>C</content><link rel="edit" href="b"/></entry>`
 	e := parseElem(t, in)
-	if got, want := writeElem(converter.Shared(converter.AtomPublisherLinks, e)), `<entry xmlns="http://www.w3.org/2005/Atom"><title>T</title><content>C</content></entry>`; got != want {
+	if got, want := writeElem(converter.Shared(converter.PublisherFunc(converter.AtomPublisherLinks), e)), `<entry xmlns="http://www.w3.org/2005/Atom"><title>T</title><content>C</content></entry>`; got != want {
 		t.Errorf("Shared:\ngot  %s\nwant %s", got, want)
 	}
 	if got := writeElem(converter.Shared(nil, e)); got != in {
@@ -115,7 +115,7 @@ func entry(t testing.TB, content, self string) *etree.Element {
 // the tablet's update, keeps the tablet's content (shared data) and puts
 // its own self link back (publisher-specific data) without an update.
 func TestIncorporate(t *testing.T) {
-	p := converter.AtomPublisherLinks
+	p := converter.PublisherFunc(converter.AtomPublisherLinks)
 	own, err := feedsync.Create(feedsync.Atom, entry(t, "Buy 4 posts", "https://laptop.example/1"), "fence-1", laptop, false)
 	if err != nil {
 		t.Fatal(err)
@@ -233,9 +233,9 @@ func TestIncorporateNamespaces(t *testing.T) {
 // TestFromItem reads values out of items whose feed declared the
 // namespaces on its root element, with each converter of the package.
 func TestFromItem(t *testing.T) {
-	_, items, err := feedsync.ReadString(`<rss version="2.0" xmlns:t="http://example.org/tasks" xmlns:d="http://purl.org/dc/elements/1.1/" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>x</title>` +
+	_, items, err := feedsync.ReadAll(strings.NewReader(`<rss version="2.0" xmlns:t="http://example.org/tasks" xmlns:d="http://purl.org/dc/elements/1.1/" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>x</title>` +
 		`<item><title>Buy stamps</title><d:creator>ann</d:creator><t:priority>4</t:priority>` +
-		`<sx:sync id="t-1" updates="1"><sx:history sequence="1" by="laptop"/></sx:sync></item></channel></rss>`)
+		`<sx:sync id="t-1" updates="1"><sx:history sequence="1" by="laptop"/></sx:sync></item></channel></rss>`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package converter_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -84,8 +85,8 @@ func TestCoreBugMapKeyNotInjective(t *testing.T) {
 // the digest are the same); FromItem with Raw returns different bytes for
 // the same item.
 func TestCoreBugPayloadDeclarationOrder(t *testing.T) {
-	_, items, err := feedsync.ReadString(`<rss version="2.0" xmlns:a="urn:a" xmlns:b="urn:b" xmlns:c="urn:c" xmlns:d="urn:d" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>t</title>` +
-		`<item><a:x/><b:x/><c:x/><d:x/><sx:sync id="a" updates="1"><sx:history sequence="1" by="laptop"/></sx:sync></item></channel></rss>`)
+	_, items, err := feedsync.ReadAll(strings.NewReader(`<rss version="2.0" xmlns:a="urn:a" xmlns:b="urn:b" xmlns:c="urn:c" xmlns:d="urn:d" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>t</title>` +
+		`<item><a:x/><b:x/><c:x/><d:x/><sx:sync id="a" updates="1"><sx:history sequence="1" by="laptop"/></sx:sync></item></channel></rss>`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -326,7 +326,7 @@ func TestStrictBooleans(t *testing.T) {
 	if errs, _ := it.Problems(); len(errs) == 0 || !errors.Is(errs[0], ErrInvalidSync) {
 		t.Errorf("strict: problems = %v, want ErrInvalidSync", errs)
 	}
-	_, items, err := ReadString(doc)
+	_, items, err := readString(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +344,7 @@ func TestItemProblems(t *testing.T) {
 <item><sx:sync xmlns:sx="http://feedsync.org/2007/feedsync" id="c" updates="1"><sx:history sequence="1"/></sx:sync></item>
 <item><sx:sync xmlns:sx="http://feedsync.org/2007/feedsync" id="ok" updates="1"><sx:history sequence="1" by="x"/></sx:sync></item>
 </channel></rss>`
-	_, items, err := ReadString(doc)
+	_, items, err := readString(doc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,67 +82,6 @@ func Beats(x, w *Sync) bool {
 	return normBy(xt.By) > normBy(wt.By)
 }
 
-// Ordering names how two versions relate under FS-SUBSUME-2. It looks at
-// metadata only, never at payloads. The names avoid "SubsumedBy", which is
-// taken by the function of that name.
-type Ordering uint8
-
-const (
-	// Equal: the two versions have the same metadata (Sync.SameVersion).
-	Equal Ordering = iota
-	// Subsumes: a subsumes b and not the reverse; a was derived from b (or
-	// from a later update of b's author), so a merge keeps a and drops b.
-	Subsumes
-	// Subsumed: b subsumes a and not the reverse.
-	Subsumed
-	// Concurrent: neither subsumes the other; a merge keeps both and they
-	// conflict (FS-CONFLICT-1).
-	Concurrent
-	// Mutual: different versions that nevertheless subsume each other. Only
-	// endpoints sharing a by or writing anonymous entries with equal when
-	// and sequence produce them; a merge silently keeps the incoming one
-	// (FS-CONFLICT-6, §17 A-18).
-	Mutual
-)
-
-// String returns "equal", "subsumes", "subsumed", "concurrent" or "mutual".
-func (o Ordering) String() string {
-	switch o {
-	case Equal:
-		return "equal"
-	case Subsumes:
-		return "subsumes"
-	case Subsumed:
-		return "subsumed"
-	case Concurrent:
-		return "concurrent"
-	case Mutual:
-		return "mutual"
-	}
-	return fmt.Sprintf("Ordering(%d)", uint8(o))
-}
-
-// Compare returns how version a relates to version b (FS-SUBSUME-3). It is a
-// reporting helper (the CLI's "diff"); MergeItem does not need it.
-func Compare(a, b *Sync) Ordering {
-	ab, ba := SubsumedBy(a, b), SubsumedBy(b, a)
-	switch {
-	case ab && ba:
-		if a.SameVersion(b) {
-			return Equal
-		}
-		return Mutual
-	case ba:
-		return Subsumes
-	case ab:
-		return Subsumed
-	case a.SameVersion(b):
-		// Only versions without history get here (they are never subsumed).
-		return Equal
-	}
-	return Concurrent
-}
-
 // Outcome is what MergeItem (or a caller driving it) did to one item
 // (FS-MERGE-16). Conflicts are results, not errors.
 type Outcome uint8

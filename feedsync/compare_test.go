@@ -214,18 +214,18 @@ func TestCompare(t *testing.T) {
 	tests := []struct {
 		name string
 		a, b *Sync
-		want Ordering
+		want ordering
 	}{
-		{"FS-SUBSUME-3 equal", a, a.Clone(), Equal},
-		{"FS-SUBSUME-3 subsumes", b, a, Subsumes},
-		{"FS-SUBSUME-3 subsumed", a, b, Subsumed},
-		{"FS-CONFLICT-1 concurrent", b, c, Concurrent},
-		{"FS-CONFLICT-6 mutual", an1, an2, Mutual},
+		{"FS-SUBSUME-3 equal", a, a.Clone(), orderEqual},
+		{"FS-SUBSUME-3 subsumes", b, a, orderSubsumes},
+		{"FS-SUBSUME-3 subsumed", a, b, orderSubsumed},
+		{"FS-CONFLICT-1 concurrent", b, c, orderConcurrent},
+		{"FS-CONFLICT-6 mutual", an1, an2, orderMutual},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Compare(tc.a, tc.b); got != tc.want {
-				t.Errorf("Compare = %v, want %v", got, tc.want)
+			if got := compare(tc.a, tc.b); got != tc.want {
+				t.Errorf("compare = %v, want %v", got, tc.want)
 			}
 		})
 	}
@@ -323,11 +323,11 @@ func TestOutcomeAndOrderingString(t *testing.T) {
 	for o := Unchanged; o <= Rejected+1; o++ {
 		got = append(got, o.String())
 	}
-	for o := Equal; o <= Mutual+1; o++ {
+	for o := orderEqual; o <= orderMutual+1; o++ {
 		got = append(got, o.String())
 	}
 	want := []string{"unchanged", "added", "updated", "deleted", "conflict", "rejected", "Outcome(6)",
-		"equal", "subsumes", "subsumed", "concurrent", "mutual", "Ordering(5)"}
+		"equal", "subsumes", "subsumed", "concurrent", "mutual", "ordering(5)"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("String (-want +got):\n%s", d)
 	}
@@ -994,8 +994,8 @@ func TestByGranularity(t *testing.T) {
 	t.Run("FS-BY-2 shared by loses an edit", func(t *testing.T) {
 		phone := edit("alice", "phone", "2009-04-01T10:00:00Z")
 		laptop := edit("alice", "laptop", "2009-04-01T10:01:00Z")
-		if Compare(phone.Sync, laptop.Sync) != Mutual {
-			t.Errorf("Compare = %v, want mutual (FS-CONFLICT-6)", Compare(phone.Sync, laptop.Sync))
+		if compare(phone.Sync, laptop.Sync) != orderMutual {
+			t.Errorf("compare = %v, want mutual (FS-CONFLICT-6)", compare(phone.Sync, laptop.Sync))
 		}
 		got, out := MergeItem(phone, laptop)
 		// Both versions carry alice/2: each subsumes the other, the incoming
@@ -1029,4 +1029,65 @@ func TestConflictsTravelFSCONFLICT5(t *testing.T) {
 	if titleOf(t, res) != "Buy 4 posts and wire" {
 		t.Errorf("kept %q", titleOf(t, res))
 	}
+}
+
+// ordering names how two versions relate under FS-SUBSUME-2. It looks at
+// metadata only, never at payloads. The names avoid "SubsumedBy", which is
+// taken by the function of that name.
+type ordering uint8
+
+const (
+	// orderEqual: the two versions have the same metadata (Sync.SameVersion).
+	orderEqual ordering = iota
+	// orderSubsumes: a subsumes b and not the reverse; a was derived from b (or
+	// from a later update of b's author), so a merge keeps a and drops b.
+	orderSubsumes
+	// orderSubsumed: b subsumes a and not the reverse.
+	orderSubsumed
+	// orderConcurrent: neither subsumes the other; a merge keeps both and they
+	// conflict (FS-CONFLICT-1).
+	orderConcurrent
+	// orderMutual: different versions that nevertheless subsume each other. Only
+	// endpoints sharing a by or writing anonymous entries with equal when
+	// and sequence produce them; a merge silently keeps the incoming one
+	// (FS-CONFLICT-6, §17 A-18).
+	orderMutual
+)
+
+// String returns "equal", "subsumes", "subsumed", "concurrent" or "mutual".
+func (o ordering) String() string {
+	switch o {
+	case orderEqual:
+		return "equal"
+	case orderSubsumes:
+		return "subsumes"
+	case orderSubsumed:
+		return "subsumed"
+	case orderConcurrent:
+		return "concurrent"
+	case orderMutual:
+		return "mutual"
+	}
+	return fmt.Sprintf("ordering(%d)", uint8(o))
+}
+
+// compare returns how version a relates to version b (FS-SUBSUME-3), so
+// that tests can state the relation they expect; MergeItem does not need it.
+func compare(a, b *Sync) ordering {
+	ab, ba := SubsumedBy(a, b), SubsumedBy(b, a)
+	switch {
+	case ab && ba:
+		if a.SameVersion(b) {
+			return orderEqual
+		}
+		return orderMutual
+	case ba:
+		return orderSubsumes
+	case ab:
+		return orderSubsumed
+	case a.SameVersion(b):
+		// Only versions without history get here (they are never subsumed).
+		return orderEqual
+	}
+	return orderConcurrent
 }

@@ -9,6 +9,22 @@ import (
 	"github.com/beevik/etree"
 )
 
+// RepairLimits returns the wider limits of repair: the commands that
+// bring an item written beyond the default limits (by an older version of
+// this module, or by another implementation) back under them read it with
+// these (FS-ROBUST-6): four times the byte limits, ten times the history
+// entries and conflict copies. They are limits still (FS-ROBUST-4), and
+// only repairs use them: every other read keeps the defaults, and what a
+// repair writes is checked against the defaults (Check).
+func RepairLimits() ReaderOptions {
+	return ReaderOptions{
+		MaxItemBytes:      4 * DefaultMaxItemBytes,
+		MaxItemTotalBytes: 4 * DefaultMaxItemTotalBytes,
+		MaxHistory:        10 * DefaultMaxHistory,
+		MaxConflicts:      10 * DefaultMaxConflicts,
+	}
+}
+
 // Check returns nil when a Reader with these options reads it back, and
 // otherwise an *ItemError wrapping ErrLimit that names the bound, the
 // item's size against it and how to bring the item back under it.

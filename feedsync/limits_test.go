@@ -134,7 +134,7 @@ func TestCheckAgreesWithReader(t *testing.T) {
 		built := sized(t, nil, "b", "origin", n, 0)
 		doc := writeFeed(t, built)
 		_, readErr := NewReaderOptions(strings.NewReader(doc), opts).Next()
-		_, all, err := ReadString(doc)
+		_, all, err := readString(doc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,7 +168,7 @@ func TestWhenOutsideYearRange(t *testing.T) {
 		t.Run(c.when, func(t *testing.T) {
 			doc := `<rss><channel><item><title>a</title><sx:sync xmlns:sx="http://feedsync.org/2007/feedsync" id="a" updates="1">` +
 				`<sx:history sequence="1" by="x" when="` + c.when + `"/></sx:sync></item></channel></rss>`
-			_, items, err := ReadString(doc)
+			_, items, err := readString(doc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +178,7 @@ func TestWhenOutsideYearRange(t *testing.T) {
 					t.Fatalf("rejected: %v", err)
 				}
 				// What is read is written back and read again.
-				_, again, err := ReadString(writeFeed(t, items[0]))
+				_, again, err := readString(writeFeed(t, items[0]))
 				if err != nil || again[0].Err() != nil || !again[0].Sync.Top().When.Equal(items[0].Sync.Top().When) {
 					t.Errorf("round trip: %v %v", err, again[0].Err())
 				}

@@ -29,7 +29,7 @@ func TestUpdateKeepsSyncPlace(t *testing.T) {
   <sx:sync id="last" updates="1"><sx:history sequence="1" by="a"/></sx:sync>
 </item>
 </channel></rss>`
-	h, items, err := ReadString(feed)
+	h, items, err := readString(feed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func marshalOrFail(t *testing.T, it *Item) string {
 // format. One published, one pubDate, whatever the number of hops.
 func TestConvertRoundTrip(t *testing.T) {
 	for name, feed := range convertFixtures {
-		_, items, err := ReadString(feed)
+		_, items, err := readString(feed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -204,7 +204,7 @@ func TestConvertRoundTrip(t *testing.T) {
 // '<' and '&' reads as the same text in RSS (the description as escaped
 // HTML); an html title reads as its text; xhtml content becomes its HTML.
 func TestConvertKeepsMeaning(t *testing.T) {
-	_, items, err := ReadString(convertFixtures["atom"])
+	_, items, err := readString(convertFixtures["atom"])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestCheckSharing(t *testing.T) {
 		})
 	}
 	// A related element of another namespace is not sx:related (FS-NS-1).
-	h, _, err := ReadString(`<rss xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:x="urn:x"><channel><sx:sharing><x:related link="http://example.org/a" type="complete"/></sx:sharing></channel></rss>`)
+	h, _, err := readString(`<rss xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:x="urn:x"><channel><sx:sharing><x:related link="http://example.org/a" type="complete"/></sx:sharing></channel></rss>`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,3 +289,6 @@ func TestCheckSharing(t *testing.T) {
 		t.Errorf("x:related read as %v, warnings %v", h.Sharing.Related, h.Warnings())
 	}
 }
+
+// readString is ReadAll on a string.
+func readString(s string) (*Header, []*Item, error) { return ReadAll(strings.NewReader(s)) }

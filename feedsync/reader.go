@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Default limits of ReaderOptions (FS-ROBUST-4).
@@ -785,6 +784,3 @@ func ReadAll(r io.Reader) (*Header, []*Item, error) {
 	h, err := rd.Header()
 	return h, items, err
 }
-
-// ReadString is ReadAll on a string.
-func ReadString(s string) (*Header, []*Item, error) { return ReadAll(strings.NewReader(s)) }

@@ -24,6 +24,11 @@ func MarshalItem(it *Item) ([]byte, error) {
 // RSS <item> or Atom <entry>).
 func UnmarshalItem(b []byte) (*Item, error) { return unmarshalItem(b, ReaderOptions{}) }
 
+// UnmarshalItem is the package's UnmarshalItem with the limits o instead
+// of the defaults: with RepairLimits, a program reads back an item stored
+// beyond the defaults in order to bring it under them (FS-ROBUST-6).
+func (o ReaderOptions) UnmarshalItem(b []byte) (*Item, error) { return unmarshalItem(b, o) }
+
 var (
 	rssWrapOpen   = []byte("<rss><channel>")
 	rssWrapClose  = []byte("</channel></rss>")

@@ -47,6 +47,33 @@ func (f Format) String() string {
 	return "unknown"
 }
 
+// MarshalText returns "rss" or "atom", and nothing for FormatUnknown, so
+// that a Format reads as its name in JSON, XML attributes and flags.
+func (f Format) MarshalText() ([]byte, error) {
+	switch f {
+	case FormatUnknown:
+		return nil, nil
+	case RSS, Atom:
+		return []byte(f.String()), nil
+	}
+	return nil, fmt.Errorf("feedsync: marshal Format(%d): not a format", uint8(f))
+}
+
+// UnmarshalText sets f from a name ParseFormat accepts; empty text is
+// FormatUnknown, as MarshalText writes it.
+func (f *Format) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*f = FormatUnknown
+		return nil
+	}
+	v, err := ParseFormat(string(b))
+	if err != nil {
+		return err
+	}
+	*f = v
+	return nil
+}
+
 // ParseFormat maps "rss" or "atom" to a Format.
 func ParseFormat(s string) (Format, error) {
 	switch s {

@@ -44,7 +44,7 @@ func TestWriteXMLMatchesWriteItem(t *testing.T) {
 	}
 	// A header read from a feed that binds Atom to a prefix, not as the
 	// default namespace: the items need their bindings declared.
-	prefixed, _, err := ReadString(`<a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>t</a:title><a:id>urn:t</a:id></a:feed>`)
+	prefixed, _, err := readString(`<a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>t</a:title><a:id>urn:t</a:id></a:feed>`)
 	if err != nil {
 		t.Fatal(err)
 	}

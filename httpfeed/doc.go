@@ -56,7 +56,8 @@
 //     the request names its peer (echo suppression).
 //   - bodies larger than Handler.MaxBodyBytes, or with more items than
 //     Handler.MaxItems, get 413; a malformed feed gets 400. Error bodies are
-//     JSON Problems: {"error": "...", "item": "...", "line": N}.
+//     RFC 9457 problems (application/problem+json): {"title": "Bad
+//     Request", "status": 400, "error": "...", "item": "...", "line": N}.
 //
 // # Sync by knowledge
 //

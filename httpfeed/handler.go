@@ -291,7 +291,7 @@ type feedResult struct {
 func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.Request, since, peer string, f feedsync.Format, conditional bool) feedResult {
 	fail := func(code int, msg string, err error) feedResult {
 		h.logger().LogAttrs(ctx, slog.LevelError, "feed failed", slog.String("collection", h.Name), slog.String("error", err.Error()))
-		writeProblem(w, code, Problem{Error: msg})
+		writeProblem(w, code, storeProblem(err, msg))
 		return feedResult{status: code}
 	}
 	id := h.Store.ID()

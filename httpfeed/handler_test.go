@@ -423,6 +423,14 @@ func TestPostErrorsApplyNothing(t *testing.T) {
 			if !strings.Contains(p.Error, tc.wantErr) || p.Item != tc.wantItem || (tc.wantLine != 0 && p.Line != tc.wantLine) {
 				t.Errorf("problem %+v, want error containing %q, item %q, line %d", p, tc.wantErr, tc.wantItem, tc.wantLine)
 			}
+			// An RFC 9457 problem: its media type, and the status's title
+			// and code (its type about:blank left out).
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") {
+				t.Errorf("Content-Type %q, want application/problem+json", ct)
+			}
+			if p.Status != tc.wantCode || p.Title != http.StatusText(tc.wantCode) {
+				t.Errorf("problem status %d, title %q; want %d, %q", p.Status, p.Title, tc.wantCode, http.StatusText(tc.wantCode))
+			}
 			if got := lastSeq(t, st); got != before || count(t, st) != 1 {
 				t.Errorf("store changed: last seq %d → %d, %d items; want nothing applied", before, got, count(t, st))
 			}
@@ -539,6 +547,9 @@ func TestRouter(t *testing.T) {
 		rec := serve(rt, newRequest("GET", p, nil))
 		if rec.Code != 404 || !strings.Contains(rec.Body.String(), `"collections":["/alpha","/beta"]`) {
 			t.Errorf("GET %s: %d %s, want 404 listing the collections", p, rec.Code, rec.Body.String())
+		}
+		if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") || !strings.Contains(rec.Body.String(), `"status":404`) {
+			t.Errorf("GET %s: %s %s, want an RFC 9457 problem", p, ct, rec.Body.String())
 		}
 	}
 	if rec := serve(rt, newRequest("POST", "/", nil)); rec.Code != 405 {

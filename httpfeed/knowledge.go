@@ -321,13 +321,13 @@ func (h *Handler) serveSummary(w http.ResponseWriter, r *http.Request) {
 	}
 	tx, err := h.Store.Begin(ctx, false)
 	if err != nil {
-		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		writeProblem(w, storeStatus(err), storeProblem(err, "cannot read the store"))
 		return
 	}
 	defer tx.Rollback()
 	since, reason, err := h.usableToken(ctx, tx, r.URL.Query().Get("since"))
 	if err != nil {
-		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		writeProblem(w, storeStatus(err), storeProblem(err, "cannot read the store"))
 		return
 	}
 	if reason != nil {
@@ -338,7 +338,7 @@ func (h *Handler) serveSummary(w http.ResponseWriter, r *http.Request) {
 	body, until, more, err := summaryPage(ctx, tx, h.Store.ID(), since, limit, h.pageBytes())
 	if err != nil {
 		h.logger().LogAttrs(ctx, slog.LevelError, "summary failed", slog.String("collection", h.Name), slog.String("error", err.Error()))
-		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		writeProblem(w, storeStatus(err), storeProblem(err, "cannot read the store"))
 		return
 	}
 	hdr := w.Header()
@@ -458,7 +458,7 @@ func (h *Handler) serveItems(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	tx, err := h.Store.Begin(ctx, false)
 	if err != nil {
-		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		writeProblem(w, storeStatus(err), storeProblem(err, "cannot read the store"))
 		return
 	}
 	defer tx.Rollback()
@@ -499,7 +499,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 	}
 	tx, err := h.Store.Begin(ctx, false)
 	if err != nil {
-		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		writeProblem(w, storeStatus(err), storeProblem(err, "cannot read the store"))
 		return feedResult{status: storeStatus(err)}
 	}
 	defer tx.Rollback()
@@ -515,7 +515,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 		}
 	}
 	if err != nil {
-		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+		writeProblem(w, storeStatus(err), storeProblem(err, "cannot read the store"))
 		return feedResult{status: storeStatus(err)}
 	}
 	if reason != nil {
@@ -528,7 +528,7 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 	}
 	if f == feedsync.FormatUnknown {
 		if _, f, err = tx.FeedInfo(ctx); err != nil {
-			writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
+			writeProblem(w, storeStatus(err), storeProblem(err, "cannot read the store"))
 			return feedResult{status: storeStatus(err)}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/httpfeed"
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/storetest"
 )
 
 // durableStores are the stores a server keeps for years: SQLite, and
@@ -240,6 +241,87 @@ func TestHistoryLimitRejectsThePolicyResult(t *testing.T) {
 			items := getFeed(t, testClient, srv.URL, feedsync.ReaderOptions{})
 			if len(items) != 1 || len(items[0].Sync.History) != feedsync.DefaultMaxHistory-1 || len(items[0].Sync.Conflicts) != 0 {
 				t.Errorf("GET: want h as it was")
+			}
+		})
+	}
+}
+
+// getStatus GETs url and returns the status and body.
+func getStatus(t testing.TB, url string) (int, string) {
+	t.Helper()
+	resp, err := testClient.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// FS-ROBUST-6 (issue: an item stored beyond the reader's limits made
+// GET / answer 500 forever, POSTs touching it 413, and nothing repaired
+// it): GET and a POST that touches it fail with 500, naming the item, the
+// limit and the command that repairs it (the request is not at fault);
+// once repaired as the CLI does (Compact, and a resolution read with
+// store.GetForRepair) the server serves the item again.
+func TestOversizedStoredItemRepaired(t *testing.T) {
+	for name, open := range durableStores() {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			st := open(t)
+			copies, _ := storetest.Oversized()
+			tx, err := st.Begin(ctx, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := storetest.PlantSQL(ctx, tx, copies); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			srv := newServer(t, &httpfeed.Handler{Store: st})
+			want := []string{`item \"copies-1\"`, "1001 conflict copies, more than the limit of 1000", "feedsync resolve --store DSN --id copies-1 --keep 0"}
+			code, body := getStatus(t, srv.URL)
+			if code != http.StatusInternalServerError {
+				t.Errorf("GET: %d, want 500", code)
+			}
+			for _, w := range want {
+				if !strings.Contains(body, w) {
+					t.Errorf("GET said %s\nwant %q in it", body, w)
+				}
+			}
+			in := must(feedsync.Update(copies.Sync.Conflicts[0], rssItem("late"), stamp("late", 30)))
+			in.Sync.Conflicts = nil
+			code, _ = postJSON(t, testClient, srv.URL, feedOf(t, in), httpfeed.HeaderPeer, "late")
+			if code != http.StatusInternalServerError {
+				t.Errorf("POST touching the item: %d, want 500", code)
+			}
+
+			res, err := store.Compact(ctx, st, store.CompactOptions{})
+			if err != nil || len(res.Oversized) != 1 {
+				t.Fatalf("compact: %v, oversized %v", err, res.Oversized)
+			}
+			tx, err = st.Begin(ctx, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			it, err := store.GetForRepair(ctx, tx, "copies-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Put(ctx, must(feedsync.ResolveKeep(it, 0, stamp("admin", 40)))); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			items := getFeed(t, testClient, srv.URL, feedsync.ReaderOptions{})
+			if len(items) != 1 || len(items[0].Sync.Conflicts) != 0 {
+				t.Fatalf("GET after the repair: %d items", len(items))
 			}
 		})
 	}

@@ -83,10 +83,10 @@ func (rt *Router) names(r *http.Request, prefix string) []string {
 // with the paths that are served. Syncing with a wrong URL fails at once
 // instead of building marks for a collection that does not exist.
 func notServed(w http.ResponseWriter, r *http.Request, served []string) {
-	writeJSON(w, http.StatusNotFound, struct {
-		Error       string   `json:"error"`
+	writeBody(w, http.StatusNotFound, mediaProblem, struct {
+		Problem
 		Collections []string `json:"collections"`
-	}{"no collection at " + headerSafe(r.URL.Path), served})
+	}{Problem{Title: http.StatusText(http.StatusNotFound), Status: http.StatusNotFound, Error: "no collection at " + headerSafe(r.URL.Path)}, served})
 }
 
 // AtRoot serves the collection h at "/" only: every other path gets 404

@@ -2,6 +2,7 @@ package merge
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/beevik/etree"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 )
@@ -366,4 +369,95 @@ func BenchmarkFloor(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkMergeLimitCheck measures what checking every changed result
+// against the reader's limits costs (FS-ROBUST-6): the merge of
+// BenchmarkMerge at 10,000 items, and the merge of one new version into
+// an item with 500 conflict copies (the check sizes every copy), each
+// with the check and without it.
+func BenchmarkMergeLimitCheck(b *testing.B) {
+	local, incoming := benchFiles(b, 10_000)
+	tmp := b.TempDir()
+	copies := benchCopies(b, 500)
+	for _, check := range []bool{true, false} {
+		b.Run(fmt.Sprintf("feeds/items=10000/check=%v", check), func(b *testing.B) {
+			checkResults = check
+			defer func() { checkResults = true }()
+			benchRun(b, 10_000, func() error {
+				lf, err := os.Open(local)
+				if err != nil {
+					return err
+				}
+				defer lf.Close()
+				inf, err := os.Open(incoming)
+				if err != nil {
+					return err
+				}
+				defer inf.Close()
+				_, err = Feeds(context.Background(), lf, inf, io.Discard, Options{TempDir: tmp})
+				return err
+			})
+		})
+		b.Run(fmt.Sprintf("item/copies=500/check=%v", check), func(b *testing.B) {
+			checkResults = check
+			defer func() { checkResults = true }()
+			m := &merger{}
+			b.ReportAllocs()
+			for b.Loop() {
+				res, o, err := m.step(copies[0], copies[1], feedsync.FormatUnknown)
+				if err != nil || o != feedsync.Conflict || len(res.Sync.Conflicts) != 501 {
+					b.Fatalf("step: %v %v", o, err)
+				}
+			}
+		})
+	}
+}
+
+// benchCopies returns an item with n conflict copies, read from a feed as
+// a store or file gives it, and a new concurrent version of it.
+func benchCopies(b *testing.B, n int) [2]*feedsync.Item {
+	b.Helper()
+	day := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	payload := func(s string) *etree.Element {
+		e := etree.NewElement("item")
+		e.CreateElement("title").SetText(s)
+		e.CreateElement("description").SetText(strings.Repeat(s+" ", 100))
+		return e
+	}
+	base, err := feedsync.Create(feedsync.RSS, payload("base"), "big-1", feedsync.Stamp{By: "origin", When: day}, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var out [2]*feedsync.Item
+	w := base
+	for i := range n + 2 {
+		v, err := feedsync.Update(base, payload(fmt.Sprint("v", i)), feedsync.Stamp{By: fmt.Sprintf("peer%d", i), When: day})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i == n+1 {
+			out[1] = v
+			break
+		}
+		if i == 0 {
+			w = v
+			continue
+		}
+		w, _ = feedsync.MergeItem(w, v)
+	}
+	var buf bytes.Buffer
+	if err := feedsync.WriteAll(&buf, feedsync.NewHeader(feedsync.RSS, feedsync.FeedInfo{Title: "t"}), []*feedsync.Item{w}); err != nil {
+		b.Fatal(err)
+	}
+	r := feedsync.NewReader(&buf)
+	it, err := r.Next()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(it.Sync.Conflicts) != n {
+		b.Fatalf("%d copies, want %d", len(it.Sync.Conflicts), n)
+	}
+	out[0] = it
+	return out
 }

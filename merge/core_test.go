@@ -58,7 +58,7 @@ func TestCoreConvertItemDigest(t *testing.T) {
 			to = feedsync.RSS
 		}
 		t.Run(from.String()+"-to-"+to.String(), func(t *testing.T) {
-			_, items, err := feedsync.ReadString(feed)
+			_, items, err := feedsync.ReadAll(strings.NewReader(feed))
 			if err != nil {
 				t.Fatal(err)
 			}

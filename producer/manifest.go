@@ -39,8 +39,8 @@ type Entry struct {
 	Copies feedsync.Digest
 }
 
-// EntryOf returns the manifest entry of it, which must carry sx:sync.
-func EntryOf(it *feedsync.Item) (Entry, error) {
+// entryOf returns the manifest entry of it, which must carry sx:sync.
+func entryOf(it *feedsync.Item) (Entry, error) {
 	if it == nil || it.Sync == nil {
 		return Entry{}, feedsync.ErrNoSync
 	}
@@ -104,7 +104,7 @@ func ManifestOf(ctx context.Context, r store.ItemReader) (Manifest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("manifest: read items: %w", err)
 		}
-		e, err := EntryOf(it)
+		e, err := entryOf(it)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func FeedManifest(r *feedsync.Reader) (Manifest, error) {
 		if err := ids.Add(it); err != nil {
 			return nil, fmt.Errorf("manifest: %w", err)
 		}
-		e, err := EntryOf(it)
+		e, err := entryOf(it)
 		if err != nil {
 			return nil, err
 		}

@@ -52,6 +52,14 @@ type CompactResult struct {
 	Horizon int64
 	// Transactions counts the writable transactions committed.
 	Transactions int
+	// Oversized lists the items still beyond the reader's default limits
+	// after compaction (an *OversizedError each, naming the limit and the
+	// command that repairs it), left as they were: sparse purging and
+	// minimal tombstones are all compaction may do (FS-PURGE-3), and
+	// dropping a conflict copy or a live payload would lose a version the
+	// rules keep. Items whose compaction brings them under the limits are
+	// repaired and not listed.
+	Oversized []error
 }
 
 // Compact thins the items of st and forgets old tombstones, in
@@ -69,6 +77,12 @@ type CompactResult struct {
 // A tombstone is removed once its deletion is older than opts.Retain, and
 // the forgotten horizon rises to its sequence number: a peer whose token
 // predates it is refused (FS-RETAIN-2) and re-initialises.
+//
+// Items are read with feedsync.RepairLimits (RepairReader), so that an
+// item stored beyond the default limits by an older program is compacted
+// too: one whose history sparse purging brings under them is repaired in
+// place (FS-ROBUST-6); one still beyond them is left as it is and listed
+// in the result's Oversized.
 //
 // Compact looks only at what changed since the previous compaction
 // (Retention.Compacted and Swept), so running it often costs little.
@@ -164,7 +178,7 @@ func Compact(ctx context.Context, st Store, opts CompactOptions) (CompactResult,
 			var thin []*feedsync.Item
 			n := 0
 			next := last
-			for c, err := range tx.Changes(ctx, ret.Compacted) {
+			for c, err := range changesForRepair(ctx, tx, ret.Compacted) {
 				if err != nil {
 					return err
 				}
@@ -179,6 +193,11 @@ func Compact(ctx context.Context, st Store, opts CompactOptions) (CompactResult,
 				it, purged, minimized, err := compactItem(c.Item)
 				if err != nil {
 					return err
+				}
+				if err := OversizedOf(it); err != nil {
+					// Put and Rewrite refuse it: left as it is.
+					res.Oversized = append(res.Oversized, err)
+					continue
 				}
 				if purged {
 					res.Purged++

@@ -257,6 +257,12 @@ func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
 	}
+	return tx.putRow(it, stat)
+}
+
+// putRow is Put after its checks: it keeps it with stat.
+func (tx *memTx) putRow(it *feedsync.Item, stat ItemStat) (int64, error) {
+	id := stat.ID
 	data, err := it.MarshalBinary()
 	if err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -40,6 +42,16 @@ type compactJSON struct {
 	Minimized int    `json:"minimized"`
 	Removed   int    `json:"removed"`
 	Horizon   int64  `json:"horizon,omitempty"`
+	// Oversized lists the items left beyond the reader's limits.
+	Oversized []oversizedJSON `json:"oversized,omitempty"`
+}
+
+// oversizedJSON is an item compact could not bring under the reader's
+// limits: which limit, and the command that repairs it.
+type oversizedJSON struct {
+	ID     string `json:"id"`
+	Limit  string `json:"limit"`
+	Repair string `json:"repair"`
 }
 
 // Run compacts the store or the feed.
@@ -73,8 +85,15 @@ func (c *CompactCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	res.Target = t.label()
+	var left error
+	if n := len(res.Oversized); n > 0 {
+		left = &problemError{msg: fmt.Sprintf("%s: %d item%s still beyond the reader's limits, left as %s (FS-ROBUST-6); repair %s as said above", res.Target, n, plural(n, "", "s"), plural(n, "it was", "they were"), plural(n, "it", "them"))}
+	}
 	if c.json {
-		return c.m.printJSON(res)
+		if err := c.m.printJSON(res); err != nil {
+			return err
+		}
+		return left
 	}
 	msg := fmt.Sprintf("compacted %s: %d item%s looked at, %d histor%s purged, %d tombstone%s minimised, %d tombstone%s forgotten",
 		res.Target, res.Scanned, plural(res.Scanned, "", "s"), res.Purged, plural(res.Purged, "y", "ies"),
@@ -83,7 +102,10 @@ func (c *CompactCommand) Run(ctx context.Context, args []string) error {
 		msg += fmt.Sprintf(" (forgotten horizon: change %d)", res.Horizon)
 	}
 	fmt.Fprintln(c.m.Stderr, msg)
-	return nil
+	for _, o := range res.Oversized {
+		fmt.Fprintf(c.m.Stderr, "item %q is beyond the reader's limits: %s; repair it with %s\n", o.ID, o.Limit, o.Repair)
+	}
+	return left
 }
 
 // compactStore runs store.Compact on the store dsn names.
@@ -97,7 +119,21 @@ func (c *CompactCommand) compactStore(ctx context.Context, dsn string) (compactJ
 	if err != nil {
 		return compactJSON{}, inFile(storeLabel(dsn), err)
 	}
-	return compactJSON{Scanned: r.Scanned, Purged: r.Purged, Minimized: r.Minimized, Removed: r.Removed, Horizon: r.Horizon}, nil
+	res := compactJSON{Scanned: r.Scanned, Purged: r.Purged, Minimized: r.Minimized, Removed: r.Removed, Horizon: r.Horizon}
+	for _, err := range r.Oversized {
+		res.Oversized = append(res.Oversized, oversizedOf(err, "--store "+storeLabel(dsn)))
+	}
+	return res, nil
+}
+
+// oversizedOf is the summary of an item left beyond the reader's limits;
+// the repair's command line names the target as args.
+func oversizedOf(err error, args string) oversizedJSON {
+	var oe *store.OversizedError
+	if !errors.As(err, &oe) {
+		return oversizedJSON{Limit: err.Error()}
+	}
+	return oversizedJSON{ID: oe.ID, Limit: oe.Limit, Repair: strings.ReplaceAll(oe.Repair, "--store DSN", args)}
 }
 
 // compactFeed rewrites the feed file name (or -o), atomically. A file has
@@ -159,6 +195,10 @@ func (c *CompactCommand) compactFeed(ctx context.Context, name string) (compactJ
 			}
 			if m != p {
 				res.Minimized++
+			}
+			if err := store.OversizedOf(m); err != nil {
+				// Kept as it is: no version may be dropped here.
+				res.Oversized = append(res.Oversized, oversizedOf(err, name))
 			}
 			return fw.WriteItem(m)
 		})

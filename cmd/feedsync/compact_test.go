@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,7 +44,7 @@ func TestCompactFeed(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("--json: %v\n%s", err, r.stdout)
 	}
-	if want := (compactJSON{Target: "tasks.xml", Scanned: 3, Purged: 1, Minimized: 1, Removed: 1}); sum != want {
+	if want := (compactJSON{Target: "tasks.xml", Scanned: 3, Purged: 1, Minimized: 1, Removed: 1}); !reflect.DeepEqual(sum, want) {
 		t.Errorf("summary = %+v, want %+v", sum, want)
 	}
 	after := h.items("tasks.xml")

@@ -39,12 +39,7 @@ type edit struct {
 // thinned. Items they do not change are copied as they are.
 var (
 	writtenLimits = feedsync.ReaderOptions{}
-	repairLimits  = feedsync.ReaderOptions{
-		MaxItemBytes:      4 * feedsync.DefaultMaxItemBytes,
-		MaxItemTotalBytes: 4 * feedsync.DefaultMaxItemTotalBytes,
-		MaxHistory:        10 * feedsync.DefaultMaxHistory,
-		MaxConflicts:      10 * feedsync.DefaultMaxConflicts,
-	}
+	repairLimits  = feedsync.RepairLimits()
 )
 
 // editFeed streams a feed to its new version: every item is copied byte for

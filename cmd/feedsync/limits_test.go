@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store/open"
+	"github.com/feedsync/go-feedsync/store/storetest"
 )
 
 var limitsDay = time.Date(2009, 4, 1, 9, 0, 0, 0, time.UTC)
@@ -130,5 +133,79 @@ func TestCompactRepairsLongHistory(t *testing.T) {
 	h.ok("", "update", "f.xml", "--id", "h", "--by", "phone", "--set", "title=new")
 	if got := h.items("f.xml")["h"]; got == nil || len(got.Sync.History) != 3 || got.Sync.Updates != int64(n)+1 {
 		t.Errorf("after compact and update: %+v", got.Sync)
+	}
+}
+
+// plantOversized stores the items of storetest.Oversized in the store dsn
+// as an older version of feedsync could: past the limit check of Put.
+func plantOversized(t *testing.T, h *harness, dsn string) (copies, history *feedsync.Item) {
+	t.Helper()
+	ctx := t.Context()
+	if k, p := parseDSN(dsn); k == sqliteStore && !filepath.IsAbs(p) {
+		dsn = "sqlite:" + h.path(p)
+	}
+	st, err := open.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tx, err := st.Begin(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	copies, history = storetest.Oversized()
+	if err := tx.SetFeedInfo(ctx, feedsync.FeedInfo{Title: "t"}, feedsync.Atom); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range []*feedsync.Item{copies, history} {
+		if err := storetest.PlantSQL(ctx, tx, it); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return copies, history
+}
+
+// FS-ROBUST-6 (issue: an item stored beyond the reader's limits broke
+// every read of the store, and no command repaired it): produce fails
+// naming the item, the limit and the command that repairs it; compact
+// thins the history (FS-PURGE-1) and names the item whose conflict copies
+// it may not drop; resolve settles that one; the store serves again. On
+// SQLite and on PostgreSQL.
+func TestStoreRepairOversized(t *testing.T) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			h := newHarness(t)
+			dsn := "tasks.db"
+			if kind == "postgres" {
+				dsn = testPostgres(t)
+			}
+			plantOversized(t, h, dsn)
+			// An edit reads the item past the limits, and refuses to
+			// write what is still beyond them.
+			h.fails(exitUsage, []string{`item "history-1"`, "10002 sx:history entries, more than the limit of 10000", "feedsync compact"},
+				"update", "--store", dsn, "--id", "history-1", "--by", "me", "--set", "title=x")
+			h.fails(exitUsage, []string{`item "copies-1"`, "1001 conflict copies, more than the limit of 1000", "feedsync resolve --store DSN --id copies-1 --keep 0"},
+				"show", "--store", dsn)
+			h.fails(exitUsage, []string{`item "copies-1"`, "1001 conflict copies, more than the limit of 1000", "feedsync resolve --store DSN --id copies-1 --keep 0"},
+				"produce", "--store", dsn, "-o", "out.xml")
+			r := h.fails(exitProblem, []string{"1 item still beyond the reader's limits",
+				`item "copies-1" is beyond the reader's limits: 1001 conflict copies, more than the limit of 1000; repair it with 'feedsync resolve --store ` + storeLabel(dsn) + ` --id copies-1 --keep 0'`},
+				"compact", "--store", dsn)
+			if !strings.Contains(r.stderr, "1 history purged") {
+				t.Errorf("compact did not purge history-1:\n%s", r.stderr)
+			}
+			h.ok("", "resolve", "--store", dsn, "--id", "copies-1", "--keep", "0", "--by", "me")
+			h.ok("", "produce", "--store", dsn, "-o", "out.xml")
+			h.ok("", "validate", "out.xml")
+			items := h.items("out.xml")
+			if c, hi := items["copies-1"], items["history-1"]; c == nil || len(c.Sync.Conflicts) != 0 || hi == nil || len(hi.Sync.History) != 2 {
+				t.Errorf("after the repair: copies-1 %v, history-1 %v", c, hi)
+			}
+			h.ok("", "compact", "--store", dsn)
+		})
 	}
 }

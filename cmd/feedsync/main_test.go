@@ -154,7 +154,7 @@ func (h *harness) files() []string {
 // items reads a feed of the harness directory.
 func (h *harness) items(name string) map[string]*feedsync.Item {
 	h.t.Helper()
-	_, items, err := feedsync.ReadString(h.read(name))
+	_, items, err := feedsync.ReadAll(strings.NewReader(h.read(name)))
 	if err != nil {
 		h.t.Fatalf("%s: %v", name, err)
 	}

@@ -217,7 +217,7 @@ func TestProducePartialNamesCompleteFeed(t *testing.T) {
 	tok := nextToken(t, h.ok("", "produce", "--store", "a.db", "-o", "full.xml").stderr)
 
 	h.ok("", "produce", "--store", "a.db", "--since", tok, "--complete-url", "https://tasks.example.org/full.xml", "-o", "part.xml")
-	hd, _, err := feedsync.ReadString(h.read("part.xml"))
+	hd, _, err := feedsync.ReadAll(strings.NewReader(h.read("part.xml")))
 	if err != nil {
 		t.Fatal(err)
 	}

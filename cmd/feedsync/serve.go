@@ -345,6 +345,9 @@ func (c *ServeCommand) startCompaction(ctx context.Context, cols []collection, s
 					logger.Info("compacted", "collection", name, "scanned", res.Scanned, "purged", res.Purged,
 						"minimized", res.Minimized, "removed", res.Removed, "horizon", res.Horizon,
 						"transactions", res.Transactions, "duration", time.Since(start))
+					for _, err := range res.Oversized {
+						logger.Error("item beyond the reader's limits", "collection", name, "error", err)
+					}
 				}
 				select {
 				case <-ctx.Done():

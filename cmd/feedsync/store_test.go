@@ -79,7 +79,7 @@ func (h *harness) storeManifest(dsn string) producer.Manifest {
 // sharing returns the since and until of a feed's sx:sharing.
 func sharing(t *testing.T, feed string) (since, until string) {
 	t.Helper()
-	h, _, err := feedsync.ReadString(feed)
+	h, _, err := feedsync.ReadAll(strings.NewReader(feed))
 	if err != nil {
 		t.Fatal(err)
 	}

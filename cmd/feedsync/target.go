@@ -112,7 +112,9 @@ func (m *Main) editStore(ctx context.Context, e edit) error {
 	}
 	defer tx.Rollback()
 	if e.change != nil {
-		it, err := tx.Get(ctx, e.id)
+		// Read past the default limits, as from a feed file (repairLimits):
+		// an item stored beyond them is repaired by editing it.
+		it, err := store.GetForRepair(ctx, tx, e.id)
 		if err != nil {
 			return inFile(t.label(), err)
 		}

@@ -102,7 +102,7 @@ func TestConvertGolden(t *testing.T) {
 // stamp (FS-CREATE-1..4).
 func checkValid(t *testing.T, out []byte, f *Feed) []*feedsync.Item {
 	t.Helper()
-	h, items, err := feedsync.ReadString(string(out))
+	h, items, err := feedsync.ReadAll(strings.NewReader(string(out)))
 	if err != nil {
 		t.Fatalf("output does not read back: %v", err)
 	}

@@ -2,6 +2,7 @@ package plainfeed
 
 import (
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/beevik/etree"
@@ -23,7 +24,7 @@ func TestCorePayloadKeepsBindings(t *testing.T) {
 	const in = `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>t</title>
 <item><title>a</title><dc:creator>Ann</dc:creator><sx:sync id="a" updates="1"><sx:history sequence="1" by="x"/></sx:sync></item>
 </channel></rss>`
-	_, items, err := feedsync.ReadString(in)
+	_, items, err := feedsync.ReadAll(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}

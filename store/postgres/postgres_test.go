@@ -56,6 +56,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// FS-ROBUST-6: items planted beyond the reader's limits fail normal reads
+// with a message that says how to repair them, and are repaired.
+func TestOversized(t *testing.T) {
+	dsn := testDSN(t)
+	s, err := Open(t.Context(), dsn, Options{Schema: newSchema(t, dsn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.RunOversized(t, s, storetest.PlantSQL)
+}
+
 func TestDurable(t *testing.T) {
 	dsn := testDSN(t)
 	storetest.RunDurable(t, func(t *testing.T) func() (store.Store, error) {

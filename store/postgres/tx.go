@@ -189,6 +189,11 @@ func (t *tx) enterFlushed(ctx context.Context, write bool) error {
 }
 
 func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	return t.GetLimits(ctx, id, feedsync.ReaderOptions{})
+}
+
+// GetLimits is Get with the reader limits opts (store.RepairReader).
+func (t *tx) GetLimits(ctx context.Context, id string, opts feedsync.ReaderOptions) (*feedsync.Item, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return nil, fmt.Errorf("postgres: get item %q: %w", id, err)
 	}
@@ -208,7 +213,7 @@ func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get item %q: %w", id, t.fail(err))
 	}
-	it, err := itemrow.Decode(id, xml)
+	it, err := itemrow.DecodeLimits(id, xml, opts)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: get: %w", t.fail(err))
 	}
@@ -287,9 +292,15 @@ func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
+	return t.ChangesLimits(ctx, after, feedsync.ReaderOptions{})
+}
+
+// ChangesLimits is Changes with the reader limits opts
+// (store.RepairReader).
+func (t *tx) ChangesLimits(ctx context.Context, after int64, opts feedsync.ReaderOptions) iter.Seq2[store.Change, error] {
 	enter := func() error { return t.enterFlushed(ctx, false) }
 	read := func(after int64) ([]itemrow.Change, bool, error) { return t.batch(ctx, after) }
-	return itemrow.Changes("postgres", after, itemrow.Batches("postgres", enter, read, t.fail), t.fail)
+	return itemrow.Changes("postgres", after, opts, itemrow.Batches("postgres", enter, read, t.fail), t.fail)
 }
 
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
@@ -719,7 +730,10 @@ func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
 	return nil
 }
 
-var _ store.SQLTx = (*tx)(nil)
+var (
+	_ store.SQLTx        = (*tx)(nil)
+	_ store.RepairReader = (*tx)(nil)
+)
 
 // SQLDialect returns "postgres" (store.SQLTx).
 func (t *tx) SQLDialect() string { return "postgres" }

@@ -23,6 +23,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// FS-ROBUST-6: items planted beyond the reader's limits fail normal reads
+// with a message that says how to repair them, and are repaired.
+func TestOversized(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "store.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.RunOversized(t, s, storetest.PlantSQL)
+}
+
 func TestDurable(t *testing.T) {
 	storetest.RunDurable(t, func(t *testing.T) func() (store.Store, error) {
 		path := filepath.Join(t.TempDir(), "store.db")

@@ -145,6 +145,11 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) error {
 }
 
 func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
+	return t.GetLimits(ctx, id, feedsync.ReaderOptions{})
+}
+
+// GetLimits is Get with the reader limits opts (store.RepairReader).
+func (t *tx) GetLimits(ctx context.Context, id string, opts feedsync.ReaderOptions) (*feedsync.Item, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return nil, fmt.Errorf("sqlite: get item %q: %w", id, err)
 	}
@@ -156,7 +161,7 @@ func (t *tx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get item %q: %w", id, t.fail(err))
 	}
-	it, err := itemrow.Decode(id, xml)
+	it, err := itemrow.DecodeLimits(id, xml, opts)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get: %w", t.fail(err))
 	}
@@ -232,9 +237,15 @@ func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
+	return t.ChangesLimits(ctx, after, feedsync.ReaderOptions{})
+}
+
+// ChangesLimits is Changes with the reader limits opts
+// (store.RepairReader).
+func (t *tx) ChangesLimits(ctx context.Context, after int64, opts feedsync.ReaderOptions) iter.Seq2[store.Change, error] {
 	enter := func() error { return t.enter(ctx, false) }
 	read := func(after int64) ([]itemrow.Change, bool, error) { return t.batch(ctx, after) }
-	return itemrow.Changes("sqlite", after, itemrow.Batches("sqlite", enter, read, t.fail), t.fail)
+	return itemrow.Changes("sqlite", after, opts, itemrow.Batches("sqlite", enter, read, t.fail), t.fail)
 }
 
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
@@ -679,7 +690,10 @@ func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
 	return nil
 }
 
-var _ store.SQLTx = (*tx)(nil)
+var (
+	_ store.SQLTx        = (*tx)(nil)
+	_ store.RepairReader = (*tx)(nil)
+)
 
 // SQLDialect returns "sqlite" (store.SQLTx).
 func (t *tx) SQLDialect() string { return "sqlite" }

@@ -1,6 +1,7 @@
 package itemrow
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -41,13 +42,22 @@ func Digest(id string, b []byte) (feedsync.Digest, error) {
 }
 
 // Decode reads back the item stored under id as data (either stored form,
-// see Encode).
+// see Encode), with the default reader limits. An item stored beyond them
+// is an error wrapping store.ErrOversized that says how to repair it.
 func Decode(id string, data []byte) (*feedsync.Item, error) {
+	return DecodeLimits(id, data, feedsync.ReaderOptions{})
+}
+
+// DecodeLimits is Decode with the reader limits opts (store.RepairReader).
+func DecodeLimits(id string, data []byte, opts feedsync.ReaderOptions) (*feedsync.Item, error) {
 	xml, err := XML(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode item %q: %w", id, err)
 	}
-	it, err := feedsync.UnmarshalItem(xml)
+	it, err := opts.UnmarshalItem(xml)
+	if errors.Is(err, feedsync.ErrLimit) {
+		return nil, fmt.Errorf("decode: %w", store.Oversized(id, xml, err))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decode item %q: %w", id, err)
 	}

@@ -1,9 +1,12 @@
 package itemrow
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"iter"
 
+	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 )
 
@@ -47,14 +50,15 @@ func Pages[T any](after int64, next func(after int64) (batch []T, more bool, err
 // Changes decodes the rows that next reads, page by page, into store
 // changes. driver prefixes decoding errors; fail records such an error on
 // the transaction and returns it.
-func Changes(driver string, after int64, next func(after int64) ([]Change, bool, error), fail func(error) error) iter.Seq2[store.Change, error] {
+// Items are read with the limits opts (the defaults when zero).
+func Changes(driver string, after int64, opts feedsync.ReaderOptions, next func(after int64) ([]Change, bool, error), fail func(error) error) iter.Seq2[store.Change, error] {
 	return func(yield func(store.Change, error) bool) {
 		for r, err := range Pages(after, next, func(c Change) int64 { return c.Seq }) {
 			if err != nil {
 				yield(store.Change{}, err)
 				return
 			}
-			it, err := Decode(r.ID, r.Data)
+			it, err := DecodeLimits(r.ID, r.Data, opts)
 			if err != nil {
 				yield(store.Change{}, fmt.Errorf("%s: changes: %w", driver, fail(err)))
 				return
@@ -88,11 +92,43 @@ func ChangesXML(driver string, after int64, next func(after int64) ([]StatRow, b
 				yield(store.XMLChange{}, fmt.Errorf("%s: changes: item %q: %w", driver, r.ID, fail(err)))
 				return
 			}
+			if mayExceed(r.ItemStat, xml) {
+				// Copied without parsing, it would reach every reader
+				// of the feed, which would refuse it.
+				if _, err := feedsync.UnmarshalItem(xml); errors.Is(err, feedsync.ErrLimit) {
+					yield(store.XMLChange{}, fmt.Errorf("%s: changes: %w", driver, fail(store.Oversized(r.ID, xml, err))))
+					return
+				}
+			}
 			if !yield(store.XMLChange{ItemStat: r.ItemStat, XML: xml}, nil) {
 				return
 			}
 		}
 	}
+}
+
+// minHistoryBytes is less than the size of any sx:history element
+// (<h by="x"/>, shorter than any real one).
+const minHistoryBytes = 12
+
+// historyName is in the name of every sx:history element, whatever its
+// prefix.
+var historyName = []byte("history")
+
+// mayExceed reports whether a stored item could be beyond the default
+// reader limits, from its stat and bytes without parsing them: only such
+// items are parsed before they are copied into a feed. An item with no
+// more conflict copies than allowed, no larger than one version may be,
+// and too short to hold more history entries than allowed (or naming
+// history fewer times than that) is within them.
+func mayExceed(s store.ItemStat, xml []byte) bool {
+	switch {
+	case s.Conflicts > feedsync.DefaultMaxConflicts, len(xml) > feedsync.DefaultMaxItemBytes:
+		return true
+	case len(xml) <= feedsync.DefaultMaxHistory*minHistoryBytes:
+		return false
+	}
+	return bytes.Count(xml, historyName) > feedsync.DefaultMaxHistory
 }
 
 // StatSeq is the cursor of a Stats page.
