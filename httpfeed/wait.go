@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
 )
@@ -102,7 +103,7 @@ func (h *Handler) awaitChange(ctx context.Context, w http.ResponseWriter, since,
 	for {
 		// Changed before reading: a commit in between closes ch.
 		ch := n.Changed()
-		changed, upTo, err := h.changedFor(ctx, after, peer)
+		changed, upTo, err := h.changedFor(ctx, ch, after, peer)
 		if err != nil || changed {
 			return true // on an error, writeFeed fails and says why
 		}
@@ -125,8 +126,15 @@ func (h *Handler) awaitChange(ctx context.Context, w http.ResponseWriter, since,
 // which it looked: the changes up to it need no second look, since an item
 // that changes again takes a new, higher number. A token ahead of the store
 // (a store restored from an older copy) counts as a change, for writeFeed
-// to answer with the complete feed.
-func (h *Handler) changedFor(ctx context.Context, after int64, peer string) (bool, int64, error) {
+// to answer with the complete feed. changed is the store's Changed channel,
+// taken before: when the head the handler remembers is current and at
+// after, nothing changed, and no transaction is needed (head.go); so most
+// waiters never touch the store, and their goroutines' stacks stay small.
+// A read that finds nothing new remembers the head it read.
+func (h *Handler) changedFor(ctx context.Context, changed <-chan struct{}, after int64, peer string) (bool, int64, error) {
+	if hd := h.head.Load(); hd.current(h.headAge()) && hd.last == after {
+		return false, after, nil
+	}
 	tx, err := h.Store.Begin(ctx, false)
 	if err != nil {
 		return false, after, err
@@ -137,6 +145,9 @@ func (h *Handler) changedFor(ctx context.Context, after int64, peer string) (boo
 	case err != nil:
 		return false, after, err
 	case last == after:
+		if tok, err := producer.TokenAt(ctx, tx, h.Store.ID(), last); err == nil {
+			h.setHead(changed, last, tok.String(), feedsync.FormatUnknown)
+		}
 		return false, after, nil
 	case last < after || peer == "":
 		return true, last, nil
