@@ -256,6 +256,11 @@ func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, q url.Values
 		return
 	}
 	since := q.Get("since")
+	if h.serveEvents(w, r, since, peer) {
+		h.logger().LogAttrs(r.Context(), slog.LevelInfo, "events",
+			slog.String("collection", h.Name), slog.String("peer", peer), slog.Duration("duration", time.Since(start)))
+		return
+	}
 	if !h.serveWait(w, r, q, since, peer) {
 		return
 	}

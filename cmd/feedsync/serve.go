@@ -492,6 +492,9 @@ them ('feedsync sync', or any HTTP client):
 	GET  URL?since=TOKEN&wait=30s
 	                       the same, answered as soon as there is a change
 	                       (a long poll), or 304 after the wait (at most 60s)
+	GET  URL?since=TOKEN   with "Accept: text/event-stream": a stream of
+	                       server-sent events, one each time something
+	                       changes (its data is the latest token)
 	POST URL               merge the feed in the body, in one transaction;
 	                       with ?since=TOKEN the answer is the changes the
 	                       client has not seen, so one request syncs both ways
