@@ -251,7 +251,8 @@ Arguments:
 	--json
 	    Print the summary as one JSON object on standard output instead of
 	    text: {"target", "scanned", "purged", "minimized", "removed",
-	    "horizon"}.
+	    "horizon", "oversized": [{"id", "limit", "repair"}]}; oversized
+	    lists the items left beyond the reader's limits.
 
 Example:
 
