@@ -228,6 +228,13 @@ first ('feedsync serve --retain' compacts periodically). A feed file has
 no change history: its tombstones are aged by their deletion's time, and
 whoever merges an older copy of the file may bring forgotten items back.
 
+Compact also repairs an item written beyond the reader's limits by an
+older program (FS-ROBUST-6), which it reads with wider ones: a history
+too long is thinned like any other. Conflict copies past the limit, or a
+version too large, are versions compaction may not drop: it names each
+such item with the command that repairs it (usually 'feedsync resolve')
+and exits with status 1.
+
 Usage:
 
 	feedsync compact FEED [arguments]
@@ -251,8 +258,7 @@ Arguments:
 	--json
 	    Print the summary as one JSON object on standard output instead of
 	    text: {"target", "scanned", "purged", "minimized", "removed",
-	    "horizon", "oversized": [{"id", "limit", "repair"}]}; oversized
-	    lists the items left beyond the reader's limits.
+	    "horizon", "oversized": [{"id", "limit", "repair"}]}.
 
 Example:
 
