@@ -50,6 +50,12 @@ type Options struct {
 	// OnItem, if set, is told the outcome of every incoming item with
 	// sx:sync, in document order (merge.Options.OnItem). Default: nil.
 	OnItem func(id string, line int, o feedsync.Outcome, err error)
+	// Fresh, if set, carries what ConsumeTx learns about a store that was
+	// empty over to the next ConsumeTx with the same Fresh: the pages of
+	// an initial load then skip the store lookups that would all miss
+	// (see Fresh). Default: nil, a store is looked up whenever it was not
+	// empty when the transaction began.
+	Fresh *Fresh
 }
 
 // Consume merges the feed read from incoming into st in one writable
@@ -99,14 +105,23 @@ func ConsumeReader(ctx context.Context, st store.Store, r *feedsync.Reader, opts
 // (pipeline.go), with the same calls in the same order as a Local would
 // make them; tx is not used by anything else until ConsumeTx returns.
 func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Options) (merge.Summary, error) {
-	sum, err := consumeTx(ctx, tx, r, merge.Options{
+	l := NewLocal(tx, opts.Peer)
+	l.fresh = opts.Fresh
+	sum, err := consumeTx(ctx, r, l, merge.Options{
 		Format:        opts.Format,
 		Policy:        opts.Policy,
 		Stamp:         opts.Stamp,
 		OnItem:        opts.OnItem,
 		Admit:         opts.Admit,
 		ReaderOptions: storeLimits(opts.Reader),
-	}, opts.Peer)
+	})
+	if l.fresh != nil && l.checked {
+		var last int64
+		if err == nil {
+			last, err = tx.LastSeq(ctx)
+		}
+		l.fresh.done(last, err)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("consume: %w", err)
 	}
@@ -148,6 +163,9 @@ type Local struct {
 	// the store lookups would be a large part of the work and all miss.
 	checked, empty bool
 	put            map[string]struct{}
+	// fresh, if set and usable when the transaction began, stands in for
+	// put across transactions (Options.Fresh).
+	fresh *Fresh
 }
 
 var (
@@ -187,6 +205,12 @@ func (l *Local) check(ctx context.Context) error {
 		return err
 	}
 	l.checked, l.empty = true, last == 0
+	if l.fresh != nil {
+		// The store holds only what the earlier transactions with fresh
+		// put, if it is where they left it.
+		l.empty = l.fresh.usable(last)
+		return nil
+	}
 	if l.empty {
 		l.put = map[string]struct{}{}
 	}
@@ -199,13 +223,20 @@ func (l *Local) lookup(id string) bool {
 	if !l.empty {
 		return true
 	}
+	if l.fresh != nil {
+		return l.fresh.mayHold(id)
+	}
 	_, ok := l.put[id]
 	return ok
 }
 
 // remember notes that id was put, for lookup.
 func (l *Local) remember(id string) {
-	if l.put != nil {
+	switch {
+	case !l.empty:
+	case l.fresh != nil:
+		l.fresh.add(id)
+	default:
 		l.put[id] = struct{}{}
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/merge"
-	"github.com/feedsync/go-feedsync/store"
 )
 
 // pipelineDepth is how many store writes may wait for the writer goroutine.
@@ -151,8 +150,8 @@ func (p *pipeline) close() error {
 }
 
 // consumeTx is ConsumeTx through a pipeline.
-func consumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts merge.Options, peer string) (merge.Summary, error) {
-	p, err := newPipeline(ctx, NewLocal(tx, peer))
+func consumeTx(ctx context.Context, r *feedsync.Reader, l *Local, opts merge.Options) (merge.Summary, error) {
+	p, err := newPipeline(ctx, l)
 	if err != nil {
 		return merge.Summary{}, err
 	}

@@ -646,6 +646,10 @@ func (c *Client) forgetSent(ctx context.Context, st store.Store, remote string) 
 // pullChanges merges the server's changes after since, page by page.
 func (c *Client) pullChanges(ctx context.Context, st store.Store, remote, since string, res *SyncResult) error {
 	items := 0
+	// Into an empty store, page after page finds only what the pages
+	// before put: fresh keeps their ids, so the merge skips the store
+	// lookups that would miss.
+	fresh := &consumer.Fresh{}
 	for {
 		ps, err := readPeerState(ctx, st, remote)
 		if err != nil {
@@ -675,7 +679,7 @@ func (c *Client) pullChanges(ctx context.Context, st store.Store, remote, since 
 		// the page without leaving out what it believes we hold, and the
 		// next push starts over by versions first.
 		mismatch := len(resp.Header.Values(HeaderPeerMark)) > 0
-		err = c.mergePage(ctx, st, remote, resp.Body, &items, res, func(ps *store.PeerState) {
+		err = c.mergePage(ctx, st, remote, resp.Body, fresh, &items, res, func(ps *store.PeerState) {
 			ps.Received = resp.Token
 			if mismatch {
 				ps.Sent = ""
@@ -694,13 +698,13 @@ func (c *Client) pullChanges(ctx context.Context, st store.Store, remote, since 
 
 // mergePage merges the feed body reads into st in one transaction,
 // together with the change of marks.
-func (c *Client) mergePage(ctx context.Context, st store.Store, remote string, body io.Reader, items *int, res *SyncResult, marks func(*store.PeerState)) error {
+func (c *Client) mergePage(ctx context.Context, st store.Store, remote string, body io.Reader, fresh *consumer.Fresh, items *int, res *SyncResult, marks func(*store.PeerState)) error {
 	tx, err := st.Begin(ctx, true)
 	if err != nil {
 		return fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
-	if err := c.mergeInto(ctx, tx, remote, body, items, res); err != nil {
+	if err := c.mergeInto(ctx, tx, remote, body, fresh, items, res); err != nil {
 		return err
 	}
 	return commitWithMarks(ctx, tx, remote, marks)
@@ -724,13 +728,14 @@ func commitWithMarks(ctx context.Context, tx store.Tx, remote string, marks func
 
 // mergeInto merges the feed body reads into tx, recording what the server
 // holds.
-func (c *Client) mergeInto(ctx context.Context, tx store.Tx, remote string, body io.Reader, items *int, res *SyncResult) error {
+func (c *Client) mergeInto(ctx context.Context, tx store.Tx, remote string, body io.Reader, fresh *consumer.Fresh, items *int, res *SyncResult) error {
 	counted := &countingReader{r: body}
 	sum, err := consumer.ConsumeTx(ctx, tx, feedsync.NewReaderOptions(counted, c.Reader), consumer.Options{
 		Peer:   remote,
 		Policy: c.Policy,
 		Stamp:  c.Stamp,
 		Format: c.Format,
+		Fresh:  fresh,
 		OnItem: func(string, int, feedsync.Outcome, error) {
 			*items++
 			if c.OnItem != nil {
@@ -923,5 +928,5 @@ func (c *Client) fetch(ctx context.Context, tx store.Tx, remote string, idLines 
 		return err
 	}
 	defer resp.Body.Close()
-	return c.mergeInto(ctx, tx, remote, resp.Body, items, res)
+	return c.mergeInto(ctx, tx, remote, resp.Body, nil, items, res)
 }

@@ -112,12 +112,48 @@ CREATE INDEX peer_versions_id ON peer_versions (id);
 	// (itemrow.Encode). No change of schema: recodeItems, run with it,
 	// rewrites the rows of a database made before it.
 	``,
+	// 5: peer_versions names its peer by number (peer_names), not by
+	// name: a client keeps a row for every item a server sent it, and the
+	// peer's name (the server's URL) repeated in each row and in the
+	// index by id was about as large as the rest of the row. Rows, index
+	// and names are rewritten; the space freed goes back by VACUUM after
+	// the migration (compactPeerVersions).
+	`
+CREATE TABLE peer_names (
+	num  INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE
+);
+INSERT INTO peer_names (name) SELECT DISTINCT peer FROM peer_versions ORDER BY peer;
+CREATE TABLE peer_versions_5 (
+	peer      INTEGER NOT NULL,
+	id        TEXT NOT NULL,
+	top_by    TEXT NOT NULL,
+	top_seq   INTEGER NOT NULL,
+	top_when  INTEGER,
+	conflicts TEXT NOT NULL,
+	PRIMARY KEY (peer, id)
+) WITHOUT ROWID;
+INSERT INTO peer_versions_5 (peer, id, top_by, top_seq, top_when, conflicts)
+	SELECT n.num, v.id, v.top_by, v.top_seq, v.top_when, v.conflicts FROM peer_versions v JOIN peer_names n ON n.name = v.peer;
+DROP TABLE peer_versions;
+ALTER TABLE peer_versions_5 RENAME TO peer_versions;
+CREATE INDEX peer_versions_id ON peer_versions (id);
+`,
 }
 
 // dataMigrations are the steps of a migration that SQL cannot do, run
 // after the migration of the same number, in its transaction.
 var dataMigrations = map[int]func(ctx context.Context, conn *sql.Conn) (changed bool, err error){
 	4: recodeItems,
+	5: compactPeerVersions,
+}
+
+// compactPeerVersions reports whether migration 5 rewrote any row, so that
+// the space the old rows held is given back.
+func compactPeerVersions(ctx context.Context, conn *sql.Conn) (bool, error) {
+	var n int64
+	err := conn.QueryRowContext(ctx, `SELECT count(*) FROM peer_names`).Scan(&n)
+	return n > 0, err
 }
 
 // recodeItems rewrites the item rows of a database made before migration
@@ -186,7 +222,7 @@ func migrate(ctx context.Context, db *sql.DB) (id string, err error) {
 	if v > schemaVersion {
 		return "", fmt.Errorf("%w: version %d, this program knows up to %d", store.ErrSchemaVersion, v, schemaVersion)
 	}
-	recoded := false
+	rewrote := false
 	for ; v < schemaVersion; v++ {
 		if migrations[v] != "" {
 			if _, err := conn.ExecContext(ctx, migrations[v]); err != nil {
@@ -198,7 +234,7 @@ func migrate(ctx context.Context, db *sql.DB) (id string, err error) {
 			if err != nil {
 				return "", fmt.Errorf("migration %d: %w", v+1, err)
 			}
-			recoded = recoded || changed
+			rewrote = rewrote || changed
 		}
 		if _, err := conn.ExecContext(ctx, `UPDATE schema_version SET version = ?`, v+1); err != nil {
 			return "", err
@@ -213,7 +249,7 @@ func migrate(ctx context.Context, db *sql.DB) (id string, err error) {
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		return "", err
 	}
-	if recoded {
+	if rewrote {
 		// Give the space the rewritten rows freed back to the file system.
 		// The store is correct without it (SQLite reuses free pages), so a
 		// failure (another process reading the file, say) is no error.

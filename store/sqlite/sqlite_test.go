@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/feedsync/go-feedsync/store/storetest"
@@ -201,7 +203,12 @@ func TestMigrationRecodesItems(t *testing.T) {
 					return err
 				}
 			}
-			_, err := s.db.ExecContext(t.Context(), `UPDATE schema_version SET version = 3`)
+			// Undo migration 5 too: version 3 had peer_versions by name.
+			_, err := s.db.ExecContext(t.Context(), `DROP TABLE peer_versions; DROP TABLE peer_names;
+CREATE TABLE peer_versions (peer TEXT NOT NULL, id TEXT NOT NULL, top_by TEXT NOT NULL, top_seq INTEGER NOT NULL,
+	top_when INTEGER, conflicts TEXT NOT NULL, PRIMARY KEY (peer, id)) WITHOUT ROWID;
+CREATE INDEX peer_versions_id ON peer_versions (id);
+UPDATE schema_version SET version = 3`)
 			return err
 		},
 		func(st store.Store) (bool, error) {
@@ -265,5 +272,91 @@ func TestMigration2(t *testing.T) {
 	}
 	if _, ok, err := tx.PeerVersion(ctx, "http://h/", "item"); err != nil || !ok {
 		t.Errorf("the migration dropped real knowledge (%v, %v)", ok, err)
+	}
+}
+
+// TestMigration5 opens a database of schema version 4 whose peer_versions
+// name peers in every row: the migration numbers the peers and keeps every
+// version under its peer, and the versions work as before afterwards
+// (set, read, forgotten per peer, removed with the item).
+func TestMigration5(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "store.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qs := append([]string{`CREATE TABLE schema_version (version INTEGER NOT NULL)`, `INSERT INTO schema_version (version) VALUES (4)`}, migrations[:4]...)
+	for i := range 300 {
+		qs = append(qs, fmt.Sprintf(`INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ('http://a/', 'item-%d', 'laptop', %d, 1767225600, '')`, i, i+1))
+		if i%3 == 0 {
+			qs = append(qs, fmt.Sprintf(`INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ('phone', 'item-%d', 'phone', 7, NULL, 'c%d')`, i, i))
+		}
+	}
+	for _, q := range qs {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var version, names int
+	if err := s.db.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version); err != nil || version != len(migrations) {
+		t.Fatalf("schema_version = %d, %v; want %d", version, err, len(migrations))
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM peer_names`).Scan(&names); err != nil || names != 2 {
+		t.Errorf("peer_names holds %d rows, %v; want 2", names, err)
+	}
+	tx, err := s.Begin(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i := range 300 {
+		v, ok, err := tx.PeerVersion(ctx, "http://a/", fmt.Sprintf("item-%d", i))
+		if err != nil || !ok || v.Top.By != "laptop" || v.Top.Sequence != int64(i+1) || v.Top.When.Unix() != 1767225600 {
+			t.Fatalf("PeerVersion(http://a/, item-%d) = %+v, %v, %v", i, v, ok, err)
+		}
+		v, ok, err = tx.PeerVersion(ctx, "phone", fmt.Sprintf("item-%d", i))
+		if err != nil || ok != (i%3 == 0) || (ok && (v.Top.By != "phone" || v.Conflicts != fmt.Sprintf("c%d", i) || !v.Top.When.IsZero())) {
+			t.Fatalf("PeerVersion(phone, item-%d) = %+v, %v, %v", i, v, ok, err)
+		}
+	}
+	// A new peer gets a number; forgetting one peer leaves the other.
+	if err := tx.SetPeerVersion(ctx, "tablet", "item-1", store.Version{Top: feedsync.History{By: "tablet", Sequence: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.ForgetPeer(ctx, "phone"); err != nil {
+		t.Fatal(err)
+	}
+	for peer, want := range map[string]bool{"http://a/": true, "phone": false, "tablet": true} {
+		if _, ok, err := tx.PeerVersion(ctx, peer, "item-1"); err != nil || ok != want {
+			t.Errorf("PeerVersion(%s, item-1) after ForgetPeer(phone): %v, %v; want %v", peer, ok, err, want)
+		}
+	}
+	if _, ok, err := tx.PeerVersion(ctx, "phone", "item-0"); err != nil || ok {
+		t.Errorf("PeerVersion(phone, item-0) after ForgetPeer(phone): %v, %v", ok, err)
+	}
+}
+
+// A new database file gets pages of pageSize bytes, set before WAL mode
+// fixes them.
+func TestPageSize(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "store.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var size int
+	var mode string
+	if err := s.db.QueryRowContext(t.Context(), `PRAGMA page_size`).Scan(&size); err != nil || size != pageSize {
+		t.Errorf("page_size = %d, %v; want %d", size, err, pageSize)
+	}
+	if err := s.db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 }

@@ -29,11 +29,14 @@ ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
 	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`
-	qLastSeq        = `SELECT seq FROM counter WHERE k = 1`
-	qSetSeq         = `UPDATE counter SET seq = ? WHERE k = 1`
-	qCount          = `SELECT COUNT(*) FROM items`
-	qPeerVersion    = `SELECT top_by, top_seq, top_when, conflicts FROM peer_versions WHERE peer = ? AND id = ?`
-	qSetPeerVersion = `INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES (?, ?, ?, ?, ?, ?)
+	qLastSeq     = `SELECT seq FROM counter WHERE k = 1`
+	qSetSeq      = `UPDATE counter SET seq = ? WHERE k = 1`
+	qCount       = `SELECT COUNT(*) FROM items`
+	qPeerVersion = `SELECT top_by, top_seq, top_when, conflicts FROM peer_versions
+WHERE peer = (SELECT num FROM peer_names WHERE name = ?) AND id = ?`
+	qAddPeerName    = `INSERT INTO peer_names (name) VALUES (?) ON CONFLICT (name) DO NOTHING`
+	qSetPeerVersion = `INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts)
+VALUES ((SELECT num FROM peer_names WHERE name = ?), ?, ?, ?, ?, ?)
 ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, conflicts = excluded.conflicts`
 	qPeerSeq    = `SELECT sent_seq FROM peers WHERE peer = ?`
@@ -43,7 +46,7 @@ ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
 	qSetPeerState = `INSERT INTO peer_state (peer, received, sent, resume) VALUES (?, ?, ?, ?)
 ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`
 	qDelPeerState    = `DELETE FROM peer_state WHERE peer = ?`
-	qDelPeerVersions = `DELETE FROM peer_versions WHERE peer = ?`
+	qDelPeerVersions = `DELETE FROM peer_versions WHERE peer = (SELECT num FROM peer_names WHERE name = ?)`
 	qHistoryMark     = `SELECT mark FROM history WHERE seq >= ? ORDER BY seq LIMIT 1`
 	qAddHistory      = `INSERT INTO history (seq, mark) VALUES (?, ?)`
 	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`
@@ -88,6 +91,9 @@ type tx struct {
 	seq, seq0 int64
 	// mark is the history mark Commit records, made on first use.
 	mark string
+	// named holds the peers known to have a row in peer_names in this
+	// transaction (SetPeerVersion).
+	named map[string]bool
 }
 
 var (
@@ -387,6 +393,17 @@ func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
 	if err := t.enter(ctx, true); err != nil {
 		return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, err)
+	}
+	if !t.named[peer] {
+		// The peer's number: made on its first version, kept for good
+		// (ForgetPeer drops the versions, not the name).
+		if err := t.exec(ctx, qAddPeerName, peer); err != nil {
+			return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, t.fail(err))
+		}
+		if t.named == nil {
+			t.named = map[string]bool{}
+		}
+		t.named[peer] = true
 	}
 	if err := t.exec(ctx, qSetPeerVersion, peer, id, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts); err != nil {
 		return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, t.fail(err))

@@ -11,19 +11,26 @@ import (
 )
 
 // The stored form of an item's standalone XML, the xml column of both
-// database stores from schema version 4 on:
+// database stores from schema version 4 on, one of:
 //
 //	0x01, uvarint(len(xml)), raw DEFLATE (RFC 1951) of xml
+//	0x02, uvarint(len(xml)), raw DEFLATE of xml with the preset dictionary dict
 //
 // The item XML is most of a store's size, and an item of a kilobyte or two
-// of text compresses about twofold on its own. A first byte of '<' or XML
-// whitespace is an uncompressed element, the form of schema versions 1-3,
-// which XML still reads. Another codec would take another first byte.
-const encDeflate = 0x01
+// of text compresses about twofold on its own. Encode writes 0x02 (see
+// static.go) for elements of up to maxDictXML bytes, 0x01 for longer
+// ones and for those the static codes of 0x02 fit badly; XML reads both. A
+// first byte of '<' or XML whitespace is an uncompressed element, the form
+// of schema versions 1-3, which XML still reads. Another codec would take
+// another first byte.
+const (
+	encDeflate = 0x01
+	encDict    = 0x02
+)
 
-// level is the compression level. BestSpeed costs about as much CPU time
-// as writing the row; higher levels gain a tenth in size for twice that,
-// most of it spent clearing their hash tables for every item.
+// level is the compression level of 0x01. BestSpeed costs about as much
+// CPU time as writing the row; higher levels gain a tenth in size for
+// twice that, most of it spent clearing their hash tables for every item.
 const level = flate.BestSpeed
 
 var (
@@ -34,11 +41,32 @@ var (
 		}
 		return w
 	}}
-	readers = sync.Pool{New: func() any { return flate.NewReader(nil) }}
+	readers   = sync.Pool{New: func() any { return flate.NewReader(nil) }}
+	dictBytes = []byte(dict)
 )
 
 // Encode returns the stored form of xml, a standalone element.
 func Encode(xml []byte) []byte {
+	if len(xml) > maxDictXML {
+		return encodeFlate(xml)
+	}
+	out := make([]byte, 0, len(xml)/2+64)
+	out = append(out, encDict)
+	out = binary.AppendUvarint(out, uint64(len(xml)))
+	out = encodeDict(out, xml)
+	if len(out) <= len(xml)*3/4 {
+		return out
+	}
+	// Text the static codes fit badly (another script, binary-looking
+	// data): let compress/flate build codes for it, and keep the smaller.
+	if alt := encodeFlate(xml); len(alt) < len(out) {
+		return alt
+	}
+	return out
+}
+
+// encodeFlate returns the stored form 0x01 of xml.
+func encodeFlate(xml []byte) []byte {
 	buf := bytes.NewBuffer(make([]byte, 0, len(xml)*3/5+16))
 	buf.WriteByte(encDeflate)
 	var n [binary.MaxVarintLen64]byte
@@ -52,9 +80,9 @@ func Encode(xml []byte) []byte {
 	return buf.Bytes()
 }
 
-// Encoded reports whether b is in the compressed stored form, not the
+// Encoded reports whether b is in a compressed stored form, not the
 // uncompressed XML of schema versions 1-3.
-func Encoded(b []byte) bool { return len(b) > 0 && b[0] == encDeflate }
+func Encoded(b []byte) bool { return len(b) > 0 && (b[0] == encDeflate || b[0] == encDict) }
 
 // maxXML bounds the length a stored form may claim, so that a damaged one
 // cannot make XML allocate without limit.
@@ -72,7 +100,11 @@ func XML(b []byte) ([]byte, error) {
 	out := make([]byte, n)
 	r := readers.Get().(io.ReadCloser)
 	defer readers.Put(r)
-	if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1+k:]), nil); err != nil {
+	var d []byte
+	if b[0] == encDict {
+		d = dictBytes
+	}
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1+k:]), d); err != nil {
 		return nil, fmt.Errorf("stored item: %w", err)
 	}
 	if _, err := io.ReadFull(r, out); err != nil {
