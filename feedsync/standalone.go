@@ -172,18 +172,24 @@ func Enter(it *Item, h *Header) *Item {
 		return it
 	}
 	a := e.SelectAttr("xml:lang")
+	var p *etree.Element
 	switch {
 	case sets && (a == nil || a.Value == "" && e.Attr[0].FullKey() != "xml:lang"):
 		// First, so that the form does not depend on where the item
 		// had the attribute before.
-		p := e.Copy()
+		p = e.Copy()
 		p.RemoveAttr("xml:lang")
 		p.Attr = append([]etree.Attr{{Space: "xml", Key: "lang"}}, p.Attr...)
-		return it.withPayload(p)
 	case !sets && a != nil && a.Value == "":
-		p := e.Copy()
+		p = e.Copy()
 		p.RemoveAttr("xml:lang")
-		return it.withPayload(p)
+	default:
+		return it
 	}
-	return it
+	if it.src != nil {
+		// Namespaces the item relies on are declared on it, as Carry
+		// does: the new payload stands on its own.
+		declareUsed(p, it.src.scope)
+	}
+	return it.withPayload(p)
 }
