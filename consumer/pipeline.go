@@ -155,7 +155,7 @@ func consumeTx(ctx context.Context, r *feedsync.Reader, l *Local, opts merge.Opt
 	if err != nil {
 		return merge.Summary{}, err
 	}
-	sum, err := merge.Run(ctx, r, p, opts)
+	sum, err := merge.Run(ctx, p, r, opts)
 	if cerr := p.close(); err == nil && cerr != nil {
 		err = cerr
 	}

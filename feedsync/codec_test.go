@@ -293,11 +293,30 @@ func TestMarshalUnmarshalItem(t *testing.T) {
 }
 
 // A changed sx:sharing is written in place; the rest of the header is
-// kept (FS-SHARING-1..3).
-func TestSetSharing(t *testing.T) {
+// kept (FS-SHARING-1..3). The Writer honours Header.Sharing however it was
+// changed: replaced, changed in place, or removed; unchanged, the element
+// is written as it was read.
+func TestHeaderSharing(t *testing.T) {
 	in := readFixture(t, "rss-tasks.xml")
 	h, items := mustReadAll(t, in)
-	h.SetSharing(&Sharing{Since: "2009-04-02T00:00:00Z", Until: "2009-04-03T00:00:00Z"})
+	if h.Sharing == nil {
+		t.Fatal("the fixture has no sx:sharing")
+	}
+	if out := writeAll(t, h, items); !bytes.Equal(out, in) {
+		t.Errorf("unchanged header not written as read:\n%s", out)
+	}
+	h, items = mustReadAll(t, in)
+	h.Sharing.Until = "token-9"
+	if out := string(writeAll(t, h, items)); !strings.Contains(out, `until="token-9"`) || strings.Count(out, "<sx:sharing") != 1 {
+		t.Errorf("sharing changed in place not written:\n%s", out)
+	}
+	h, items = mustReadAll(t, in)
+	h.Sharing = nil
+	if out := string(writeAll(t, h, items)); strings.Contains(out, "sx:sharing") || !strings.Contains(out, "<ttl>60</ttl>") {
+		t.Errorf("sharing set to nil still written:\n%s", out)
+	}
+	h, items = mustReadAll(t, in)
+	h.Sharing = &Sharing{Since: "2009-04-02T00:00:00Z", Until: "2009-04-03T00:00:00Z"}
 	out := string(writeAll(t, h, items))
 	if !strings.Contains(out, `<sx:sharing since="2009-04-02T00:00:00Z" until="2009-04-03T00:00:00Z"/>`) {
 		t.Errorf("new sharing not written:\n%s", out)
@@ -307,7 +326,7 @@ func TestSetSharing(t *testing.T) {
 	}
 	// A new feed gets the element where the items begin.
 	nh := NewHeader(Atom, FeedInfo{ID: "urn:a", Updated: time.Unix(0, 0)})
-	nh.SetSharing(&Sharing{Related: []Related{{Link: "https://x.example/all", Type: RelatedComplete}}})
+	nh.Sharing = &Sharing{Related: []Related{{Link: "https://x.example/all", Type: RelatedComplete}}}
 	out = string(writeAll(t, nh, nil))
 	h2, _ := mustReadAll(t, []byte(out))
 	if h2.Sharing == nil || len(h2.Sharing.Related) != 1 {

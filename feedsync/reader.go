@@ -377,7 +377,7 @@ func (r *Reader) skipOther(t xml.StartElement, sc *scope, off int64) error {
 			return err
 		}
 		if r.header.Sharing == nil {
-			r.header.Sharing = sh
+			r.header.Sharing, r.header.readSharing = sh, sh.clone()
 			r.header.sharingStart, r.header.sharingEnd = int(off), int(r.dec.InputOffset())
 		}
 		return nil

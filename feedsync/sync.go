@@ -2,6 +2,7 @@ package feedsync
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/beevik/etree"
@@ -220,6 +221,29 @@ type Sharing struct {
 	Related []Related
 	// ExtraAttrs holds unknown attributes, kept for round trips (FS-NS-5).
 	ExtraAttrs []etree.Attr
+}
+
+// clone returns a copy of s that shares no slice with it.
+func (s *Sharing) clone() *Sharing {
+	if s == nil {
+		return nil
+	}
+	c := *s
+	c.Related = slices.Clone(s.Related)
+	c.ExtraAttrs = slices.Clone(s.ExtraAttrs)
+	return &c
+}
+
+// equal reports whether s and o describe the same sx:sharing.
+func (s *Sharing) equal(o *Sharing) bool {
+	if s == nil || o == nil {
+		return s == o
+	}
+	return s.Since == o.Since && s.Until == o.Until && s.Expires.Equal(o.Expires) &&
+		slices.Equal(s.Related, o.Related) &&
+		slices.EqualFunc(s.ExtraAttrs, o.ExtraAttrs, func(a, b etree.Attr) bool {
+			return a.Space == b.Space && a.Key == b.Key && a.Value == b.Value
+		})
 }
 
 // Window returns Since and Until as instants when both parse as date-times

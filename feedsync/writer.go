@@ -21,7 +21,10 @@ import (
 type Header struct {
 	// Format is the feed's format.
 	Format Format
-	// Sharing is the feed's sx:sharing, or nil. Change it with SetSharing.
+	// Sharing is the feed's sx:sharing, or nil. The Writer writes what it
+	// holds when the first item (or Close) is written: set it, change its
+	// fields or set it to nil to remove the element. When it still equals
+	// what the Reader read, the element is kept as it was, byte for byte.
 	Sharing *Sharing
 
 	raw     []byte // bytes before the first item
@@ -32,8 +35,8 @@ type Header struct {
 
 	closing string // end tags of the container and root, for Info before the trailer is read
 
-	sharingStart, sharingEnd int // sx:sharing's place in raw, or -1
-	sharingChanged           bool
+	sharingStart, sharingEnd int      // sx:sharing's place in raw, or -1
+	readSharing              *Sharing // a copy of the sx:sharing read, to tell a change
 
 	building bool
 	warnings []error
@@ -97,12 +100,6 @@ func NewHeader(format Format, info FeedInfo) *Header {
 	return h
 }
 
-// SetSharing replaces the feed's sx:sharing (nil removes it).
-func (h *Header) SetSharing(s *Sharing) {
-	h.Sharing = s
-	h.sharingChanged = true
-}
-
 // Warnings returns problems found in the header that did not stop reading.
 func (h *Header) Warnings() []error { return h.warnings }
 
@@ -137,7 +134,7 @@ func (w *Writer) start() {
 	}
 	w.started = true
 	h := w.h
-	if !h.sharingChanged {
+	if h.Sharing.equal(h.readSharing) {
 		w.bw.Write(h.raw)
 		return
 	}
@@ -664,8 +661,6 @@ func (h *Header) Convert(to Format) *Header {
 		return h
 	}
 	n := NewHeader(to, h.Info())
-	if h.Sharing != nil {
-		n.SetSharing(h.Sharing)
-	}
+	n.Sharing = h.Sharing.clone()
 	return n
 }

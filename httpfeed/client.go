@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/merge"
 )
 
 // DefaultTimeout bounds each request of a Client without its own HTTP
@@ -169,8 +170,9 @@ type Response struct {
 	Forgotten bool
 	// ETag identifies the feed, for the next Get.
 	ETag string
-	// Summary is the server's merge of a Post, nil for a Get.
-	Summary *Summary
+	// Summary is the server's merge of a Post, nil for a Get. Its
+	// rejections are *feedsync.ItemError (see Post).
+	Summary *merge.Summary
 	// Header holds all the response's headers.
 	Header http.Header
 }
@@ -193,7 +195,11 @@ func (c *Client) Get(ctx context.Context, since, etag string) (*Response, error)
 // the response's Body is the server's feed after since (a feed of the
 // changes this endpoint has not seen, without what it just sent), and
 // Summary is read from its header; otherwise Body is nil and Summary is the
-// JSON answer. body is compressed on the way unless NoGzip is set.
+// JSON answer. Each rejection in Summary is a *feedsync.ItemError naming
+// the item and line the server gave; errors.Is matches feedsync.ErrUntrusted
+// for an item the server would not let this client write, and
+// feedsync.ErrLimit for one over its limits. body is compressed on the way
+// unless NoGzip is set.
 func (c *Client) Post(ctx context.Context, body io.Reader, since string, wantFeed bool) (*Response, error) {
 	var pr *io.PipeReader
 	if !c.NoGzip {
@@ -290,20 +296,22 @@ func (c *Client) do(req *http.Request) (*Response, error) {
 		return out, nil
 	}
 	if s := resp.Header.Get(HeaderSummary); s != "" {
-		var sum Summary
+		var sum summaryJSON
 		if err := json.Unmarshal([]byte(s), &sum); err != nil {
 			resp.Body.Close()
 			return nil, fmt.Errorf("httpfeed: %s %s: bad %s header: %w", req.Method, redactURL(req.URL), HeaderSummary, err)
 		}
-		out.Summary = &sum
+		m := sum.summary()
+		out.Summary = &m
 	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		defer resp.Body.Close()
-		var sum Summary
+		var sum summaryJSON
 		if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&sum); err != nil {
 			return nil, fmt.Errorf("httpfeed: %s %s: read summary: %w", req.Method, redactURL(req.URL), err)
 		}
-		out.Summary = &sum
+		m := sum.summary()
+		out.Summary = &m
 		return out, nil
 	}
 	out.Body = resp.Body

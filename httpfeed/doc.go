@@ -49,7 +49,10 @@
 //
 //   - the feed is merged with consumer.Consume in one transaction: it lands
 //     completely or not at all (FS-MERGE, FS-ROBUST-1, FS-ROBUST-3).
-//   - the response is a JSON Summary, or, when the request has a since
+//   - the response is the merge's summary in JSON, {"added": N,
+//     "updated": N, "deleted": N, "conflicts": N, "unchanged": N,
+//     "rejected": N, "rejections": [Problem…]} (Client.Post reads it as a
+//     merge.Summary), or, when the request has a since
 //     parameter (even empty) or its Accept names a feed type, the server's
 //     feed after since for the peer, with the merge summary in the header
 //     FeedSync-Summary. The items the client just sent are left out when
@@ -102,7 +105,7 @@
 // Handler.MaxJump past the server's version (feedsync.Trust, FS-TRUST-1).
 // A principal with Grant.Relay (a peer server) may bring others' entries.
 // An item that breaks this is rejected on its own, with status 403 in the
-// Summary. Grants also limit a principal to named collections, read-only or
+// summary (feedsync.ErrUntrusted for Client.Post). Grants also limit a principal to named collections, read-only or
 // read-write; Router lists only those it may see. Every POST body is
 // received in full before its transaction begins (spool.go), so a slow
 // client delays no other; give the http.Server deadlines as well.

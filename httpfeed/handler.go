@@ -486,7 +486,7 @@ func (h *Handler) serveMerge(w http.ResponseWriter, r *http.Request, start time.
 		return
 	}
 	h.Metrics.observeMerge(h.Name, sum)
-	s := SummaryOf(sum)
+	s := wireSummary(sum)
 	attrs := []slog.Attr{
 		slog.String("collection", h.Name), slog.String("peer", peer),
 		slog.Int("added", s.Added), slog.Int("updated", s.Updated), slog.Int("deleted", s.Deleted),
@@ -553,23 +553,29 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Summary is the JSON form of a merge's result (merge.Summary), the body of
-// the response to a POST without since, and, without Rejections, the value
-// of the FeedSync-Summary header.
-type Summary struct {
-	Added     int `json:"added"`
-	Updated   int `json:"updated"`
-	Deleted   int `json:"deleted"`
-	Conflicts int `json:"conflicts"`
-	Unchanged int `json:"unchanged"`
-	Rejected  int `json:"rejected"`
-	// Rejections describes the first rejected items (merge.MaxRejections).
+// summaryJSON is the JSON form of a merge's result (merge.Summary) on the
+// wire: the body of the response to a POST without since, and the value of
+// the FeedSync-Summary header:
+//
+//	{"added": 1, "updated": 2, "deleted": 0, "conflicts": 0, "unchanged": 7, "rejected": 1,
+//	 "rejections": [{"status": 403, "error": "...", "item": "a", "line": 12}]}
+//
+// Rejections describes the first rejected items (merge.MaxRejections), each
+// a Problem whose status says why: 403 for feedsync.ErrUntrusted, 413 for
+// feedsync.ErrLimit, none for an invalid item.
+type summaryJSON struct {
+	Added      int       `json:"added"`
+	Updated    int       `json:"updated"`
+	Deleted    int       `json:"deleted"`
+	Conflicts  int       `json:"conflicts"`
+	Unchanged  int       `json:"unchanged"`
+	Rejected   int       `json:"rejected"`
 	Rejections []Problem `json:"rejections,omitempty"`
 }
 
-// SummaryOf returns the JSON form of s.
-func SummaryOf(s merge.Summary) Summary {
-	out := Summary{
+// wireSummary returns the JSON form of s.
+func wireSummary(s merge.Summary) summaryJSON {
+	out := summaryJSON{
 		Added: s.Added, Updated: s.Updated, Deleted: s.Deleted,
 		Conflicts: s.Conflicts, Unchanged: s.Unchanged, Rejected: s.Rejected,
 	}
@@ -586,13 +592,38 @@ func SummaryOf(s merge.Summary) Summary {
 	return out
 }
 
-// String returns the one-line form merge.Summary.String uses, for example
-// "2 new, 1 updated, 0 deleted, 1 conflict, 7 unchanged, 0 rejected".
-func (s Summary) String() string {
-	return merge.Summary{
+// summary returns the merge.Summary that s describes. Each rejection is a
+// *feedsync.ItemError naming the item and line the server gave, whose
+// error matches feedsync.ErrUntrusted or feedsync.ErrLimit with errors.Is
+// when the server rejected the item for that reason.
+func (s summaryJSON) summary() merge.Summary {
+	out := merge.Summary{
 		Added: s.Added, Updated: s.Updated, Deleted: s.Deleted,
 		Conflicts: s.Conflicts, Unchanged: s.Unchanged, Rejected: s.Rejected,
-	}.String()
+	}
+	for _, p := range s.Rejections {
+		out.Rejections = append(out.Rejections, &feedsync.ItemError{ID: p.Item, Line: p.Line, Err: &rejection{msg: p.Error, status: p.Status}})
+	}
+	return out
+}
+
+// rejection is why the server rejected an item, as its Problem said.
+type rejection struct {
+	msg    string
+	status int
+}
+
+func (r *rejection) Error() string { return r.msg }
+
+// Is matches the error the status stands for (see summaryJSON).
+func (r *rejection) Is(target error) bool {
+	switch r.status {
+	case http.StatusForbidden:
+		return target == feedsync.ErrUntrusted
+	case http.StatusRequestEntityTooLarge:
+		return target == feedsync.ErrLimit
+	}
+	return false
 }
 
 // statusWriter remembers the status code of a response, for metrics.

@@ -299,11 +299,11 @@ func TestPostSummary(t *testing.T) {
 	if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
 		t.Fatalf("POST: %d %s", rec.Code, rec.Body)
 	}
-	var got httpfeed.Summary
+	var got wireSummary
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if want := (httpfeed.Summary{Added: 1, Updated: 2}); !cmp.Equal(got, want) {
+	if want := (wireSummary{Added: 1, Updated: 2}); !cmp.Equal(got, want) {
 		t.Errorf("summary %+v, want %+v", got, want)
 	}
 	if n := count(t, st); n != 3 {
@@ -323,7 +323,7 @@ func TestPostRejectionsListed(t *testing.T) {
 <item><title>bad</title><sx:sync id="bad" updates="1"></sx:sync></item>
 </channel></rss>`)
 	rec := serve(h, newRequest("POST", "/", body))
-	var got httpfeed.Summary
+	var got wireSummary
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || rec.Code != 200 {
 		t.Fatalf("POST: %d %s", rec.Code, rec.Body)
 	}
@@ -345,11 +345,11 @@ func TestPostWithSinceReturnsServerChanges(t *testing.T) {
 	if rec.Code != 200 {
 		t.Fatalf("POST since: %d %s", rec.Code, rec.Body)
 	}
-	var sum httpfeed.Summary
+	var sum wireSummary
 	if err := json.Unmarshal([]byte(rec.Header().Get(httpfeed.HeaderSummary)), &sum); err != nil {
 		t.Fatalf("%s header %q: %v", httpfeed.HeaderSummary, rec.Header().Get(httpfeed.HeaderSummary), err)
 	}
-	if want := (httpfeed.Summary{Added: 1, Updated: 1}); !cmp.Equal(sum, want) {
+	if want := (wireSummary{Added: 1, Updated: 1}); !cmp.Equal(sum, want) {
 		t.Errorf("summary %+v, want %+v", sum, want)
 	}
 	_, items := readFeed(t, rec.Body.Bytes())

@@ -36,7 +36,7 @@ func sizedUpdate(it *feedsync.Item, by string, minute, n int) *feedsync.Item {
 }
 
 // postJSON POSTs body to url over HTTP and returns the status and summary.
-func postJSON(t testing.TB, client *http.Client, url string, body []byte, header ...string) (int, httpfeed.Summary) {
+func postJSON(t testing.TB, client *http.Client, url string, body []byte, header ...string) (int, wireSummary) {
 	t.Helper()
 	req, err := http.NewRequest("POST", url, bytes.NewReader(body))
 	if err != nil {
@@ -54,7 +54,7 @@ func postJSON(t testing.TB, client *http.Client, url string, body []byte, header
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s httpfeed.Summary
+	var s wireSummary
 	if resp.StatusCode == 200 {
 		if err := json.Unmarshal(b, &s); err != nil {
 			t.Fatalf("summary %s: %v", b, err)
@@ -325,4 +325,16 @@ func TestOversizedStoredItemRepaired(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wireSummary is the JSON form of a merge summary as the server sends it,
+// read by the tests that check the wire itself.
+type wireSummary struct {
+	Added      int                `json:"added"`
+	Updated    int                `json:"updated"`
+	Deleted    int                `json:"deleted"`
+	Conflicts  int                `json:"conflicts"`
+	Unchanged  int                `json:"unchanged"`
+	Rejected   int                `json:"rejected"`
+	Rejections []httpfeed.Problem `json:"rejections,omitempty"`
 }

@@ -21,7 +21,7 @@ import (
 type SyncResult struct {
 	// Pushed is the server's merge of the pushed pages, added up; nil for
 	// Pull.
-	Pushed *Summary
+	Pushed *merge.Summary
 	// PushedItems counts the items pushed.
 	PushedItems int
 	// Pulled is the local merge of the server's pages (zero for Push).
@@ -325,27 +325,11 @@ func (c *Client) pushPage(ctx context.Context, body io.Reader, sent, until strin
 	}
 	if resp.Summary != nil {
 		if res.Pushed == nil {
-			res.Pushed = &Summary{}
+			res.Pushed = &merge.Summary{}
 		}
-		res.Pushed.add(*resp.Summary)
+		*res.Pushed = addSummaries(*res.Pushed, *resp.Summary)
 	}
 	return nil
-}
-
-// add adds the counts of o to s, and its rejections up to
-// merge.MaxRejections.
-func (s *Summary) add(o Summary) {
-	s.Added += o.Added
-	s.Updated += o.Updated
-	s.Deleted += o.Deleted
-	s.Conflicts += o.Conflicts
-	s.Unchanged += o.Unchanged
-	s.Rejected += o.Rejected
-	for _, p := range o.Rejections {
-		if len(s.Rejections) < merge.MaxRejections {
-			s.Rejections = append(s.Rejections, p)
-		}
-	}
 }
 
 // compressed returns body gzip-compressed unless NoGzip is set.

@@ -1,7 +1,10 @@
 package httpfeed_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +41,7 @@ func TestClientCannotRewriteAnothersHistory(t *testing.T) {
 			put(t, st, base)
 			h := &httpfeed.Handler{Store: st, Grants: httpfeed.Grants{"peer": {Relay: true}}, MaxJump: 100}
 			srv := newServer(t, httpfeed.BearerAuth(tokens, h))
-			post := func(token string, items ...*feedsync.Item) httpfeed.Summary {
+			post := func(token string, items ...*feedsync.Item) wireSummary {
 				t.Helper()
 				code, s := postJSON(t, testClient, srv.URL, feedOf(t, items...), "Authorization", "Bearer "+token)
 				if code != 200 {
@@ -46,7 +49,7 @@ func TestClientCannotRewriteAnothersHistory(t *testing.T) {
 				}
 				return s
 			}
-			forbidden := func(s httpfeed.Summary, want string) {
+			forbidden := func(s wireSummary, want string) {
 				t.Helper()
 				if s.Rejected != 1 || len(s.Rejections) != 1 || s.Rejections[0].Status != http.StatusForbidden || !strings.Contains(s.Rejections[0].Error, want) {
 					t.Errorf("summary %+v, want t rejected with 403: %q", s, want)
@@ -56,6 +59,18 @@ func TestClientCannotRewriteAnothersHistory(t *testing.T) {
 			forged := withHistory(update(base, "alice", 2), 50,
 				feedsync.History{Sequence: 50, By: "bob", When: day}, feedsync.History{Sequence: 1, By: "bob", When: day})
 			forbidden(post("alice-secret", forged), `new history entry 50@bob is not by "alice"`)
+			// A Client reads the same rejection as a *feedsync.ItemError
+			// for t whose error is feedsync.ErrUntrusted.
+			c := &httpfeed.Client{URL: srv.URL, HTTP: testClient, Token: "alice-secret"}
+			resp, err := c.Post(context.Background(), bytes.NewReader(feedOf(t, forged)), "", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ie *feedsync.ItemError
+			if resp.Summary == nil || resp.Summary.Rejected != 1 || len(resp.Summary.Rejections) != 1 ||
+				!errors.As(resp.Summary.Rejections[0], &ie) || ie.ID != "t" || !errors.Is(ie, feedsync.ErrUntrusted) || errors.Is(ie, feedsync.ErrLimit) {
+				t.Errorf("Client.Post summary %+v, want t rejected as feedsync.ErrUntrusted", resp.Summary)
+			}
 			frozen := withHistory(update(base, "alice", 2), 2147483647,
 				feedsync.History{Sequence: 2147483647, By: "alice", When: day}, feedsync.History{Sequence: 1, By: "bob", When: day})
 			forbidden(post("alice-secret", frozen), "updates 2147483647 runs 2147483646 past this endpoint's 1, more than the bound of 100")

@@ -45,7 +45,7 @@ func ExampleRun() {
 <entry><title>Broken</title><id>urn:x:2</id><updated>2009-04-02T11:05:00Z</updated><sx:sync id="bad-1" updates="1"/></entry>
 </feed>`
 	local := merge.NewMemoryLocal()
-	sum, err := merge.Run(context.Background(), feedsync.NewReader(strings.NewReader(incoming)), local, merge.Options{
+	sum, err := merge.Run(context.Background(), local, feedsync.NewReader(strings.NewReader(incoming)), merge.Options{
 		OnItem: func(id string, line int, o feedsync.Outcome, err error) {
 			fmt.Printf("%s (line %d): %v\n", id, line, o)
 		},

@@ -269,7 +269,8 @@ type Local interface {
 	Put(ctx context.Context, item *feedsync.Item, o feedsync.Outcome) error
 }
 
-// Run merges the incoming feed into local: for each incoming item with
+// Run merges the incoming feed into local (the arguments in the order of
+// Feeds and feedsync.MergeItem: local first): for each incoming item with
 // sx:sync, in document order, it looks up the local item with the same id,
 // merges the two with the step Feeds uses, and puts every changed result.
 // Items without sx:sync are ignored (FS-FEED-7, §17 A-11); invalid ones are
@@ -284,7 +285,7 @@ type Local interface {
 //
 // Run checks ctx between items. opts.TempDir is not used, and
 // opts.ReaderOptions only bounds the results (the Reader has its own).
-func Run(ctx context.Context, incoming *feedsync.Reader, local Local, opts Options) (Summary, error) {
+func Run(ctx context.Context, local Local, incoming *feedsync.Reader, opts Options) (Summary, error) {
 	m := &merger{opts: opts, into: opts.Into}
 	var ids feedsync.IDSet
 	for {

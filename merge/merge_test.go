@@ -292,7 +292,7 @@ func TestRunMatchesFeeds(t *testing.T) {
 			}
 			var puts []string
 			rec := &recordingLocal{MemoryLocal: mem, puts: &puts}
-			sum, runErr := Run(context.Background(), feedsync.NewReader(bytes.NewReader(incoming)), rec, runOpts)
+			sum, runErr := Run(context.Background(), rec, feedsync.NewReader(bytes.NewReader(incoming)), runOpts)
 
 			var buf bytes.Buffer
 			fsum, feedsErr := Feeds(context.Background(), bytes.NewReader(local), bytes.NewReader(incoming), &buf, opts)
@@ -477,7 +477,7 @@ func TestRunObserver(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := &observingLocal{MemoryLocal: NewMemoryLocal(), fail: tc.fail}
-			_, err := Run(context.Background(), feedsync.NewReader(strings.NewReader(feed)), l, Options{})
+			_, err := Run(context.Background(), l, feedsync.NewReader(strings.NewReader(feed)), Options{})
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Run error = %v, want error: %v", err, tc.wantErr)
 			}

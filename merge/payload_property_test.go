@@ -335,7 +335,7 @@ func (w *payloadWorld) merge(dst, src *pEndpoint) Summary {
 	if rapid.Bool().Draw(w.t, "via-run") {
 		h, items := w.read(dst)
 		mem := NewMemoryLocal(items...)
-		sum, err := Run(context.Background(), feedsync.NewReader(bytes.NewReader(src.feed)), mem, Options{Format: h.Format, Into: h})
+		sum, err := Run(context.Background(), mem, feedsync.NewReader(bytes.NewReader(src.feed)), Options{Format: h.Format, Into: h})
 		if err != nil {
 			w.t.Fatalf("Run %s ← %s: %v", dst.by, src.by, err)
 		}

@@ -158,7 +158,7 @@ func (w *world) merge(dst, src *endpoint) Summary {
 	if rapid.Bool().Draw(w.t, "via-run") {
 		h, items := w.read(dst)
 		mem := NewMemoryLocal(items...)
-		sum, err := Run(context.Background(), feedsync.NewReader(bytes.NewReader(src.feed)), mem, Options{Format: h.Format})
+		sum, err := Run(context.Background(), mem, feedsync.NewReader(bytes.NewReader(src.feed)), Options{Format: h.Format})
 		if err != nil {
 			w.t.Fatalf("Run %s ← %s: %v", dst.by, src.by, err)
 		}

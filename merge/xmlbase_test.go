@@ -96,7 +96,7 @@ func TestItemWithoutLanguageKeepsNone(t *testing.T) {
 			t.Fatal(err)
 		}
 		mem := NewMemoryLocal(items...)
-		sum, err := Run(t.Context(), feedsync.NewReader(bytes.NewReader(feeds[src])), mem, Options{Format: h.Format, Into: h})
+		sum, err := Run(t.Context(), mem, feedsync.NewReader(bytes.NewReader(feeds[src])), Options{Format: h.Format, Into: h})
 		if err != nil {
 			t.Fatal(err)
 		}

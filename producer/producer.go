@@ -322,7 +322,7 @@ func changes(ctx context.Context, r store.Reader, since Token, w io.Writer, opts
 	if partial && opts.CompleteURL != "" {
 		sh.Related = []feedsync.Related{{Link: opts.CompleteURL, Type: feedsync.RelatedComplete}}
 	}
-	h.SetSharing(sh)
+	h.Sharing = sh
 	cw := &countWriter{w: w}
 	fw := feedsync.NewWriter(cw, h)
 	covered := since.Seq

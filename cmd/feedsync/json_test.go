@@ -196,7 +196,7 @@ func TestJSONFieldsDocumented(t *testing.T) {
 		"validate": {validateJSON{}, validateProblem{}},
 		"verify":   {verifyReport{}, verifyDifference{}, verifyEntry{}},
 		"sync":     {syncJSON{}},
-		"compact":  {compactJSON{}},
+		"compact":  {compactJSON{}, oversizedJSON{}},
 		"version":  {buildInfo{}},
 		"create":   {editJSON{}},
 		"update":   {editJSON{}},

@@ -246,8 +246,8 @@ func remoteName(u *url.URL) string {
 }
 
 // report prints what a round did.
-func (c *SyncCommand) report(sent string, pushed *httpfeed.Summary, didPush bool, kind string, pulled merge.Summary, rejectedToken string) {
-	if c.watch && rejectedToken == "" && (pushed == nil || pushed.String() == (httpfeed.Summary{}).String()) && !pulled.Changed() && pulled.Unchanged == 0 && pulled.Rejected == 0 {
+func (c *SyncCommand) report(sent string, pushed *merge.Summary, didPush bool, kind string, pulled merge.Summary, rejectedToken string) {
+	if c.watch && rejectedToken == "" && (pushed == nil || pushed.String() == (merge.Summary{}).String()) && !pulled.Changed() && pulled.Unchanged == 0 && pulled.Rejected == 0 {
 		return // --watch reports only rounds that moved something
 	}
 	if c.json {
@@ -259,8 +259,8 @@ func (c *SyncCommand) report(sent string, pushed *httpfeed.Summary, didPush bool
 	}
 	if pushed != nil {
 		fmt.Fprintf(c.m.Stderr, "push: %s; server: %s\n", sent, pushed)
-		for _, p := range pushed.Rejections {
-			fmt.Fprintf(c.m.Stderr, "feedsync sync: rejected by the server: item %q (line %d): %s\n", p.Item, p.Line, p.Error)
+		for _, r := range pushed.Rejections {
+			fmt.Fprintf(c.m.Stderr, "feedsync sync: rejected by the server: %s\n", cleanMsg(r.Error()))
 		}
 		if pushed.Rejected > len(pushed.Rejections) {
 			fmt.Fprintf(c.m.Stderr, "feedsync sync: %d more items rejected by the server\n", pushed.Rejected-len(pushed.Rejections))
@@ -593,14 +593,10 @@ type syncJSON struct {
 
 // reportJSON prints a round's summary as one JSON object; with --watch,
 // one per round (JSON Lines).
-func (c *SyncCommand) reportJSON(pushed *httpfeed.Summary, kind string, pulled merge.Summary, rejectedToken string) {
+func (c *SyncCommand) reportJSON(pushed *merge.Summary, kind string, pulled merge.Summary, rejectedToken string) {
 	j := syncJSON{TokenRejected: rejectedToken != ""}
 	if pushed != nil {
-		p := mergeJSON{Output: "server", New: pushed.Added, Updated: pushed.Updated, Deleted: pushed.Deleted,
-			Conflicts: pushed.Conflicts, Unchanged: pushed.Unchanged, Rejected: pushed.Rejected}
-		for _, r := range pushed.Rejections {
-			p.Rejections = append(p.Rejections, fmt.Sprintf("item %q (line %d): %s", r.Item, r.Line, r.Error))
-		}
+		p := mergeSummaryJSON("server", *pushed)
 		j.Push = &p
 	}
 	if kind != "" {

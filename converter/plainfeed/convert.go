@@ -99,7 +99,7 @@ func (f *Feed) Header() *feedsync.Header {
 	}
 	h := feedsync.NewHeader(f.Format, f.Info)
 	if f.header != nil && f.header.Sharing != nil {
-		h.SetSharing(f.header.Sharing)
+		h.Sharing = f.header.Sharing
 	}
 	return h
 }
