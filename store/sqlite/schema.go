@@ -139,6 +139,12 @@ DROP TABLE peer_versions;
 ALTER TABLE peer_versions_5 RENAME TO peer_versions;
 CREATE INDEX peer_versions_id ON peer_versions (id);
 `,
+	// 6: no index of peer_versions by id. Remove finds an item's rows by
+	// the primary key, once per peer name (there are few), so a client
+	// no longer writes an index entry for every item a server sends it.
+	`
+DROP INDEX peer_versions_id;
+`,
 }
 
 // dataMigrations are the steps of a migration that SQL cannot do, run

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/beevik/etree"
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
@@ -203,7 +205,8 @@ func TestMigrationRecodesItems(t *testing.T) {
 					return err
 				}
 			}
-			// Undo migration 5 too: version 3 had peer_versions by name.
+			// Undo migrations 5 and 6 too: version 3 had peer_versions by
+			// name, and an index by id.
 			_, err := s.db.ExecContext(t.Context(), `DROP TABLE peer_versions; DROP TABLE peer_names;
 CREATE TABLE peer_versions (peer TEXT NOT NULL, id TEXT NOT NULL, top_by TEXT NOT NULL, top_seq INTEGER NOT NULL,
 	top_when INTEGER, conflicts TEXT NOT NULL, PRIMARY KEY (peer, id)) WITHOUT ROWID;
@@ -358,5 +361,129 @@ func TestPageSize(t *testing.T) {
 	}
 	if err := s.db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}
+
+// Remove finds an item's peer versions through the primary key, one seek
+// per peer name, not by scanning every peer's versions (migration 6
+// dropped the index by id).
+func TestRemovePeerVersionsPlan(t *testing.T) {
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "store.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+qRemovePeerVersions, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	found := false
+	for _, d := range plan {
+		if strings.Contains(d, "SCAN peer_versions") {
+			t.Errorf("plan of %q scans peer_versions: %q", qRemovePeerVersions, plan)
+		}
+		found = found || strings.Contains(d, "SEARCH peer_versions USING PRIMARY KEY (peer=? AND id=?)")
+	}
+	if !found {
+		t.Errorf("plan of %q: %q, want a search of peer_versions by its primary key", qRemovePeerVersions, plan)
+	}
+}
+
+// Puts and peer versions wait to be written in batches (batch.go): every
+// other call of the Tx sees them, at any count below, at and past a
+// batch, and Rollback drops them.
+func TestBatchedWrites(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "store.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mk := func(i int) *feedsync.Item {
+		e := etree.NewElement("item")
+		e.CreateElement("title").SetText(fmt.Sprintf("Task %d", i))
+		it, err := feedsync.Create(feedsync.RSS, e, fmt.Sprintf("item-%d", i), feedsync.Stamp{By: "laptop"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	for _, n := range []int{1, putBatch - 1, putBatch, versionBatch + 5} {
+		tx, err := s.Begin(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if _, err := tx.Put(ctx, mk(i)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.SetPeerVersion(ctx, "server", fmt.Sprintf("item-%d", i), store.Version{Top: feedsync.History{By: "laptop", Sequence: int64(i + 1)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if it, err := tx.Get(ctx, fmt.Sprintf("item-%d", n-1)); err != nil || it == nil {
+			t.Fatalf("n=%d: Get(item-%d) in the Tx = %v, %v", n, n-1, it, err)
+		}
+		if v, ok, err := tx.PeerVersion(ctx, "server", fmt.Sprintf("item-%d", n-1)); err != nil || !ok || v.Top.Sequence != int64(n) {
+			t.Fatalf("n=%d: PeerVersion(item-%d) in the Tx = %+v, %v, %v", n, n-1, v, ok, err)
+		}
+		if c, err := tx.Count(ctx); err != nil || c != n {
+			t.Fatalf("n=%d: Count in the Tx = %d, %v", n, c, err)
+		}
+		// More pending writes, dropped by the rollback.
+		if _, err := tx.Put(ctx, mk(n+1000)); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		tx, err = s.Begin(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, err := tx.Count(ctx); err != nil || c != 0 {
+			t.Fatalf("n=%d: Count after Rollback = %d, %v", n, c, err)
+		}
+		for i := range n {
+			if _, err := tx.Put(ctx, mk(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Commit writes what is pending.
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		rtx, err := s.Begin(ctx, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := rtx.Count(ctx)
+		rtx.Rollback()
+		if err != nil || c != n {
+			t.Fatalf("n=%d: Count after Commit = %d, %v", n, c, err)
+		}
+		// Start the next round from an empty store.
+		tx, err = s.Begin(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			if _, err := tx.Remove(ctx, fmt.Sprintf("item-%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -23,8 +23,7 @@ const (
 	qStat     = `SELECT ` + statCols + ` FROM items WHERE id = ?`
 	qStats    = `SELECT ` + statCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
 	qStatsXML = `SELECT ` + statCols + `, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qPut      = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	qPut      = qPutValues + `
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
@@ -54,6 +53,10 @@ ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.s
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
 	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
 )
+
+// qPutValues is qPut up to its ON CONFLICT clause (batch.go).
+const qPutValues = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // statCols are the columns scanStat reads.
 const statCols = `seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest`
@@ -94,6 +97,12 @@ type tx struct {
 	// named holds the peers known to have a row in peer_names in this
 	// transaction (SetPeerVersion).
 	named map[string]bool
+	// puts and versions are the writes of Put and SetPeerVersion not
+	// made yet (batch.go): they go in statements of many rows, before
+	// anything else the Tx does.
+	puts     []pendingPut
+	versions []pendingVersion
+	args     []any
 }
 
 var (
@@ -101,8 +110,17 @@ var (
 	_ store.XMLReader = (*tx)(nil)
 )
 
-// enter checks that the Tx may run a method.
+// enter checks that the Tx may run a method, and makes the writes Put and
+// SetPeerVersion left pending, which the method may depend on.
 func (t *tx) enter(ctx context.Context, write bool) error {
+	if err := t.check(ctx, write); err != nil {
+		return err
+	}
+	return t.flush(ctx)
+}
+
+// check checks that the Tx may run a method.
+func (t *tx) check(ctx context.Context, write bool) error {
 	if t.done {
 		return store.ErrTxDone
 	}
@@ -197,21 +215,21 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if it != nil {
 		id = it.ID()
 	}
-	if err := t.enter(ctx, true); err != nil {
+	if err := t.check(ctx, true); err != nil {
 		return 0, fmt.Errorf("sqlite: put item %q: %w", id, err)
 	}
 	r, err := itemrow.FromItem(it)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
 	}
-	seq := t.seq + 1
-	v := r.Version
-	if err := t.exec(ctx, qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When),
-		r.Digest[:], r.Conflicts, v.Conflicts, r.Data); err != nil {
-		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
+	t.seq++
+	t.puts = append(t.puts, pendingPut{seq: t.seq, row: r})
+	if len(t.puts) == putBatch {
+		if err := t.flushPuts(ctx); err != nil {
+			return 0, err
+		}
 	}
-	t.seq = seq
-	return seq, nil
+	return t.seq, nil
 }
 
 // batch reads the rows changed after seq after, ascending, up to
@@ -391,7 +409,7 @@ func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 }
 
 func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
-	if err := t.enter(ctx, true); err != nil {
+	if err := t.check(ctx, true); err != nil {
 		return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, err)
 	}
 	if !t.named[peer] {
@@ -405,8 +423,9 @@ func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Versio
 		}
 		t.named[peer] = true
 	}
-	if err := t.exec(ctx, qSetPeerVersion, peer, id, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts); err != nil {
-		return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, t.fail(err))
+	t.versions = append(t.versions, pendingVersion{peer: peer, id: id, v: v})
+	if len(t.versions) == versionBatch {
+		return t.flushVersions(ctx)
 	}
 	return nil
 }
@@ -549,6 +568,10 @@ func (t *tx) Commit() error {
 	}
 	// Commit must not be cut short by a caller's ctx: it has none.
 	ctx := context.Background()
+	if err := t.flush(ctx); err != nil {
+		t.end(rollback(t.conn))
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
 	if t.writable && t.seq != t.seq0 {
 		if err := t.exec(ctx, qSetSeq, t.seq); err != nil {
 			t.end(rollback(t.conn))
@@ -625,7 +648,7 @@ const (
 	qRewrite = `UPDATE items SET updates = ?, deleted = ?, digest = ?, conflicts = ?, xml = ?
 WHERE id = ? AND top_by = ? AND top_seq = ? AND top_when IS ? AND conflicts_digest = ?`
 	qRemove             = `DELETE FROM items WHERE id = ?`
-	qRemovePeerVersions = `DELETE FROM peer_versions WHERE id = ?`
+	qRemovePeerVersions = `DELETE FROM peer_versions WHERE peer IN (SELECT num FROM peer_names) AND id = ?`
 	qRetention          = `SELECT horizon, compacted, swept, marks FROM retention WHERE k = 1`
 	qSetRetention       = `INSERT INTO retention (k, horizon, compacted, swept, marks) VALUES (1, ?, ?, ?, ?)
 ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,

@@ -15,17 +15,21 @@ import (
 //
 //	0x01, uvarint(len(xml)), raw DEFLATE (RFC 1951) of xml
 //	0x02, uvarint(len(xml)), raw DEFLATE of xml with the preset dictionary dict
+//	0x03, as 0x02 without the bytes of the block header of the static codes
 //
 // The item XML is most of a store's size, and an item of a kilobyte or two
-// of text compresses about twofold on its own. Encode writes 0x02 (see
+// of text compresses about twofold on its own. Encode writes 0x03 (see
 // static.go) for elements of up to maxDictXML bytes, 0x01 for longer
-// ones and for those the static codes of 0x02 fit badly; XML reads both. A
+// ones and for those the static codes fit badly; XML reads all three. The
+// header 0x03 leaves out (impliedHeader) is some 70 bytes, a tenth of a
+// typical item stored; it is pinned by a test, as dict is. A
 // first byte of '<' or XML whitespace is an uncompressed element, the form
 // of schema versions 1-3, which XML still reads. Another codec would take
 // another first byte.
 const (
 	encDeflate = 0x01
 	encDict    = 0x02
+	encImplied = 0x03
 )
 
 // level is the compression level of 0x01. BestSpeed costs about as much
@@ -43,6 +47,9 @@ var (
 	}}
 	readers   = sync.Pool{New: func() any { return flate.NewReader(nil) }}
 	dictBytes = []byte(dict)
+	// streams are buffers for the DEFLATE stream of a 0x03 form with its
+	// header put back.
+	streams = sync.Pool{New: func() any { return new([]byte) }}
 )
 
 // Encode returns the stored form of xml, a standalone element.
@@ -50,10 +57,10 @@ func Encode(xml []byte) []byte {
 	if len(xml) > maxDictXML {
 		return encodeFlate(xml)
 	}
-	out := make([]byte, 0, len(xml)/2+64)
-	out = append(out, encDict)
+	out := make([]byte, 0, len(xml)/2+16)
+	out = append(out, encImplied)
 	out = binary.AppendUvarint(out, uint64(len(xml)))
-	out = encodeDict(out, xml)
+	out = encodeDict(out, xml, true)
 	if len(out) <= len(xml)*3/4 {
 		return out
 	}
@@ -82,7 +89,9 @@ func encodeFlate(xml []byte) []byte {
 
 // Encoded reports whether b is in a compressed stored form, not the
 // uncompressed XML of schema versions 1-3.
-func Encoded(b []byte) bool { return len(b) > 0 && (b[0] == encDeflate || b[0] == encDict) }
+func Encoded(b []byte) bool {
+	return len(b) > 0 && (b[0] == encDeflate || b[0] == encDict || b[0] == encImplied)
+}
 
 // maxXML bounds the length a stored form may claim, so that a damaged one
 // cannot make XML allocate without limit.
@@ -101,10 +110,18 @@ func XML(b []byte) ([]byte, error) {
 	r := readers.Get().(io.ReadCloser)
 	defer readers.Put(r)
 	var d []byte
-	if b[0] == encDict {
+	stream := b[1+k:]
+	switch b[0] {
+	case encDict:
 		d = dictBytes
+	case encImplied:
+		d = dictBytes
+		buf := streams.Get().(*[]byte)
+		defer streams.Put(buf)
+		*buf = append(append((*buf)[:0], impliedHeader()...), stream...)
+		stream = *buf
 	}
-	if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1+k:]), d); err != nil {
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(stream), d); err != nil {
 		return nil, fmt.Errorf("stored item: %w", err)
 	}
 	if _, err := io.ReadFull(r, out); err != nil {

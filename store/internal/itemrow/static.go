@@ -181,15 +181,21 @@ type dictWork struct {
 }
 
 // encodeDict appends to out the DEFLATE stream of xml against dict, with
-// the static codes. xml must be at most maxDictXML bytes.
-func encodeDict(out, xml []byte) []byte {
+// the static codes. xml must be at most maxDictXML bytes. With implied,
+// the stream's first bytes, up to the last one the block header reaches
+// into, are left out (stored form 0x03): they are the same for every item
+// (impliedHeader), and XML puts them back.
+func encodeDict(out, xml []byte, implied bool) []byte {
 	t := tables()
 	wk := windows.Get().(*dictWork)
 	wk.window = append(append(wk.window[:0], t.window...), xml...)
 	wk.table = t.table
 	e := encoder{bw: bitWriter{out: out}, t: t}
-	for _, b := range t.header[:t.headerN/8] {
-		e.bw.write(uint64(b), 8)
+	full := t.header[:t.headerN/8]
+	if !implied {
+		for _, b := range full {
+			e.bw.write(uint64(b), 8)
+		}
 	}
 	if r := t.headerN % 8; r > 0 {
 		e.bw.write(uint64(t.header[t.headerN/8]), r)
@@ -199,6 +205,13 @@ func encodeDict(out, xml []byte) []byte {
 	e.bw.flush()
 	windows.Put(wk)
 	return e.bw.out
+}
+
+// impliedHeader returns the bytes the stored form 0x03 leaves out: the
+// whole bytes of the block header of the static codes.
+func impliedHeader() []byte {
+	t := tables()
+	return t.header[:t.headerN/8]
 }
 
 // counter counts the symbols of the training sample.
@@ -305,17 +318,22 @@ func slicesMax(l []uint8) uint8 {
 type node struct {
 	freq        int
 	sym         int // leaf symbol, -1 for an inner node
+	order       int // leaves by symbol, then inner nodes as made
 	left, right *node
 }
 
 type nodeHeap []*node
 
 func (h nodeHeap) Len() int { return len(h) }
+
+// Less is a total order (order is unique), so that the tree, and the
+// header 0x03 implies, follow from the frequencies alone, whatever the
+// heap's way of breaking ties.
 func (h nodeHeap) Less(i, j int) bool {
 	if h[i].freq != h[j].freq {
 		return h[i].freq < h[j].freq
 	}
-	return h[i].sym < h[j].sym
+	return h[i].order < h[j].order
 }
 func (h nodeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *nodeHeap) Push(x any)   { *h = append(*h, x.(*node)) }
@@ -331,13 +349,13 @@ func (h *nodeHeap) Pop() any {
 func huffman(freq []int) []uint8 {
 	h := make(nodeHeap, 0, len(freq))
 	for s, f := range freq {
-		h = append(h, &node{freq: f, sym: s})
+		h = append(h, &node{freq: f, sym: s, order: s})
 	}
 	heap.Init(&h)
-	for h.Len() > 1 {
+	for order := len(freq); h.Len() > 1; order++ {
 		a := heap.Pop(&h).(*node)
 		b := heap.Pop(&h).(*node)
-		heap.Push(&h, &node{freq: a.freq + b.freq, sym: -1, left: a, right: b})
+		heap.Push(&h, &node{freq: a.freq + b.freq, sym: -1, order: order, left: a, right: b})
 	}
 	out := make([]uint8, len(freq))
 	var walk func(n *node, depth uint8)

@@ -24,6 +24,19 @@ func TestDictPinned(t *testing.T) {
 
 const pinnedDict = "5c2f9af36ad2c909ad1c2ac202294848d01659fe0ec606299f30ce9ebf91e91f"
 
+// The block header the stored form 0x03 leaves out is part of the format
+// too: it follows from dict, the training sample and the code building,
+// and none of them may change it.
+func TestImpliedHeaderPinned(t *testing.T) {
+	tb := tables()
+	sum := sha256.Sum256(append(fmt.Appendf(nil, "%d:", tb.headerN), tb.header...))
+	if got, want := hex.EncodeToString(sum[:]), pinnedHeader; got != want {
+		t.Errorf("sha256 of the static block header = %s, want %s: the header implied by codec 0x03 changed", got, want)
+	}
+}
+
+const pinnedHeader = "aa4c5d4809f1cbcae9613eccb1de790e7d593de5b1be11849f0c8eb1bd62b511"
+
 // benchWords make text that compresses about as ordinary English does.
 var benchWords = strings.Fields(`time person year way day thing man world life hand part child eye woman place work week case point
 government company number group problem fact be have do say get make go know take see come think look want give use find tell
@@ -73,26 +86,39 @@ func TestEncodeForms(t *testing.T) {
 			t.Fatalf("XML(Encode(%.40q)) = %.40q, %v", xml, got, err)
 		}
 	}
-	if forms[encDict] == 0 || forms[encDeflate] == 0 {
-		t.Errorf("forms written: %v, want both 0x01 and 0x02", forms)
+	if forms[encImplied] == 0 || forms[encDeflate] == 0 {
+		t.Errorf("forms written: %v, want both 0x01 and 0x03", forms)
+	}
+	// The form 0x02 (the header written out), which Encode wrote before
+	// 0x03, still reads.
+	for _, xml := range cases {
+		if len(xml) > maxDictXML {
+			continue
+		}
+		b := binary.AppendUvarint([]byte{encDict}, uint64(len(xml)))
+		b = encodeDict(b, xml, false)
+		got, err := XML(b)
+		if err != nil || !bytes.Equal(got, xml) {
+			t.Fatalf("XML(0x02 of %.40q) = %.40q, %v", xml, got, err)
+		}
 	}
 }
 
-// A stored form 0x02 is plain DEFLATE with dict as the preset
-// dictionary: any decoder reads it, and a typical item of about 1.5 KB is
-// smaller than compress/flate makes it at its fastest level, and at most
-// half its size.
+// A stored form 0x03 is plain DEFLATE with dict as the preset dictionary,
+// once the implied header is put back: any decoder reads it, and a typical
+// item of about 1.5 KB is smaller than compress/flate makes it at its
+// fastest level, and at most half its size.
 func TestEncodeDictSize(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var plain, dictN, flateN int
 	for i := range 100 {
 		xml := sampleItem(r, i, 1100)
 		b := Encode(xml)
-		if b[0] != encDict {
-			t.Fatalf("item %d: form %#x, want 0x02", i, b[0])
+		if b[0] != encImplied {
+			t.Fatalf("item %d: form %#x, want 0x03", i, b[0])
 		}
 		_, k := binary.Uvarint(b[1:])
-		zr := flate.NewReaderDict(bytes.NewReader(b[1+k:]), []byte(dict))
+		zr := flate.NewReaderDict(bytes.NewReader(append(bytes.Clone(impliedHeader()), b[1+k:]...)), []byte(dict))
 		got, err := io.ReadAll(zr)
 		if err != nil || !bytes.Equal(got, xml) {
 			t.Fatalf("item %d: flate.NewReaderDict read %.40q, %v", i, got, err)
@@ -101,14 +127,14 @@ func TestEncodeDictSize(t *testing.T) {
 		dictN += len(b)
 		flateN += len(encodeFlate(xml))
 	}
-	t.Logf("100 items: %d bytes of XML, 0x01 %d, 0x02 %d", plain, flateN, dictN)
+	t.Logf("100 items: %d bytes of XML, 0x01 %d, 0x03 %d", plain, flateN, dictN)
 	if dictN >= flateN || dictN > plain/2 {
-		t.Errorf("0x02 stores %d bytes, 0x01 %d, XML %d: want 0x02 smaller than 0x01 and at most half the XML", dictN, flateN, plain)
+		t.Errorf("0x03 stores %d bytes, 0x01 %d, XML %d: want 0x03 smaller than 0x01 and at most half the XML", dictN, flateN, plain)
 	}
 }
 
 // BenchmarkEncode compresses typical items of about 1.5 KB in the stored
-// forms 0x01 (compress/flate, BestSpeed) and 0x02 (Encode), and reads
+// forms 0x01 (compress/flate, BestSpeed) and 0x03 (Encode), and reads
 // them back; it reports the stored bytes per item.
 func BenchmarkEncode(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 8))
