@@ -216,7 +216,7 @@ func (p *Peer) round(ctx context.Context) (SyncResult, error) {
 		p.status.ItemsRejected += uint64(res.Pushed.Rejected)
 		why := ""
 		if len(res.Pushed.Rejections) > 0 {
-			why = res.Pushed.Rejections[0].Error
+			why = res.Pushed.Rejections[0].Error()
 		}
 		p.status.LastRejection = why
 		p.logger().Warn("peer rejected items", "peer", p.url(), "collection", p.Collection, "rejected", res.Pushed.Rejected, "first", why)

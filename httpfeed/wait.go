@@ -104,7 +104,12 @@ func (h *Handler) awaitChange(ctx context.Context, w http.ResponseWriter, since,
 		// Changed before reading: a commit in between closes ch.
 		ch := n.Changed()
 		changed, upTo, err := h.changedFor(ctx, ch, after, peer)
-		if err != nil || changed {
+		switch {
+		case ctx.Err() != nil:
+			// The client went away (a peer stops waiting when a change
+			// of its own comes): no one to tell, and no server error.
+			return false
+		case err != nil || changed:
 			return true // on an error, writeFeed fails and says why
 		}
 		after = upTo

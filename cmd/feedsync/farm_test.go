@@ -38,8 +38,8 @@ func farmRounds(t *testing.T) int {
 	return n
 }
 
-// serverErrors counts the answers of 5xx a server gave, and remembers
-// the first few.
+// serverErrors counts the answers of 5xx a server gave to clients still
+// there, and remembers the first few.
 type serverErrors struct {
 	mu    sync.Mutex
 	n     int
@@ -50,7 +50,10 @@ func (e *serverErrors) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &codeWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		if sw.code >= 500 {
+		// A request whose client went away (a peer that stops waiting
+		// at a change of its own) gets no answer: what its handler
+		// wrote reached no one.
+		if sw.code >= 500 && r.Context().Err() == nil {
 			e.mu.Lock()
 			e.n++
 			if len(e.first) < 5 {
