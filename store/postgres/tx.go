@@ -240,25 +240,17 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 // there may be more. The whole batch is read before the caller sees any of
 // it: a connection runs one query at a time, and the caller may use the Tx
 // while it works through the batch.
-func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
+func (t *tx) batch(ctx context.Context, after int64) ([]itemrow.Change, bool, error) {
 	rows, err := t.tx.Query(ctx, qChanges, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
-			return nil, false, err
-		}
-		out = append(out, c)
-		if size += len(c.Data); size >= itemrow.BatchBytes {
-			rows.Close()
-			return out, true, rows.Err()
-		}
+	out, more, err := itemrow.ScanChanges(rows)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
 	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
@@ -281,15 +273,7 @@ func (t *tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, erro
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.ItemStat
-	for rows.Next() {
-		stat, err := scanStat(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, stat)
-	}
-	return out, rows.Err()
+	return itemrow.ScanStats(rows, scanStat)
 }
 
 func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
@@ -307,25 +291,17 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 
 // xmlBatch reads the stats and stored items of the rows changed after seq
 // after, ascending, as batch does.
-func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
+func (t *tx) xmlBatch(ctx context.Context, after int64) ([]itemrow.StatRow, bool, error) {
 	rows, err := t.tx.Query(ctx, qStatsXML, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var r itemrow.StatRow
-		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, r)
-		if size += len(r.Data); size >= itemrow.BatchBytes {
-			return out, true, nil
-		}
+	out, more, err := itemrow.ScanStatRows(rows, scanStat)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
 	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
@@ -335,13 +311,7 @@ func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLCha
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
-	return func(yield func(*feedsync.Item, error) bool) {
-		for c, err := range t.Changes(ctx, 0) {
-			if !yield(c.Item, err) {
-				return
-			}
-		}
-	}
+	return itemrow.Items(t.Changes(ctx, 0))
 }
 
 func (t *tx) LastSeq(ctx context.Context) (int64, error) {

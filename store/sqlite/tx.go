@@ -128,6 +128,15 @@ func (t *tx) queryRow(ctx context.Context, q string, args []any, dest ...any) er
 	return st.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
+// query runs the prepared statement q; the caller closes the rows.
+func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
 func (t *tx) exec(ctx context.Context, q string, args ...any) error {
 	st, err := t.stmt(ctx, q)
 	if err != nil {
@@ -205,28 +214,16 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 // itemrow.BatchRows rows or itemrow.BatchBytes of stored items; more reports whether
 // there may be more. The whole batch is read before the caller sees any
 // of it, so the caller may use the Tx while it works through the batch.
-func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
-	st, err := t.stmt(ctx, qChanges)
+func (t *tx) batch(ctx context.Context, after int64) ([]itemrow.Change, bool, error) {
+	rows, err := t.query(ctx, qChanges, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
-	if err != nil {
-		return nil, false, err
+	out, more, err := itemrow.ScanChanges(rows)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
-			return nil, false, err
-		}
-		out = append(out, c)
-		if size += len(c.Data); size >= itemrow.BatchBytes {
-			return out, true, rows.Close()
-		}
-	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
@@ -244,24 +241,12 @@ func (t *tx) ChangesLimits(ctx context.Context, after int64, opts feedsync.Reade
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
 // seq after, ascending, before the caller sees any of them.
 func (t *tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, error) {
-	st, err := t.stmt(ctx, qStats)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
+	rows, err := t.query(ctx, qStats, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.ItemStat
-	for rows.Next() {
-		stat, err := scanStat(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, stat)
-	}
-	return out, rows.Err()
+	return itemrow.ScanStats(rows, scanStat)
 }
 
 func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
@@ -279,29 +264,16 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 
 // xmlBatch reads the stats and stored items of the rows changed after seq
 // after, ascending, as batch does.
-func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
-	st, err := t.stmt(ctx, qStatsXML)
+func (t *tx) xmlBatch(ctx context.Context, after int64) ([]itemrow.StatRow, bool, error) {
+	rows, err := t.query(ctx, qStatsXML, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
-	if err != nil {
-		return nil, false, err
+	out, more, err := itemrow.ScanStatRows(rows, scanStat)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var r itemrow.StatRow
-		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, r)
-		if size += len(r.Data); size >= itemrow.BatchBytes {
-			return out, true, nil
-		}
-	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
@@ -311,13 +283,7 @@ func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLCha
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
-	return func(yield func(*feedsync.Item, error) bool) {
-		for c, err := range t.Changes(ctx, 0) {
-			if !yield(c.Item, err) {
-				return
-			}
-		}
-	}
+	return itemrow.Items(t.Changes(ctx, 0))
 }
 
 func (t *tx) LastSeq(ctx context.Context) (int64, error) {
