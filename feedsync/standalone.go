@@ -145,6 +145,7 @@ func Carry(it *Item) *Item {
 //   - an item whose own xml:lang is "" in a feed that sets no language (or
 //     sets "") loses it: there it says nothing.
 //
+// Conflict copies likewise, in the language of the item that holds them.
 // So an item without a language, carried from feed to feed, settles: every
 // feed that sets a language holds it with xml:lang="", every other one
 // without, and merging it again changes nothing (§17 A-18). An item that
@@ -165,7 +166,13 @@ func Enter(it *Item, h *Header) *Item {
 		return it
 	}
 	lang, ok := h.scope.xmlLang()
-	sets := ok && lang != ""
+	return enterLang(it, ok && lang != "")
+}
+
+// enterLang is Enter where sets says whether a language other than "" is
+// in force around it. Its conflict copies stand inside it: around them,
+// the item's own language is in force, else the one around it.
+func enterLang(it *Item, sets bool) *Item {
 	// After Carry, the language in force where it was read is on it.
 	e, err := it.payload()
 	if err != nil {
@@ -173,6 +180,10 @@ func Enter(it *Item, h *Header) *Item {
 	}
 	a := e.SelectAttr("xml:lang")
 	var p *etree.Element
+	inner := sets
+	if a != nil {
+		inner = a.Value != ""
+	}
 	switch {
 	case sets && (a == nil || a.Value == "" && e.Attr[0].FullKey() != "xml:lang"):
 		// First, so that the form does not depend on where the item
@@ -180,16 +191,39 @@ func Enter(it *Item, h *Header) *Item {
 		p = e.Copy()
 		p.RemoveAttr("xml:lang")
 		p.Attr = append([]etree.Attr{{Space: "xml", Key: "lang"}}, p.Attr...)
+		inner = false
 	case !sets && a != nil && a.Value == "":
 		p = e.Copy()
 		p.RemoveAttr("xml:lang")
-	default:
-		return it
+	}
+	out := it
+	if it.Sync != nil {
+		var cs []*Item
+		for i, c := range it.Sync.Conflicts {
+			if c == nil {
+				continue
+			}
+			cc := enterLang(c, inner)
+			if cc != c && cs == nil {
+				cs = append([]*Item(nil), it.Sync.Conflicts...)
+			}
+			if cs != nil {
+				cs[i] = cc
+			}
+		}
+		if cs != nil {
+			s := it.Sync.Clone()
+			s.Conflicts = cs
+			out = it.withSync(s)
+		}
+	}
+	if p == nil {
+		return out
 	}
 	if it.src != nil {
 		// Namespaces the item relies on are declared on it, as Carry
 		// does: the new payload stands on its own.
 		declareUsed(p, it.src.scope)
 	}
-	return it.withPayload(p)
+	return out.withPayload(p)
 }

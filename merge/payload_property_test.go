@@ -455,23 +455,13 @@ func (w *payloadWorld) meaning(it *feedsync.Item, f feedsync.Format, drop []stri
 	return w.data(c)
 }
 
-// outside is it carried out of its feed (feedsync.Carry), without an
-// xml:lang="" of its own: the form that is the same wherever it is held.
-// Inside, an item without a language has xml:lang="" in a feed that sets
-// one and none in a feed that does not (feedsync.Enter).
+// outside is it carried out of its feed (feedsync.Carry) into one that
+// sets no language (feedsync.Enter): the form that is the same wherever it
+// is held. Inside, an item without a language has xml:lang="" in a feed
+// that sets one and none in a feed that does not, and so do its conflict
+// copies.
 func (w *payloadWorld) outside(it *feedsync.Item) *feedsync.Item {
-	c := feedsync.Carry(it)
-	p, err := c.Payload()
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if a := p.SelectAttr("xml:lang"); a == nil || a.Value != "" {
-		return c
-	}
-	p.RemoveAttr("xml:lang")
-	out := feedsync.NewItem(c.Format(), p)
-	out.Sync = c.Sync
-	return out
+	return feedsync.Enter(feedsync.Carry(it), feedsync.NewHeader(it.Format(), feedsync.FeedInfo{}))
 }
 
 // unset returns xml:base when no absolute base is in force at it.
