@@ -99,7 +99,7 @@ func (IDs[K]) SyncID(key K) (string, error) {
 		if v.Len() == 0 {
 			return "", fmt.Errorf("%w: empty key has no sync id", ErrID)
 		}
-		return escapeNSS(v.String()), nil
+		return feedsync.EscapeID(v.String()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return strconv.FormatInt(v.Int(), 10), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
@@ -125,9 +125,9 @@ func (IDs[K]) AppID(syncID string) (K, error) {
 	}
 	switch v.Kind() {
 	case reflect.String:
-		s, err := unescapeNSS(syncID)
+		s, err := feedsync.UnescapeID(syncID)
 		if err != nil {
-			return fail(err.Error())
+			return fail(unescapeReason(syncID, err))
 		}
 		v.SetString(s)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -181,7 +181,7 @@ func (IDs[K]) ByFromEndpoint(endpoint string) (string, error) {
 		return "", fmt.Errorf("%w: endpoint name %q: the prefix %q is reserved for anonymous history entries",
 			ErrID, endpoint, AnonymousPrefix)
 	}
-	return escapeNSS(endpoint), nil
+	return feedsync.EscapeID(endpoint), nil
 }
 
 // EndpointFromBy returns the endpoint named by a by value, the inverse of
@@ -192,9 +192,9 @@ func (IDs[K]) EndpointFromBy(by string) (string, error) {
 	if by == "" {
 		return "", fmt.Errorf("%w: empty by value (an anonymous entry: use AnonymousEndpoint)", ErrID)
 	}
-	s, err := unescapeNSS(by)
+	s, err := feedsync.UnescapeID(by)
 	if err != nil {
-		return "", fmt.Errorf("%w: by %q: %s", ErrID, by, err.Error())
+		return "", fmt.Errorf("%w: by %q: %s", ErrID, by, unescapeReason(by, err))
 	}
 	if strings.HasPrefix(s, AnonymousPrefix) {
 		return "", fmt.Errorf("%w: by %q names a reserved anonymous endpoint", ErrID, by)
@@ -232,54 +232,10 @@ func (ids IDs[K]) Endpoint(h feedsync.History) (string, error) {
 	return ids.EndpointFromBy(h.By)
 }
 
-// escapeNSS writes s with every byte outside the NSS character set, and '%',
-// as %HH (upper-case hex).
-func escapeNSS(s string) string {
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if nssChar(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
-
-// unescapeNSS is the inverse of escapeNSS. It refuses what escapeNSS never
-// writes: an empty string, bytes outside the NSS set, malformed escapes and
-// escapes of NSS characters. Escape hex digits may be in either case.
-func unescapeNSS(id string) (string, error) {
-	if id == "" {
-		return "", fmt.Errorf("empty")
-	}
-	var b strings.Builder
-	b.Grow(len(id))
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		switch {
-		case c == '%':
-			if i+2 >= len(id) || !isHex(id[i+1]) || !isHex(id[i+2]) {
-				return "", fmt.Errorf("malformed %%-escape at byte %d", i)
-			}
-			d := unhex(id[i+1])<<4 | unhex(id[i+2])
-			if nssChar(d) {
-				return "", fmt.Errorf("%%-escape of %q at byte %d, which needs none", d, i)
-			}
-			b.WriteByte(d)
-			i += 2
-		case nssChar(c):
-			b.WriteByte(c)
-		default:
-			return "", fmt.Errorf("byte %q at %d is outside the URN NSS character set (FS-TYPE-5)", c, i)
-		}
-	}
-	return b.String(), nil
+// unescapeReason is why feedsync.UnescapeID refused id, without the id,
+// which the caller's message already gives.
+func unescapeReason(id string, err error) string {
+	return strings.TrimPrefix(err.Error(), fmt.Sprintf("feedsync: id %q: ", id))
 }
 
 func formatUUID(u [16]byte) string {

@@ -553,79 +553,25 @@ func readField(c *etree.Element) (string, any, error) {
 	return name, v, nil
 }
 
-// SyncID returns the sync id for an application key: the key itself when it
-// is a valid URN NSS (FS-TYPE-5), otherwise the key with every byte outside
-// the NSS character set (and '%' itself) written as %HH. The mapping is
-// one to one, so distinct keys never share an id; Key undoes it. An empty
-// key gives "", which is not a valid id.
-func (Map) SyncID(key string) string {
-	if feedsync.ValidID(key) && !strings.Contains(key, "%") {
-		return key
-	}
-	var b strings.Builder
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if nssChar(c) {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, "%%%02X", c)
-	}
-	return b.String()
-}
+// SyncID returns the sync id for an application key: feedsync.EscapeID of
+// the key, which is the key itself when it is a valid URN NSS without '%'
+// (FS-TYPE-5), otherwise the key with every byte outside the NSS character
+// set (and '%' itself) written as %HH. The mapping is one to one, so
+// distinct keys never share an id; Key undoes it. An empty key gives "",
+// which is not a valid id.
+func (Map) SyncID(key string) string { return feedsync.EscapeID(key) }
 
-// Key returns the application key SyncID made id from. An id that SyncID
-// never writes (an escape of a character that needs none, or a character
-// that needs one) is refused: taking it would give a key whose SyncID is
-// another item's id (FS-SYNC-2).
-func (m Map) Key(id string) (string, error) {
-	k, err := m.unescape(id)
+// Key returns the application key SyncID made id from
+// (feedsync.UnescapeID). An id that SyncID never writes (an escape of a
+// character that needs none, or a character that needs one) is refused:
+// taking it would give a key whose SyncID is another item's id
+// (FS-SYNC-2).
+func (Map) Key(id string) (string, error) {
+	k, err := feedsync.UnescapeID(id)
 	if err != nil {
-		return "", err
-	}
-	if m.SyncID(k) != feedsync.NormalizeID(id) {
-		return "", fmt.Errorf("converter: id %q is not one SyncID writes (it would be %q)", id, m.SyncID(k))
+		return "", fmt.Errorf("converter: %w", err)
 	}
 	return k, nil
-}
-
-func (Map) unescape(id string) (string, error) {
-	if !strings.Contains(id, "%") {
-		return id, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if c != '%' {
-			b.WriteByte(c)
-			continue
-		}
-		if i+2 >= len(id) || !isHex(id[i+1]) || !isHex(id[i+2]) {
-			return "", fmt.Errorf("converter: id %q: bad %%-escape at byte %d", id, i)
-		}
-		b.WriteByte(unhex(id[i+1])<<4 | unhex(id[i+2]))
-		i += 2
-	}
-	return b.String(), nil
-}
-
-func nssChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("()+,-.:=@;$_!*'", c) >= 0
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c <= 'F':
-		return c - 'A' + 10
-	}
-	return c - 'a' + 10
 }
 
 // plainText reports whether s can be element text as it is and read back

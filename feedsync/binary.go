@@ -11,21 +11,21 @@ import (
 	"github.com/beevik/etree"
 )
 
-// binaryVersion is the first byte of MarshalBinary's output.
+// binaryVersion is the first byte of ItemEncoder's output.
 const binaryVersion = 1
 
-// MarshalBinary encodes the item in a compact form that UnmarshalBinary
-// restores without parsing XML: the source bytes, the parsed metadata, the
-// namespace bindings and the payload digest. It is meant for spill files and
-// caches within one version of this package, not for storage (use
-// MarshalItem for that).
-func (it *Item) MarshalBinary() ([]byte, error) {
-	return it.appendBinary(nil, 0, nil)
-}
-
-// ItemEncoder encodes many items as MarshalBinary does, reusing its buffer
-// and the encoding of each namespace scope it has seen: items of one
-// document share their scopes, so a long feed encodes them once.
+// ItemEncoder encodes items in a compact form that ItemDecoder restores
+// without parsing XML: the source bytes, the parsed metadata, the namespace
+// bindings and the payload digest. It reuses its buffer and the encoding of
+// each namespace scope it has seen: items of one document share their
+// scopes, so a long feed encodes them once.
+//
+// The form is for spill files and in-memory stores within one run of a
+// program: it changes between versions of this package, and ItemDecoder
+// refuses another version's. Items are stored and sent as MarshalItem's
+// XML, the one serialisation meant to last. (Item deliberately does not
+// implement encoding.BinaryMarshaler, so that encoding/gob and the like
+// cannot persist this form by accident.)
 type ItemEncoder struct {
 	buf    []byte
 	scopes map[*scope][]byte
@@ -56,20 +56,6 @@ func (e *ItemEncoder) scopeBytes(s *scope) []byte {
 	b := encodeScope(s)
 	e.scopes[s] = b
 	return b
-}
-
-// UnmarshalBinary restores an item encoded by MarshalBinary.
-func (it *Item) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b, clone: true}
-	if v := d.byte(); v != binaryVersion {
-		return fmt.Errorf("feedsync: binary item version %d, want %d", v, binaryVersion)
-	}
-	got := d.item(0)
-	if d.err != nil {
-		return fmt.Errorf("feedsync: binary item: %w", d.err)
-	}
-	*it = *got
-	return nil
 }
 
 const (
@@ -210,9 +196,8 @@ func encodeScope(s *scope) []byte {
 }
 
 type decoder struct {
-	b     []byte
-	err   error
-	clone bool // copy the source bytes instead of referring to b
+	b   []byte
+	err error
 	// scopes interns decoded scopes so that items of one document share
 	// scope pointers again (the writer caches declarations by pointer).
 	scopes map[string]*scope
@@ -344,9 +329,6 @@ func (d *decoder) item(depth int) *Item {
 	if flags&flagSrc != 0 {
 		s := &source{}
 		s.raw = d.bytes()
-		if d.clone {
-			s.raw = bytes.Clone(s.raw)
-		}
 		s.syncStart = int(d.varint())
 		s.syncEnd = int(d.varint())
 		s.scope = d.scope()
@@ -413,7 +395,7 @@ func (d *decoder) item(depth int) *Item {
 	return it
 }
 
-// ItemDecoder decodes many items encoded by MarshalBinary, sharing namespace
+// ItemDecoder decodes many items encoded by ItemEncoder, sharing namespace
 // scopes between them so that a Writer recognises items of one document.
 type ItemDecoder struct {
 	d decoder

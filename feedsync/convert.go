@@ -52,10 +52,12 @@ const (
 // every further round trip gives the same bytes (FS-FEED-10; endpoints of
 // either format then converge on one payload per format, §17 A-18).
 //
-// Known limit: a kept element is recognised as the companion of the mapped
-// element before it by its content, so an Atom entry whose first alternate
-// link is a bare href and whose second is the same href with hreflang (or
-// type, or title) loses the first one on the way back.
+// A kept element is recognised as the companion of the mapped element
+// before it by its content. One kept for another reason that would pass
+// for a companion (an Atom entry's second alternate link, with hreflang,
+// type or title, after a bare link of the same href: RSS has room for one
+// link) is marked fsc:separate="true" in ConvertNamespace, and converting
+// back removes the mark.
 //
 // Atom requires id, title and updated. An RSS item without them gets them
 // made up, marked generated="true" in ConvertNamespace so that converting
@@ -187,24 +189,39 @@ type converter struct {
 func (cv *converter) run(out, e *etree.Element, sc *scope) {
 	copyAttrs(out, e, sc)
 	cs := children(e, sc)
+	// lone is the last child of out when it is a mapped element without
+	// a kept companion after it.
+	var lone *etree.Element
 	for i, c := range cs {
 		switch {
 		case cv.drop != nil && cv.drop(c):
 			continue // made up by an earlier conversion: dropped again
 		case cv.kept(c):
-			cv.restore(out, c)
+			cv.restore(out, unmarkSeparate(c))
+			lone = nil
 			continue
 		}
 		m := cv.there(c)
 		if m == nil {
 			cv.keep(out, c)
+			// Kept right after a mapped element it maps to as well (a
+			// second link with hreflang after a bare link of the same
+			// href), it would pass for that element's companion on the
+			// way back and take its place: it says it is not one.
+			if lone != nil {
+				if b := cv.pure(c); b != nil && sameElement(b, cv.targetScope, lone, cv.targetScope) {
+					markSeparate(out.ChildElements()[len(out.ChildElements())-1])
+				}
+			}
+			lone = nil
 			continue
 		}
 		// A mapped element written for a kept one that follows it: the
 		// kept one comes home instead. It is one when the kept element maps
 		// to c and does not come back from it (so it was kept for what the
-		// mapping loses, not, say, as a second link RSS has no room for).
-		if i+1 < len(cs) && cv.kept(cs[i+1]) {
+		// mapping loses, not, say, as a second link RSS has no room for,
+		// which says so: markSeparate).
+		if i+1 < len(cs) && cv.kept(cs[i+1]) && !isSeparate(cs[i+1]) {
 			k := cs[i+1]
 			if b := cv.back(k); b != nil && sameElement(b, cv.fromScope, c.e, c.sc) {
 				m2 := cv.pure(childInfo{b, uriIn(b, cv.fromScope), cv.fromScope})
@@ -214,11 +231,61 @@ func (cv *converter) run(out, e *etree.Element, sc *scope) {
 			}
 		}
 		out.AddChild(m)
+		lone = m
 		// Keep the source element too when the mapping loses something.
 		if b := cv.back(childInfo{m, uriIn(m, cv.targetScope), cv.targetScope}); b == nil || !sameElement(b, cv.fromScope, c.e, c.sc) {
 			cv.keep(out, c)
+			lone = nil
 		}
 	}
+}
+
+// separateAttr marks a kept element that is not the companion of the
+// mapped element before it (converter.run): fsc:separate="true" in
+// ConvertNamespace, declared on the element itself.
+const separateAttr = "separate"
+
+// markSeparate marks x, a kept element, as separate. An element that
+// binds the prefix fsc to another namespace is left unmarked.
+func markSeparate(x *etree.Element) {
+	if a := x.SelectAttr("xmlns:fsc"); a != nil && a.Value != ConvertNamespace {
+		return
+	}
+	if x.SelectAttr("xmlns:fsc") == nil {
+		x.CreateAttr("xmlns:fsc", ConvertNamespace)
+	}
+	x.CreateAttr("fsc:"+separateAttr, "true")
+}
+
+// isSeparate reports whether the kept element c is marked separate.
+func isSeparate(c childInfo) bool {
+	in := c.sc.pushEtree(c.e.Attr)
+	for _, a := range c.e.Attr {
+		if a.Key == separateAttr && a.Space != "" && in.uri(a.Space) == ConvertNamespace {
+			return true
+		}
+	}
+	return false
+}
+
+// unmarkSeparate returns c without the mark of markSeparate, as it was
+// before it was kept.
+func unmarkSeparate(c childInfo) childInfo {
+	if !isSeparate(c) {
+		return c
+	}
+	x := c.e.Copy()
+	in := c.sc.pushEtree(x.Attr)
+	for _, a := range x.Attr {
+		if a.Key == separateAttr && a.Space != "" && in.uri(a.Space) == ConvertNamespace {
+			removeAttr(x, a.Space, a.Key)
+			if x.SelectAttrValue("xmlns:"+a.Space, "") == ConvertNamespace {
+				removeAttr(x, "xmlns", a.Space)
+			}
+			break
+		}
+	}
+	return childInfo{x, c.uri, c.sc}
 }
 
 // uriIn returns the namespace of e (built by a mapping) where sc is in force.

@@ -166,3 +166,14 @@ func ExamplePurge() {
 	// [5@a 4@b 3@a 2@b 1@a]
 	// [5@a 4@b]
 }
+
+func ExampleEscapeID() {
+	fmt.Println(feedsync.EscapeID("https://example.com/posts?id=7"))
+	fmt.Println(feedsync.EscapeID("tag:example.com,2009:post-7"))
+	key, _ := feedsync.UnescapeID("https:%2F%2Fexample.com%2Fposts%3Fid=7")
+	fmt.Println(key)
+	// Output:
+	// https:%2F%2Fexample.com%2Fposts%3Fid=7
+	// tag:example.com,2009:post-7
+	// https://example.com/posts?id=7
+}

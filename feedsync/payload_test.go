@@ -105,6 +105,12 @@ var convertFixtures = map[string]string{
   <content type="application/octet-stream">AAECAwQF</content>
   <link href="posts/1"/><link href="posts/1"/>
 </entry>
+<entry>
+  <sx:sync id="a-4" updates="1"><sx:history sequence="1" when="2009-04-01T09:00:00Z" by="laptop"/></sx:sync>
+  <title>Same href, bare then with hreflang</title>
+  <link href="posts/1"/><link rel="alternate" href="posts/1" hreflang="fr"/>
+  <link href="posts/2"/><link href="posts/2" type="text/html" title="Two"/><link href="posts/2" hreflang="de"/>
+</entry>
 </feed>`,
 	"rss": `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>t</title>
 <item xml:lang="de">

@@ -3,6 +3,7 @@ package feedsync
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -107,6 +108,95 @@ func ValidID(id string) bool {
 		}
 	}
 	return true
+}
+
+// EscapeID maps any string to a valid sync id (FS-TYPE-5), the one escaping
+// of ids that the converters and the command line share: ASCII letters and
+// digits and the characters ( ) + , - . : = @ ; $ _ ! * ' stand for
+// themselves; every other byte of s, '%' included, becomes a %-escape with
+// upper-case hex digits, the form NormalizeID compares in. Escaping '%' too
+// makes the mapping one to one: "a b" and "a%20b" give different ids, and
+// UnescapeID undoes it. A string that is already a valid id without '%' is
+// returned as is. The empty string gives "", which is not a valid id.
+//
+//	EscapeID("http://example.com/a?b=1") == "http:%2F%2Fexample.com%2Fa%3Fb=1"
+func EscapeID(s string) string {
+	const hexDigits = "0123456789ABCDEF"
+	i := 0
+	for i < len(s) && nssChar(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for ; i < len(s); i++ {
+		c := s[i]
+		if nssChar(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// UnescapeID returns the string whose EscapeID is id. It refuses what
+// EscapeID never writes, so that two strings never claim one id
+// (FS-SYNC-2): an empty id, bytes outside the NSS character set, malformed
+// escapes and escapes of characters that need none. Escape hex digits may be
+// in either case (FS-TYPE-5 compares them case-insensitively).
+func UnescapeID(id string) (string, error) {
+	if id == "" {
+		return "", errors.New("feedsync: empty id")
+	}
+	if strings.IndexByte(id, '%') < 0 {
+		for i := 0; i < len(id); i++ {
+			if !nssChar(id[i]) {
+				return "", fmt.Errorf("feedsync: id %q: byte %q at %d is outside the URN NSS character set (FS-TYPE-5)", id, id[i], i)
+			}
+		}
+		return id, nil
+	}
+	var b strings.Builder
+	b.Grow(len(id))
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c == '%':
+			if i+2 >= len(id) || !isHex(id[i+1]) || !isHex(id[i+2]) {
+				return "", fmt.Errorf("feedsync: id %q: malformed %%-escape at byte %d", id, i)
+			}
+			d := unhex(id[i+1])<<4 | unhex(id[i+2])
+			if nssChar(d) {
+				return "", fmt.Errorf("feedsync: id %q: %%-escape of %q at byte %d, which needs none", id, d, i)
+			}
+			b.WriteByte(d)
+			i += 2
+		case nssChar(c):
+			b.WriteByte(c)
+		default:
+			return "", fmt.Errorf("feedsync: id %q: byte %q at %d is outside the URN NSS character set (FS-TYPE-5)", id, c, i)
+		}
+	}
+	return b.String(), nil
+}
+
+// nssChar reports whether c stands for itself in a sync id.
+func nssChar(c byte) bool { return isAlnum(c) || nssOther(c) }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // NormalizeID returns id with the hex digits of every %-escape in upper

@@ -2,6 +2,8 @@ package feedsync
 
 import (
 	"bytes"
+
+	"github.com/beevik/etree"
 )
 
 // MarshalItem returns the item as a standalone XML element: its <item> or
@@ -72,12 +74,10 @@ func standaloneHeader(f Format) *Header {
 // item before it compares or stores it (merge.Run, merge.Feeds). Inside its
 // own feed an item is written back as read.
 //
-// Limit: an item with no xml:base or xml:lang in force has nothing to
-// carry, and in a feed that sets them it takes that feed's. When endpoints'
-// feeds disagree (one sets xml:lang, another sets none), such an item
-// reads differently in each, and their merges keep taking the other's
-// payload of the same version (§17 A-18). Feeds that share their
-// xml:base and xml:lang, or items that set their own, converge.
+// An item with no xml:lang in force has nothing to carry; where it enters
+// a feed that sets one, Enter says that it has none. An item with no
+// xml:base in force has references relative to whichever document holds
+// it, and keeps them so: in a feed with a base, they resolve against it.
 func Carry(it *Item) *Item {
 	if it == nil {
 		return nil
@@ -132,5 +132,98 @@ func Carry(it *Item) *Item {
 	}
 	// Namespaces the item relies on are declared on it too.
 	declareUsed(p, it.src.scope)
+	return out.withPayload(p)
+}
+
+// Enter returns it, an item carried out of its feed (Carry), as it stands
+// in the feed whose header is h, so that it means the same there and has
+// one form there whatever feed it came from:
+//
+//   - an item with no xml:lang in force would take the language h's feed
+//     sets for its items: it gets xml:lang="" on its own element, which
+//     says that it has none (XML 1.0 §2.12), as its first attribute;
+//   - an item whose own xml:lang is "" in a feed that sets no language (or
+//     sets "") loses it: there it says nothing.
+//
+// Conflict copies likewise, in the language of the item that holds them.
+// So an item without a language, carried from feed to feed, settles: every
+// feed that sets a language holds it with xml:lang="", every other one
+// without, and merging it again changes nothing (§17 A-18). An item that
+// needs nothing is returned as it is; conversions copy the attribute both
+// ways.
+//
+// The merge calls it for each incoming item, after Carry, with the local
+// feed's header (merge.Feeds; merge.Options.Into for merge.Run).
+//
+// xml:base has no such counterpart: an empty one resolves to the base in
+// force, so an item with no base in force takes that of the feed that
+// holds it. Feeds that disagree on whether items have a base (one sets
+// xml:base, another none) give such an item different meanings, and their
+// merges keep taking each other's; items that set their own base, or feeds
+// that all set one, converge.
+func Enter(it *Item, h *Header) *Item {
+	if it == nil || h == nil {
+		return it
+	}
+	lang, ok := h.scope.xmlLang()
+	return enterLang(it, ok && lang != "")
+}
+
+// enterLang is Enter where sets says whether a language other than "" is
+// in force around it. Its conflict copies stand inside it: around them,
+// the item's own language is in force, else the one around it.
+func enterLang(it *Item, sets bool) *Item {
+	// After Carry, the language in force where it was read is on it.
+	e, err := it.payload()
+	if err != nil {
+		return it
+	}
+	a := e.SelectAttr("xml:lang")
+	var p *etree.Element
+	inner := sets
+	if a != nil {
+		inner = a.Value != ""
+	}
+	switch {
+	case sets && (a == nil || a.Value == "" && e.Attr[0].FullKey() != "xml:lang"):
+		// First, so that the form does not depend on where the item
+		// had the attribute before.
+		p = e.Copy()
+		p.RemoveAttr("xml:lang")
+		p.Attr = append([]etree.Attr{{Space: "xml", Key: "lang"}}, p.Attr...)
+		inner = false
+	case !sets && a != nil && a.Value == "":
+		p = e.Copy()
+		p.RemoveAttr("xml:lang")
+	}
+	out := it
+	if it.Sync != nil {
+		var cs []*Item
+		for i, c := range it.Sync.Conflicts {
+			if c == nil {
+				continue
+			}
+			cc := enterLang(c, inner)
+			if cc != c && cs == nil {
+				cs = append([]*Item(nil), it.Sync.Conflicts...)
+			}
+			if cs != nil {
+				cs[i] = cc
+			}
+		}
+		if cs != nil {
+			s := it.Sync.Clone()
+			s.Conflicts = cs
+			out = it.withSync(s)
+		}
+	}
+	if p == nil {
+		return out
+	}
+	if it.src != nil {
+		// Namespaces the item relies on are declared on it, as Carry
+		// does: the new payload stands on its own.
+		declareUsed(p, it.src.scope)
+	}
 	return out.withPayload(p)
 }

@@ -37,74 +37,83 @@ func fill(b *testing.B, st store.Store, n int) {
 
 // BenchmarkIncrementalPoll measures polls of a subscriber that is up to
 // date: GET ?since=latest against a store of 100k items, which answers an
-// empty incremental feed. The handler runs in process (a ResponseRecorder).
+// empty incremental feed. The handler runs in process (a ResponseRecorder),
+// or behind a loopback server. "head" answers from the head the handler
+// remembers (head.go), "read" reads the store for every poll, as before.
 func BenchmarkIncrementalPoll(b *testing.B) {
 	for _, kind := range []string{"memory", "sqlite"} {
-		b.Run(kind, func(b *testing.B) {
-			var st store.Store
-			if kind == "memory" {
-				st = newMemory(b)
-			} else {
-				st = newSQLite(b)
-			}
-			fill(b, st, 100_000)
-			h := &httpfeed.Handler{Store: st}
-			tok := serve(h, newRequest("GET", "/?since=x", nil)).Header().Get(httpfeed.HeaderToken)
-			req := newRequest("GET", "/?since="+tok, nil, httpfeed.HeaderPeer, "phone", "Accept-Encoding", "gzip")
-			if rec := serve(h, req); rec.Code != 200 || rec.Header().Get(httpfeed.HeaderFeed) != httpfeed.FeedIncremental {
-				b.Fatalf("poll: %d %s", rec.Code, rec.Header().Get(httpfeed.HeaderFeed))
-			}
-			b.Run("serial", func(b *testing.B) {
-				start := time.Now()
-				for b.Loop() {
-					rec := httptest.NewRecorder()
-					h.ServeHTTP(rec, req)
-					if rec.Code != 200 {
-						b.Fatal(rec.Code)
-					}
-				}
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "polls/s")
-			})
-			b.Run("parallel", func(b *testing.B) {
-				start := time.Now()
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						rec := httptest.NewRecorder()
-						h.ServeHTTP(rec, req)
-						if rec.Code != 200 {
-							b.Error(rec.Code)
-							return
-						}
-					}
-				})
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "polls/s")
-			})
-			b.Run("loopback", func(b *testing.B) {
-				srv := httptest.NewServer(h)
-				defer srv.Close()
-				client := &http.Client{Timeout: 10 * time.Second}
-				start := time.Now()
-				for b.Loop() {
-					r, err := http.NewRequest("GET", srv.URL+"/?since="+tok, nil)
-					if err != nil {
-						b.Fatal(err)
-					}
-					r.Header.Set(httpfeed.HeaderPeer, "phone")
-					resp, err := client.Do(r)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var buf bytes.Buffer
-					buf.ReadFrom(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						b.Fatal(resp.StatusCode)
-					}
-				}
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "polls/s")
-			})
-		})
+		var st store.Store
+		if kind == "memory" {
+			st = newMemory(b)
+		} else {
+			st = newSQLite(b)
+		}
+		fill(b, st, 100_000)
+		for _, mode := range []string{"head", "read"} {
+			b.Run(kind+"/"+mode, func(b *testing.B) { benchmarkPoll(b, st, mode == "head") })
+		}
 	}
+}
+
+func benchmarkPoll(b *testing.B, st store.Store, fromHead bool) {
+	h := &httpfeed.Handler{Store: st}
+	if !fromHead {
+		httpfeed.SetHeadMaxAge(h, -1)
+	}
+	tok := serve(h, newRequest("GET", "/?since=x", nil)).Header().Get(httpfeed.HeaderToken)
+	req := newRequest("GET", "/?since="+tok, nil, httpfeed.HeaderPeer, "phone", "Accept-Encoding", "gzip")
+	if rec := serve(h, req); rec.Code != 200 || rec.Header().Get(httpfeed.HeaderFeed) != httpfeed.FeedIncremental {
+		b.Fatalf("poll: %d %s", rec.Code, rec.Header().Get(httpfeed.HeaderFeed))
+	}
+	b.Run("serial", func(b *testing.B) {
+		start := time.Now()
+		for b.Loop() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != 200 {
+				b.Fatal(rec.Code)
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "polls/s")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Error(rec.Code)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "polls/s")
+	})
+	b.Run("loopback", func(b *testing.B) {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		client := &http.Client{Timeout: 10 * time.Second}
+		start := time.Now()
+		for b.Loop() {
+			r, err := http.NewRequest("GET", srv.URL+"/?since="+tok, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Header.Set(httpfeed.HeaderPeer, "phone")
+			resp, err := client.Do(r)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var buf bytes.Buffer
+			buf.ReadFrom(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatal(resp.StatusCode)
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "polls/s")
+	})
 }
 
 // BenchmarkPostMerge measures a POST of 1k changed items into a store of

@@ -44,6 +44,11 @@
 //     the FeedSync-Wait header; an answer without that header comes from a
 //     server that does not wait, and the client should poll. Client.Await
 //     waits so (with HEAD, no feed travels) before the next Sync.
+//   - ?since=TOKEN with "Accept: text/event-stream" (events.go): a stream
+//     of server-sent events, one each time there are changes the peer
+//     lacks, with the store's latest token as id and data.
+//   - a poll from the store's latest token is answered from the head the
+//     handler remembers, without reading the store (head.go).
 //
 // POST or PUT a FeedSync feed (gzip-compressed or not):
 //
@@ -124,6 +129,8 @@
 //   - metrics.go: Prometheus text-format metrics.
 //   - client.go: Client, its requests and errors.
 //   - wait.go: long polls, served (Handler) and asked for (Client.Await).
+//   - events.go: event streams of change notifications.
+//   - head.go: the store's head, which answers polls that are up to date.
 //   - peer.go: Peer, a store kept in sync with a remote collection
 //     continuously (a server's peers, a server farm).
 package httpfeed

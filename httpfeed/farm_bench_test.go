@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"runtime"
 	"slices"
@@ -120,10 +121,11 @@ func BenchmarkFarmPropagation(b *testing.B) {
 }
 
 // BenchmarkIdleLongPolls measures what 1000 long polls waiting at one
-// server (SQLite, loopback) cost: heap and goroutine stacks per waiter
-// (the client's side included, as both run in this process), and the
-// latency of others' empty polls meanwhile, against the same polls with
-// no one waiting.
+// server (SQLite, loopback) cost: the server's heap and goroutine stacks
+// per waiter (each waiter is a bare connection that sent its request,
+// with no goroutine nor buffers of its own, so what grows is the
+// server's side), and the latency of others' empty polls meanwhile,
+// against the same polls with no one waiting.
 func BenchmarkIdleLongPolls(b *testing.B) {
 	const waiters = 1000
 	st := newSQLite(b)
@@ -151,11 +153,16 @@ func BenchmarkIdleLongPolls(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
+		conns := make([]net.Conn, 0, waiters)
 		for range waiters {
-			c := &httpfeed.Client{URL: srv.URL, HTTP: &http.Client{Transport: &http.Transport{}}}
-			wg.Go(func() { c.Wait(ctx, tok, time.Minute) })
+			c, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := fmt.Fprintf(c, "HEAD /?since=%s&wait=60 HTTP/1.1\r\nHost: bench\r\n\r\n", tok); err != nil {
+				b.Fatal(err)
+			}
+			conns = append(conns, c)
 		}
 		for i := 0; !strings.Contains(metricsText(m), fmt.Sprintf("feedsync_waiting_requests{collection=\"\"} %d", waiters)); i++ {
 			if i == 3000 {
@@ -166,9 +173,11 @@ func BenchmarkIdleLongPolls(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		busy := poll(500)
-		cancel()
-		wg.Wait()
+		for _, c := range conns {
+			c.Close()
+		}
 		b.ReportMetric(float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse)/waiters, "bytes/waiter")
+		b.ReportMetric(float64(after.StackInuse-before.StackInuse)/waiters, "stack-bytes/waiter")
 		b.ReportMetric(idle[len(idle)/2], "idle-p50-ms")
 		b.ReportMetric(idle[len(idle)*99/100], "idle-p99-ms")
 		b.ReportMetric(busy[len(busy)/2], "with-waiters-p50-ms")

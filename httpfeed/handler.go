@@ -148,8 +148,14 @@ type Handler struct {
 	// goes away.
 	Stop <-chan struct{}
 
-	waiting atomic.Int64 // requests waiting (long polls)
+	waiting atomic.Int64         // requests waiting (long polls)
+	head    atomic.Pointer[head] // the store's head, for serveHead
+	// headMaxAge replaces the package's headMaxAge when set (tests).
+	headMaxAge time.Duration
 }
+
+// varyFeed is the Vary header of feed answers.
+const varyFeed = "Accept, Accept-Encoding, Authorization, " + HeaderPeer
 
 var _ http.Handler = (*Handler)(nil)
 
@@ -205,7 +211,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serveSummary(sw, r)
 			return
 		}
-		h.serveFeed(sw, r, start)
+		h.serveFeed(sw, r, q, start)
 	case http.MethodPost, http.MethodPut:
 		switch {
 		case r.Method == http.MethodPost && q.Has("versions"):
@@ -237,29 +243,42 @@ func (h *Handler) peer(r *http.Request) (string, error) {
 	return p, nil
 }
 
-// serveFeed answers GET and HEAD.
-func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, start time.Time) {
+// serveFeed answers GET and HEAD; q is the request's query.
+func (h *Handler) serveFeed(w http.ResponseWriter, r *http.Request, q url.Values, start time.Time) {
 	peer, err := h.peer(r)
 	if err != nil {
 		writeProblem(w, http.StatusBadRequest, Problem{Error: err.Error()})
 		return
 	}
-	f, _, err := requestFormat(r)
+	f, _, err := queryFormat(r, q)
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, Problem{Error: "format " + r.URL.Query().Get("format") + ": " + err.Error()})
+		writeProblem(w, http.StatusBadRequest, Problem{Error: "format " + q.Get("format") + ": " + err.Error()})
 		return
 	}
-	since := r.URL.Query().Get("since")
-	if !h.serveWait(w, r, since, peer) {
+	since := q.Get("since")
+	if h.serveEvents(w, r, since, peer) {
+		h.logger().LogAttrs(r.Context(), slog.LevelInfo, "events",
+			slog.String("collection", h.Name), slog.String("peer", peer), slog.Duration("duration", time.Since(start)))
+		return
+	}
+	if !h.serveWait(w, r, q, since, peer) {
 		return
 	}
 	var res feedResult
-	if r.URL.Query().Has("limit") {
+	// Polls that find nothing new, most of a server's requests, are
+	// logged at debug level only (the metrics count them).
+	level := slog.LevelInfo
+	if q.Has("limit") {
 		res = h.servePage(w, r, peer, f)
+	} else if hr, ok := h.serveHead(w, r, since, peer, f); ok {
+		res, level = hr, slog.LevelDebug
 	} else {
 		res = h.writeFeed(r.Context(), w, r, since, peer, f, true)
 	}
-	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "feed",
+	if res.status == http.StatusNotModified {
+		level = slog.LevelDebug
+	}
+	h.logger().LogAttrs(r.Context(), level, "feed",
 		slog.String("collection", h.Name), slog.String("method", r.Method), slog.String("peer", peer),
 		slog.Int("status", res.status), slog.String("feed", res.kind), slog.Int64("bytes", res.bytes),
 		slog.Duration("duration", time.Since(start)))
@@ -281,6 +300,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		return feedResult{status: code}
 	}
 	id := h.Store.ID()
+	changed := Changes(h.Store) // before the read: see setHead
 	tx, err := h.Store.Begin(ctx, false)
 	if err != nil {
 		return fail(storeStatus(err), "cannot read the store", err)
@@ -293,6 +313,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return fail(storeStatus(err), "cannot read the store", err)
 	}
+	storeFormat := feedsync.FormatUnknown
 	if f == feedsync.FormatUnknown {
 		_, sf, err := tx.FeedInfo(ctx)
 		if err != nil {
@@ -302,6 +323,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		if f == feedsync.FormatUnknown {
 			f = feedsync.RSS
 		}
+		storeFormat = f
 	}
 	var tok producer.Token
 	var reason error
@@ -331,6 +353,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return fail(storeStatus(err), "cannot read the store", err)
 	}
+	h.setHead(changed, last, lastTok.String(), storeFormat)
 	hdr.Set(HeaderToken, lastTok.String())
 	hdr.Set(HeaderFeed, kind)
 	if reason != nil {
@@ -342,7 +365,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	tag := etag(id, last, f, since, peer)
 	hdr.Set("ETag", tag)
 	hdr.Set("Cache-Control", "no-cache")
-	hdr.Set("Vary", "Accept, Accept-Encoding, Authorization, "+HeaderPeer)
+	hdr.Set("Vary", varyFeed)
 	if conditional && noneMatch(r.Header.Values("If-None-Match"), tag) {
 		w.WriteHeader(http.StatusNotModified)
 		h.Metrics.observeFeed(h.Name, "not_modified")
@@ -367,6 +390,10 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	if err == nil {
 		err = bw.Flush()
 	}
+	var empty []byte // the empty feed from the head, for serveHead
+	if err == nil && !full && tok.Seq == last {
+		empty = fw.small()
+	}
 	if err == nil {
 		err = fw.Close()
 	}
@@ -383,6 +410,9 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 		// client sees a failed transfer instead of a short feed.
 		h.logger().LogAttrs(ctx, slog.LevelError, "feed broken off", slog.String("collection", h.Name), slog.String("error", err.Error()))
 		panic(http.ErrAbortHandler)
+	}
+	if hd := h.head.Load(); empty != nil && hd != nil && hd.last == last && hd.token == since {
+		hd.setBody(headKey{f, opts.CompleteURL}, empty)
 	}
 	h.Metrics.observeFeed(h.Name, kind)
 	return feedResult{status: http.StatusOK, kind: kind, bytes: fw.n}

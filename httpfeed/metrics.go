@@ -37,8 +37,8 @@ var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 
 //     change (long polls), now.
 //   - feedsync_peer_*{collection,peer}: the state of each Peer added
 //     with AddPeer: up, last_sync_timestamp_seconds, syncs_total,
-//     errors_total, items_sent_total, items_received_total and lag (see
-//     PeerStatus).
+//     errors_total, items_sent_total, items_received_total,
+//     items_rejected_total and lag (see PeerStatus).
 //
 // Share one Metrics between the Handlers of a server. The zero value is
 // ready to use, and a nil *Metrics counts nothing. It is safe for
@@ -184,6 +184,7 @@ func writePeers(w io.Writer, peers []PeerStatus) {
 		{"feedsync_peer_errors_total", "counter", "Failed syncs with the peer.", func(s PeerStatus) float64 { return float64(s.Errors) }},
 		{"feedsync_peer_items_sent_total", "counter", "Items pushed to the peer.", func(s PeerStatus) float64 { return float64(s.ItemsSent) }},
 		{"feedsync_peer_items_received_total", "counter", "Changes merged from the peer's feeds.", func(s PeerStatus) float64 { return float64(s.ItemsReceived) }},
+		{"feedsync_peer_items_rejected_total", "counter", "Items pushed that the peer rejected.", func(s PeerStatus) float64 { return float64(s.ItemsRejected) }},
 		{"feedsync_peer_lag", "gauge", "Local changes made since the last successful sync with the peer began.", func(s PeerStatus) float64 { return float64(s.Lag) }},
 	} {
 		family(w, f.name, f.typ, f.help)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,7 +38,12 @@ var errBadFormat = errors.New("unknown format (want rss or atom)")
 // store's own). explicit reports whether the request named a feed format at
 // all, which makes a POST answer with a feed instead of a JSON summary.
 func requestFormat(r *http.Request) (f feedsync.Format, explicit bool, err error) {
-	if q := r.URL.Query().Get("format"); q != "" {
+	return queryFormat(r, r.URL.Query())
+}
+
+// queryFormat is requestFormat with the request's query parsed already.
+func queryFormat(r *http.Request, query url.Values) (f feedsync.Format, explicit bool, err error) {
+	if q := query.Get("format"); q != "" {
 		f, err := feedsync.ParseFormat(strings.ToLower(q))
 		if err != nil {
 			return feedsync.FormatUnknown, false, errBadFormat
@@ -248,6 +254,16 @@ func (f *feedWriter) Close() error {
 		return err
 	}
 	return nil
+}
+
+// small returns a copy of the body written so far when it is all still
+// buffered and too small to be compressed (so the same bytes go out
+// whatever the client accepts); else nil.
+func (f *feedWriter) small() []byte {
+	if f.started || len(*f.buf) >= minGzip {
+		return nil
+	}
+	return append([]byte(nil), *f.buf...)
 }
 
 // discard drops what is buffered, before an error response replaces it.

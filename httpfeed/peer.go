@@ -100,6 +100,12 @@ type PeerStatus struct {
 	// conflicting items).
 	ItemsSent     uint64 `json:"items_sent"`
 	ItemsReceived uint64 `json:"items_received"`
+	// ItemsRejected counts the items pushed that the peer rejected (a
+	// peer that demands tokens rejects the edits of this server's clients
+	// unless it lets this server relay, FS-TRUST-1); LastRejection is the
+	// reason of the latest.
+	ItemsRejected uint64 `json:"items_rejected"`
+	LastRejection string `json:"last_rejection,omitempty"`
 	// Lag counts the local changes made since the last successful sync
 	// began, which the peer may not have yet (an upper bound: it
 	// includes changes that came from the peer itself).
@@ -206,6 +212,15 @@ func (p *Peer) round(ctx context.Context) (SyncResult, error) {
 	p.status.LastSync = time.Now()
 	p.status.LastError, p.status.LastErrorAt = "", time.Time{}
 	p.status.ItemsSent += uint64(res.PushedItems)
+	if res.Pushed != nil && res.Pushed.Rejected > 0 {
+		p.status.ItemsRejected += uint64(res.Pushed.Rejected)
+		why := ""
+		if len(res.Pushed.Rejections) > 0 {
+			why = res.Pushed.Rejections[0].Error()
+		}
+		p.status.LastRejection = why
+		p.logger().Warn("peer rejected items", "peer", p.url(), "collection", p.Collection, "rejected", res.Pushed.Rejected, "first", why)
+	}
 	r := res.Pulled
 	p.status.ItemsReceived += uint64(r.Added + r.Updated + r.Deleted + r.Conflicts)
 	p.sentSeq = before

@@ -9,7 +9,8 @@ import (
 // Router serves several collections, each under /{name}: GET /tasks is
 // the feed of the collection "tasks". GET / lists the collections as JSON
 // ({"collections": ["notes", "tasks"]}), those the request's principal may
-// see (Grants). Mount it under a prefix with
+// see (Grants), and the state of their Peers ("peers": [PeerStatus...]),
+// when there are any. Mount it under a prefix with
 // http.StripPrefix:
 //
 //	mux.Handle("/feeds/", http.StripPrefix("/feeds", router))
@@ -25,6 +26,10 @@ type Router struct {
 	// Grants limits which collections each authenticated principal sees
 	// in the list and may use, and how (Grants). Default: nil, all.
 	Grants Grants
+	// Peers keep collections in sync with other servers; GET / shows the
+	// state of those whose Collection the principal may see. Default:
+	// none.
+	Peers []*Peer
 }
 
 var _ http.Handler = (*Router)(nil)
@@ -38,9 +43,16 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeProblem(w, http.StatusMethodNotAllowed, Problem{Error: "method " + r.Method + " not allowed on the list of collections"})
 			return
 		}
+		var peers []PeerStatus
+		for _, p := range rt.Peers {
+			if rt.Grants.access(r, p.Collection) > NoAccess {
+				peers = append(peers, p.Status())
+			}
+		}
 		writeJSON(w, http.StatusOK, struct {
-			Collections []string `json:"collections"`
-		}{rt.names(r, "")})
+			Collections []string     `json:"collections"`
+			Peers       []PeerStatus `json:"peers,omitempty"`
+		}{rt.names(r, ""), peers})
 		return
 	}
 	h, ok := rt.Collections[name]

@@ -148,7 +148,11 @@ func TestGrants(t *testing.T) {
 		cols[n] = &httpfeed.Handler{Store: newMemory(t), Name: n, Grants: grants}
 	}
 	tokens := map[string]string{"a": "alice", "b": "bob", "c": "carol"}
-	srv := newServer(t, httpfeed.BearerAuth(tokens, &httpfeed.Router{Collections: cols, Grants: grants}))
+	peers := []*httpfeed.Peer{
+		{Client: &httpfeed.Client{URL: "http://p2/tasks"}, Collection: "tasks"},
+		{Client: &httpfeed.Client{URL: "http://p2/secret"}, Collection: "secret"},
+	}
+	srv := newServer(t, httpfeed.BearerAuth(tokens, &httpfeed.Router{Collections: cols, Grants: grants, Peers: peers}))
 	do := func(token, method, path string) (int, []byte) {
 		t.Helper()
 		var body io.Reader
@@ -168,9 +172,21 @@ func TestGrants(t *testing.T) {
 	}
 	for token, want := range map[string][]string{"a": {"tasks"}, "b": {"notes", "tasks"}, "c": {"notes", "secret", "tasks"}} {
 		code, b := do(token, "GET", "/")
-		var list struct{ Collections []string }
+		var list struct {
+			Collections []string
+			Peers       []httpfeed.PeerStatus
+		}
 		if err := json.Unmarshal(b, &list); err != nil || code != 200 || !slices.Equal(list.Collections, want) {
 			t.Errorf("GET / as %s: %d %s, want %v", tokens[token], code, b, want)
+		}
+		// The peers shown are those of the collections shown.
+		var of []string
+		for _, p := range list.Peers {
+			of = append(of, p.Collection)
+		}
+		slices.Sort(of)
+		if wantPeers := slices.DeleteFunc(slices.Clone(want), func(n string) bool { return n == "notes" }); !slices.Equal(of, wantPeers) {
+			t.Errorf("GET / as %s: peers of %v, want %v", tokens[token], of, wantPeers)
 		}
 	}
 	// An unknown path lists what is served, without what is hidden.

@@ -6,9 +6,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
+	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
 )
@@ -101,8 +103,13 @@ func (h *Handler) awaitChange(ctx context.Context, w http.ResponseWriter, since,
 	for {
 		// Changed before reading: a commit in between closes ch.
 		ch := n.Changed()
-		changed, upTo, err := h.changedFor(ctx, after, peer)
-		if err != nil || changed {
+		changed, upTo, err := h.changedFor(ctx, ch, after, peer)
+		switch {
+		case ctx.Err() != nil:
+			// The client went away (a peer stops waiting when a change
+			// of its own comes): no one to tell, and no server error.
+			return false
+		case err != nil || changed:
 			return true // on an error, writeFeed fails and says why
 		}
 		after = upTo
@@ -124,8 +131,15 @@ func (h *Handler) awaitChange(ctx context.Context, w http.ResponseWriter, since,
 // which it looked: the changes up to it need no second look, since an item
 // that changes again takes a new, higher number. A token ahead of the store
 // (a store restored from an older copy) counts as a change, for writeFeed
-// to answer with the complete feed.
-func (h *Handler) changedFor(ctx context.Context, after int64, peer string) (bool, int64, error) {
+// to answer with the complete feed. changed is the store's Changed channel,
+// taken before: when the head the handler remembers is current and at
+// after, nothing changed, and no transaction is needed (head.go); so most
+// waiters never touch the store, and their goroutines' stacks stay small.
+// A read that finds nothing new remembers the head it read.
+func (h *Handler) changedFor(ctx context.Context, changed <-chan struct{}, after int64, peer string) (bool, int64, error) {
+	if hd := h.head.Load(); hd.current(h.headAge()) && hd.last == after {
+		return false, after, nil
+	}
 	tx, err := h.Store.Begin(ctx, false)
 	if err != nil {
 		return false, after, err
@@ -136,6 +150,9 @@ func (h *Handler) changedFor(ctx context.Context, after int64, peer string) (boo
 	case err != nil:
 		return false, after, err
 	case last == after:
+		if tok, err := producer.TokenAt(ctx, tx, h.Store.ID(), last); err == nil {
+			h.setHead(changed, last, tok.String(), feedsync.FormatUnknown)
+		}
 		return false, after, nil
 	case last < after || peer == "":
 		return true, last, nil
@@ -257,11 +274,10 @@ func (c *Client) longPoll(ctx context.Context, since string) bool {
 	}
 }
 
-// serveWait runs the long poll of a GET or HEAD with a wait parameter; it
-// reports whether to go on and send the feed (false: the answer, 304 or
-// an error, has been sent).
-func (h *Handler) serveWait(w http.ResponseWriter, r *http.Request, since, peer string) bool {
-	q := r.URL.Query()
+// serveWait runs the long poll of a GET or HEAD with a wait parameter in
+// its query q; it reports whether to go on and send the feed (false: the
+// answer, 304 or an error, has been sent).
+func (h *Handler) serveWait(w http.ResponseWriter, r *http.Request, q url.Values, since, peer string) bool {
 	if !q.Has("wait") {
 		return true
 	}

@@ -133,6 +133,7 @@ func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer,
 	// Options.Format: the local header converted keeps the feed's title,
 	// link, description and sx:sharing (FS-FEED-9).
 	h = h.Convert(m.opts.Format)
+	m.into = h
 	w := feedsync.NewWriter(out, h)
 	var ids feedsync.IDSet
 	var dec feedsync.ItemDecoder

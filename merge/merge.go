@@ -23,6 +23,12 @@ type Options struct {
 	// that its conflict copies are kept in the format of the feed that holds
 	// them (FS-FEED-10).
 	Format feedsync.Format
+	// Into is the header of the feed Run's local items are written into,
+	// when they are: an incoming item without a language that enters a
+	// feed setting one says it has none (feedsync.Enter), so that it
+	// means the same there. Feeds uses the local feed's own header.
+	// Default: nil, a local side that gives items no language (a store).
+	Into *feedsync.Header
 	// Policy decides what happens to an item the merge left with conflicts.
 	// Default (nil): feedsync.KeepConflicts, the spec's behaviour
 	// (FS-CONFLICT-2).
@@ -134,6 +140,9 @@ func changed(o feedsync.Outcome) bool {
 type merger struct {
 	opts Options
 	sum  Summary
+	// into is the header of the feed results are written into, which
+	// incoming items enter (feedsync.Enter).
+	into *feedsync.Header
 }
 
 // reject builds the *feedsync.ItemError reported for a rejected item.
@@ -164,8 +173,11 @@ func check(incoming *feedsync.Item) error {
 //     Rejected, and the local item stays as it is (FS-ROBUST-1 read for the
 //     local side); so is one opts.Admit refuses (FS-TRUST-1);
 //  2. the incoming item takes along the xml:base and xml:lang of its feed
-//     (feedsync.Carry) and is converted to the local item's format, or to
-//     addFormat when there is no local item and addFormat is set
+//     (feedsync.Carry), takes the form that means the same in the local
+//     feed (feedsync.Enter: xml:lang="" where the local feed sets a
+//     language and the item has none), and is converted to the local
+//     item's format, or to addFormat when there is no local item and
+//     addFormat is set
 //     (FS-FEED-10), so that conflict copies are kept in the format of the
 //     feed that holds them, and payloads are compared in one format: the
 //     incoming payload of the same version wins when it differs, whatever
@@ -201,7 +213,7 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 	}
 	// The item leaves its feed: the xml:base and xml:lang in force there go
 	// with it (feedsync.Carry).
-	in := feedsync.Carry(incoming)
+	in := feedsync.Enter(feedsync.Carry(incoming), m.into)
 	if to != feedsync.FormatUnknown && in.Format() != to {
 		c, err := feedsync.ConvertItem(in, to)
 		if err != nil {
@@ -274,7 +286,7 @@ type Local interface {
 // Run checks ctx between items. opts.TempDir is not used, and
 // opts.ReaderOptions only bounds the results (the Reader has its own).
 func Run(ctx context.Context, local Local, incoming *feedsync.Reader, opts Options) (Summary, error) {
-	m := &merger{opts: opts}
+	m := &merger{opts: opts, into: opts.Into}
 	var ids feedsync.IDSet
 	for {
 		if err := ctx.Err(); err != nil {

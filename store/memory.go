@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
@@ -19,7 +20,7 @@ import (
 // at a time, whose changes stay private until Commit (Rollback drops them),
 // while read-only transactions see the committed state (read committed,
 // as PostgreSQL's default: each call sees the latest commit). Items are kept
-// encoded (feedsync.Item.MarshalBinary), so an item returned by Get is a
+// encoded (feedsync.ItemEncoder), so an item returned by Get is a
 // fresh value that the caller may not corrupt the store through.
 type Memory struct {
 	id string
@@ -146,6 +147,7 @@ type memTx struct {
 	log       []*memRow
 	rewritten []*memRow
 	added     int // ids new to the store
+	enc       feedsync.ItemEncoder
 	removed   int // ids of the store removed
 	peerSeq   map[string]int64
 	peerVer   map[peerKey]Version
@@ -197,12 +199,24 @@ func (tx *memTx) rlock() error {
 	return nil
 }
 
+// decodeRow restores the item of r. The item refers to a copy of r's
+// bytes, so that nothing done to it can reach the store.
 func decodeRow(r *memRow) (*feedsync.Item, error) {
-	it := new(feedsync.Item)
-	if err := it.UnmarshalBinary(r.data); err != nil {
+	var dec feedsync.ItemDecoder
+	it, err := dec.Decode(bytes.Clone(r.data))
+	if err != nil {
 		return nil, fmt.Errorf("store: decode item %q: %w", r.id, err)
 	}
 	return it, nil
+}
+
+// encode returns the encoded form of it, in a slice of its own.
+func (tx *memTx) encode(it *feedsync.Item) ([]byte, error) {
+	b, err := tx.enc.Encode(it)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(b), nil
 }
 
 func (tx *memTx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
@@ -263,7 +277,7 @@ func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 // putRow is Put after its checks: it keeps it with stat.
 func (tx *memTx) putRow(it *feedsync.Item, stat ItemStat) (int64, error) {
 	id := stat.ID
-	data, err := it.MarshalBinary()
+	data, err := tx.encode(it)
 	if err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
 	}
@@ -726,7 +740,7 @@ func (tx *memTx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 	if old == nil || !old.stat.Version.Equal(stat.Version) {
 		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(ErrNotSameVersion))
 	}
-	data, err := it.MarshalBinary()
+	data, err := tx.encode(it)
 	if err != nil {
 		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(err))
 	}

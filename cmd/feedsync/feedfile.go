@@ -166,7 +166,7 @@ func itemID(id string) (string, error) {
 	if feedsync.ValidID(id) {
 		return feedsync.NormalizeID(id), nil
 	}
-	return converter.Map{}.SyncID(id), nil
+	return feedsync.EscapeID(id), nil
 }
 
 // stamp is the history entry this endpoint writes now (FS-UPDATE-2).

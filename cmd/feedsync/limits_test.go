@@ -209,3 +209,50 @@ func TestStoreRepairOversized(t *testing.T) {
 		})
 	}
 }
+
+// FS-ROBUST-6, a version beyond the byte limit: a conflict copy of 17 MiB
+// planted in a store makes produce fail, naming the item, the limit and
+// resolve; resolving to the winner drops the copy (its history folded
+// in), and the store serves again. SQLite only, and not with -short: the
+// item is large.
+func TestStoreRepairOversizedVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 17 MiB item")
+	}
+	h := newHarness(t)
+	ctx := t.Context()
+	base := mustIt(t)(feedsync.Create(feedsync.RSS, titled("base"), "big", feedsync.Stamp{By: "origin", When: limitsDay}, false))
+	w := mustIt(t)(feedsync.Update(base, titled("small"), feedsync.Stamp{By: "laptop", When: limitsDay}))
+	p := titled("large")
+	p.CreateElement("description").SetText(strings.Repeat("x", feedsync.DefaultMaxItemBytes+1<<20))
+	big := mustIt(t)(feedsync.Update(base, p, feedsync.Stamp{By: "phone", When: limitsDay}))
+	s := w.Sync.Clone()
+	s.Conflicts = []*feedsync.Item{big}
+	w.Sync = s
+	st, err := open.Open(ctx, "sqlite:"+h.path("tasks.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := st.Begin(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.SetFeedInfo(ctx, feedsync.FeedInfo{Title: "t"}, feedsync.RSS); err != nil {
+		t.Fatal(err)
+	}
+	if err := storetest.PlantSQL(ctx, tx, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	h.fails(exitUsage, []string{`item "big"`, "conflict copy larger than 16777216 bytes", "feedsync resolve --store DSN --id big --keep-from ENDPOINT"},
+		"produce", "--store", "tasks.db", "-o", "out.xml")
+	h.fails(exitProblem, []string{`item "big" is beyond the reader's limits: conflict copy larger than 16777216 bytes`}, "compact", "--store", "tasks.db")
+	h.ok("", "resolve", "--store", "tasks.db", "--id", "big", "--keep", "0", "--by", "me")
+	h.ok("", "produce", "--store", "tasks.db", "-o", "out.xml")
+	if got := h.items("out.xml")["big"]; got == nil || len(got.Sync.Conflicts) != 0 || got.Sync.Updates != 3 {
+		t.Errorf("after the repair: %+v", got)
+	}
+}

@@ -17,17 +17,35 @@ import (
 	"github.com/feedsync/go-feedsync/store"
 )
 
-// peerSpec is one --peer URL[=TOKEN].
+// peerSpec is one --peer [COLLECTION=]URL[=TOKEN].
 type peerSpec struct {
+	// collection is the local collection ("" for the store at /), named
+	// is whether the flag named it.
+	collection string
+	named      bool
 	url, token string
 }
 
-// parsePeers reads the --peer flags. A token is given after the first
-// "=" (a collection URL has no query, so no "="), or read from a file
-// with =@FILE, which keeps it out of the process list.
+// parsePeers reads the --peer flags. A value that does not start with
+// http:// or https:// names the local collection first, up to the first
+// "=" (a collection name holds none); "/" is the store served alone at
+// the root. A token is given after the URL's first "=" (a collection URL
+// has no query, so no "="), or read from a file with =@FILE, which keeps
+// it out of the process list.
 func parsePeers(list []string) ([]peerSpec, error) {
 	var peers []peerSpec
 	for _, s := range list {
+		var spec peerSpec
+		if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+			name, rest, ok := strings.Cut(s, "=")
+			if !ok || name == "" {
+				return nil, &usageError{
+					msg:  fmt.Sprintf("--peer %q: want [COLLECTION=]URL[=TOKEN] with an http:// or https:// URL", s),
+					hint: "For example --peer http://10.0.0.2:8080/, or with --collection, --peer tasks=http://10.0.0.2:8080/tasks",
+				}
+			}
+			spec.collection, spec.named, s = strings.TrimPrefix(name, "/"), true, rest
+		}
 		raw, token, _ := strings.Cut(s, "=")
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -43,20 +61,42 @@ func parsePeers(list []string) ([]peerSpec, error) {
 			}
 			token = strings.TrimSpace(string(b))
 		}
-		if slices.ContainsFunc(peers, func(p peerSpec) bool { return p.url == raw }) {
-			return nil, usagef("--peer %s is given twice", raw)
+		spec.url, spec.token = raw, token
+		if slices.ContainsFunc(peers, func(p peerSpec) bool { return p.url == raw && p.collection == spec.collection }) {
+			return nil, usagef("--peer %s is given twice for %s", raw, "/"+spec.collection)
 		}
-		peers = append(peers, peerSpec{raw, token})
+		peers = append(peers, spec)
 	}
 	return peers, nil
 }
 
-// newPeers returns the peers of the store st, serving collection name,
-// that sync as endpoint by.
-func (c *ServeCommand) newPeers(specs []peerSpec, st store.Store, name, by string, logger *slog.Logger) []*httpfeed.Peer {
+// checkPeers checks that each peer names a collection that is served:
+// with --collection every --peer names one, with --store none but "/"
+// may be named.
+func checkPeers(specs []peerSpec, cols []collection) error {
+	root := len(cols) == 1 && cols[0].name == ""
+	for _, s := range specs {
+		switch {
+		case !root && !s.named:
+			return &usageError{
+				msg:  fmt.Sprintf("--peer %s: name the collection it syncs with --collection", s.url),
+				hint: "Say which served collection syncs with which URL: --peer NAME=URL[=TOKEN], for example --peer tasks=http://10.0.0.2:8080/tasks",
+			}
+		case !slices.ContainsFunc(cols, func(c collection) bool { return c.name == s.collection }):
+			return usagef("--peer %s: no collection %q is served", s.url, "/"+s.collection)
+		}
+	}
+	return nil
+}
+
+// newPeers returns the peers of the stores, one per served collection
+// (cols), that sync as endpoint by.
+func (c *ServeCommand) newPeers(specs []peerSpec, cols []collection, stores []store.Store, by string, logger *slog.Logger) []*httpfeed.Peer {
 	var peers []*httpfeed.Peer
 	for _, s := range specs {
-		u, _ := url.Parse(s.url) // checked by parsePeers
+		// parsePeers checked the URL, checkPeers the collection.
+		u, _ := url.Parse(s.url)
+		i := slices.IndexFunc(cols, func(c collection) bool { return c.name == s.collection })
 		peers = append(peers, &httpfeed.Peer{
 			Client: &httpfeed.Client{
 				URL:    s.url,
@@ -65,8 +105,8 @@ func (c *ServeCommand) newPeers(specs []peerSpec, st store.Store, name, by strin
 				Peer:   by,
 				Remote: remoteName(u),
 			},
-			Store:      st,
-			Collection: name,
+			Store:      stores[i],
+			Collection: s.collection,
 			Interval:   c.peerInterval,
 			Logger:     logger,
 		})

@@ -160,8 +160,8 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(peerSpecs) > 0 && (len(cols) != 1 || cols[0].name != "") {
-		return usagef("--peer works with one store served at / (--store), not with --collection")
+	if err := checkPeers(peerSpecs, cols); err != nil {
+		return err
 	}
 	if c.peerInterval <= 0 {
 		return usagef("--peer-interval must be positive")
@@ -216,7 +216,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	}
 	var peers []*httpfeed.Peer
 	if len(peerSpecs) > 0 {
-		peers = c.newPeers(peerSpecs, stores[0], "", by, logger)
+		peers = c.newPeers(peerSpecs, cols, stores, by, logger)
 		for _, p := range peers {
 			metrics.AddPeer(p)
 		}
@@ -226,7 +226,7 @@ func (c *ServeCommand) Run(ctx context.Context, args []string) error {
 	if len(cols) == 1 && cols[0].name == "" {
 		mux.Handle("/", withStatus(httpfeed.AtRoot(handlers[""]), peers))
 	} else {
-		mux.Handle("/", &httpfeed.Router{Collections: handlers, Grants: grants})
+		mux.Handle("/", &httpfeed.Router{Collections: handlers, Grants: grants, Peers: peers})
 	}
 	var root http.Handler = mux
 	if len(tokens) > 0 {
@@ -492,6 +492,9 @@ them ('feedsync sync', or any HTTP client):
 	GET  URL?since=TOKEN&wait=30s
 	                       the same, answered as soon as there is a change
 	                       (a long poll), or 304 after the wait (at most 60s)
+	GET  URL?since=TOKEN   with "Accept: text/event-stream": a stream of
+	                       server-sent events, one each time something
+	                       changes (its data is the latest token)
 	POST URL               merge the feed in the body, in one transaction;
 	                       with ?since=TOKEN the answer is the changes the
 	                       client has not seen, so one request syncs both ways
@@ -599,15 +602,20 @@ Arguments:
 	    How often to compact. Default: with --retain, a 24th of it,
 	    between 1m and 1h; without, never.
 
-	--peer URL[=TOKEN]
+	--peer [COLLECTION=]URL[=TOKEN]
 	    Keep the store in sync with the collection at URL, another
 	    server, continuously (as 'feedsync sync --watch' would, with
 	    long polls): repeat for several peers. Servers may peer in any
 	    graph, loops included; a change crosses each link once. With
+	    --collection, COLLECTION= says which served collection syncs
+	    with URL (required; repeat the flag for each collection and
+	    each of its peers); with --store it may be left out. With
 	    =TOKEN, or =@FILE to read it from a file, requests to the peer
-	    carry that bearer token. The server names itself to its peers by
-	    --by. GET / with "Accept: application/json" shows each peer's
-	    state, and /metrics counts per peer. Only with --store.
+	    carry that bearer token; a peer that demands tokens must let
+	    this server relay (its --relay), since it forwards the edits of
+	    its own clients. The server names itself to its peers by --by.
+	    GET / shows each peer's state (with --store, ask for it with
+	    "Accept: application/json"), and /metrics counts per peer.
 
 	--peer-interval DURATION
 	    The longest time between two syncs with a peer: how often a peer
@@ -619,5 +627,7 @@ Example:
 	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --token s3cret=laptop
 	feedsync serve --table 'sqlite:app.db?table=tasks&key=id' --by laptop
 	feedsync serve --store sqlite:p1.db --addr 127.0.0.1:8081 --by p1 --peer http://127.0.0.1:8082/
+	feedsync serve --collection tasks=sqlite:tasks.db --collection notes=sqlite:notes.db --by p1 \
+	    --peer tasks=http://127.0.0.1:8082/tasks --peer notes=http://127.0.0.1:8082/notes
 `)
 }

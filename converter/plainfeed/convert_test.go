@@ -251,38 +251,6 @@ func TestReadIDs(t *testing.T) {
 	}
 }
 
-func TestEscapeID(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"abc-123", "abc-123"},
-		{"  padded\n", "padded"},
-		{"http://example.com/a?b=1&c=2#f", "http:%2F%2Fexample.com%2Fa%3Fb=1%26c=2%23f"},
-		{"already%20escaped", "already%2520escaped"},
-		{"()+,-.:=@;$_!*'", "()+,-.:=@;$_!*'"},
-		{"crêpe", "cr%C3%AApe"},
-		{"a b", "a%20b"},
-		{"tag:x,2009:1", "tag:x,2009:1"},
-		{"", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got := EscapeID(tt.in)
-			if got != tt.want {
-				t.Errorf("EscapeID(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-			if got != "" && !feedsync.ValidID(got) {
-				t.Errorf("EscapeID(%q) = %q is not a valid sync id", tt.in, got)
-			}
-			if feedsync.NormalizeID(got) != got {
-				t.Errorf("EscapeID(%q) = %q is not in normal form", tt.in, got)
-			}
-		})
-	}
-	// One to one: different inputs, different ids.
-	if EscapeID("a b") == EscapeID("a%20b") {
-		t.Error(`EscapeID("a b") == EscapeID("a%20b")`)
-	}
-}
-
 // TestReadDuplicates: a later item with an id already taken is left out
 // and reported (FS-SYNC-2).
 func TestReadDuplicates(t *testing.T) {

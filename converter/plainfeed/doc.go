@@ -10,7 +10,7 @@
 // # Usage
 //
 //  1. Read a feed with Read: each Entry has a sync id (from the guid, else
-//     the link, else a content hash; see Read and EscapeID) and a payload.
+//     the link, else a content hash; see Read and feedsync.EscapeID) and a payload.
 //  2. Turn the entries into items with Feed.Items and a Stamp (FS-CREATE-1..4),
 //     and write them with a feedsync.Writer for Feed.Header — or do both
 //     steps at once with Convert. To refresh an earlier output instead,
@@ -23,7 +23,7 @@
 //
 //   - FS-CREATE-1..4: Convert and Feed.Items create each new item with
 //     updates="1" and one history entry for the stamp.
-//   - FS-TYPE-5: ids are made NSS-safe by EscapeID, which escapes '%' too so
+//   - FS-TYPE-5: ids are made NSS-safe by feedsync.EscapeID, which escapes '%' too so
 //     that different guids never share an id.
 //   - FS-SYNC-2: items that already carry sx:sync are read with the core
 //     reader and kept untouched, ids included. Duplicate ids: a plain item is

@@ -80,11 +80,3 @@ func ExampleUpgrade() {
 	// line 2: item "milk": rewritten: sx:history when "2007-05-01T10:00:00.5+02:00" → "2007-05-01T08:00:00Z" (FS-TYPE-4)
 	// line 2: item "milk": kept: 1 history entry without by kept: anonymous entries are identified by (when, sequence) (FS-HIST-4) and never purged (FS-PURGE-2)
 }
-
-func ExampleEscapeID() {
-	fmt.Println(plainfeed.EscapeID("https://example.com/posts?id=7"))
-	fmt.Println(plainfeed.EscapeID("tag:example.com,2009:post-7"))
-	// Output:
-	// https:%2F%2Fexample.com%2Fposts%3Fid=7
-	// tag:example.com,2009:post-7
-}

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"time"
+
+	"github.com/feedsync/go-feedsync/feedsync"
 )
 
 // IDSource says where an entry's sync id came from.
@@ -37,38 +39,6 @@ func (s IDSource) String() string {
 	return "unknown"
 }
 
-// EscapeID maps any string to a valid sync id (FS-TYPE-5): the syntax of a
-// URN Namespace Specific String (RFC 2141). ASCII letters and digits and the
-// characters ( ) + , - . : = @ ; $ _ ! * ' stand for themselves; every other
-// byte of the UTF-8 string, '%' included, becomes a %-escape with upper-case
-// hex digits, the form the core compares in (NormalizeID). Escaping '%' too
-// makes the mapping one-to-one: "a b" and "a%20b" give different ids.
-//
-// Surrounding white space is trimmed first. An empty string gives "".
-//
-//	EscapeID("http://example.com/a?b=1") == "http:%2F%2Fexample.com%2Fa%3Fb=1"
-func EscapeID(s string) string {
-	s = strings.TrimSpace(s)
-	const hexDigits = "0123456789ABCDEF"
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if isAlnum(c) || strings.IndexByte("()+,-.:=@;$_!*'", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&15])
-	}
-	return b.String()
-}
-
-func isAlnum(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
-}
-
 // hashID is the id of an item with neither guid nor link: "sha256-" and the
 // first 16 bytes (32 hex digits) of the SHA-256 of its title, description,
 // content and publication date, each followed by a NUL byte. It stays the
@@ -89,12 +59,13 @@ func hashID(title, description, content string, published time.Time) string {
 }
 
 // pickID chooses an item's sync id: the guid, then the link, then a hash of
-// the content (FS-TYPE-5 syntax through EscapeID).
+// the content; a guid or link is trimmed of surrounding white space and
+// given FS-TYPE-5 syntax by feedsync.EscapeID.
 func pickID(guid, link string, hash func() string) (string, IDSource) {
-	if id := EscapeID(guid); id != "" {
+	if id := feedsync.EscapeID(strings.TrimSpace(guid)); id != "" {
 		return id, FromGUID
 	}
-	if id := EscapeID(link); id != "" {
+	if id := feedsync.EscapeID(strings.TrimSpace(link)); id != "" {
 		return id, FromLink
 	}
 	return hash(), FromHash

@@ -81,7 +81,7 @@ type Feed struct {
 // Entry is one item of a feed as a FeedSync payload.
 type Entry struct {
 	// ID is the sync id: the one the item carries (FromSync), or one made
-	// from its guid, link or content (FS-TYPE-5 syntax, see EscapeID).
+	// from its guid, link or content (FS-TYPE-5 syntax, see feedsync.EscapeID).
 	ID string
 	// From says where ID came from.
 	From IDSource
@@ -109,7 +109,7 @@ type Entry struct {
 // The sync id is the item's guid (RSS guid, Atom id, JSON Feed id); without
 // one, its link; without either, a hash of its title, description, content
 // and date ("sha256-" and 32 hex digits). Ids are written in the NSS syntax
-// of FS-TYPE-5 by EscapeID. A later item with an id already taken is left
+// of FS-TYPE-5 by feedsync.EscapeID. A later item with an id already taken is left
 // out and reported in Feed.Warnings (FS-SYNC-2).
 //
 // Payloads carry the title, link, description (RSS) or summary (Atom),
