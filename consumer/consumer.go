@@ -107,6 +107,7 @@ func ConsumeReader(ctx context.Context, st store.Store, r *feedsync.Reader, opts
 func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Options) (merge.Summary, error) {
 	l := NewLocal(tx, opts.Peer)
 	l.fresh = opts.Fresh
+	own := opts.Fresh == nil
 	sum, err := consumeTx(ctx, r, l, merge.Options{
 		Format:        opts.Format,
 		Policy:        opts.Policy,
@@ -115,7 +116,7 @@ func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Option
 		Admit:         opts.Admit,
 		ReaderOptions: storeLimits(opts.Reader),
 	})
-	if l.fresh != nil && l.checked {
+	if !own && l.checked {
 		var last int64
 		if err == nil {
 			last, err = tx.LastSeq(ctx)
@@ -158,14 +159,14 @@ type Local struct {
 	// checked says whether empty was read. empty is true when the store
 	// had no change at all when the merge began (LastSeq 0, so no item):
 	// then an id the merge has not put cannot be in the store, and Get
-	// answers from put without asking the store. This is the initial load
-	// of a new or wiped endpoint from a complete feed (FS-FEED-4), where
-	// the store lookups would be a large part of the work and all miss.
+	// answers from fresh, the ids put, without asking the store. This is
+	// the initial load of a new or wiped endpoint from a complete feed
+	// (FS-FEED-4), where the store lookups would be a large part of the
+	// work and all miss. fresh is Options.Fresh when set, to carry the
+	// ids on to the next transaction; else one of l's own, whose filter
+	// keeps the memory of a load of a million items to a few megabytes.
 	checked, empty bool
-	put            map[string]struct{}
-	// fresh, if set and usable when the transaction began, stands in for
-	// put across transactions (Options.Fresh).
-	fresh *Fresh
+	fresh          *Fresh
 }
 
 var (
@@ -182,8 +183,8 @@ func NewLocal(tx store.Tx, peer string) *Local {
 // Get returns the stored item with sync id id, or nil, nil.
 //
 // In a store that was empty when the transaction began (its LastSeq was 0)
-// only the items put through l exist, so Get asks the store only for those;
-// l keeps their ids in memory. Writable transactions run one at a time
+// only the items put through l exist, so Get asks the store only for those
+// (and for the few others l's filter of their ids cannot tell apart). Writable transactions run one at a time
 // (store.Store), so nothing else can add an item meanwhile.
 func (l *Local) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	if err := l.check(ctx); err != nil {
@@ -204,40 +205,27 @@ func (l *Local) check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.checked, l.empty = true, last == 0
-	if l.fresh != nil {
-		// The store holds only what the earlier transactions with fresh
-		// put, if it is where they left it.
-		l.empty = l.fresh.usable(last)
-		return nil
+	l.checked = true
+	if l.fresh == nil {
+		l.fresh = &Fresh{}
 	}
-	if l.empty {
-		l.put = map[string]struct{}{}
-	}
+	// The store holds only what the earlier transactions with fresh put
+	// (none for a Fresh of l's own: an empty store), if it is where they
+	// left it.
+	l.empty = l.fresh.usable(last)
 	return nil
 }
 
 // lookup reports whether Get must ask the store for id: always, unless the
 // store was empty and id was not put since.
 func (l *Local) lookup(id string) bool {
-	if !l.empty {
-		return true
-	}
-	if l.fresh != nil {
-		return l.fresh.mayHold(id)
-	}
-	_, ok := l.put[id]
-	return ok
+	return !l.empty || l.fresh.mayHold(id)
 }
 
 // remember notes that id was put, for lookup.
 func (l *Local) remember(id string) {
-	switch {
-	case !l.empty:
-	case l.fresh != nil:
+	if l.empty {
 		l.fresh.add(id)
-	default:
-		l.put[id] = struct{}{}
 	}
 }
 

@@ -33,4 +33,6 @@
 //     (store.Writer.SetPeerVersion): consumer.go.
 //   - The store side of a merge on a goroutine of its own, so that parsing
 //     the feed overlaps writing the store: pipeline.go.
+//   - An initial load into an empty store, in one transaction or in pages
+//     (Options.Fresh), without store lookups that would miss: fresh.go.
 package consumer

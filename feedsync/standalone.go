@@ -2,6 +2,7 @@ package feedsync
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/beevik/etree"
 )
@@ -65,7 +66,10 @@ func standaloneHeader(f Format) *Header {
 // Carry returns it with the xml:base and xml:lang in force where it was read
 // written on its own element, so that it means the same outside the feed it
 // came from: relative links resolve against the same base, text keeps its
-// language. Its own relative xml:base is resolved against the feed's. The
+// language. Its own relative xml:base is resolved against the feed's. An
+// item that takes either from its feed has them first, xml:lang then
+// xml:base, before its other attributes: one form, whichever hop or
+// conversion came first (Enter puts xml:lang="" first likewise). The
 // sync metadata is unchanged, and so is the payload's meaning; conflict
 // copies are carried too. An item that needs nothing (no base or language
 // in force above it, or its own already absolute) is returned as it is.
@@ -130,9 +134,33 @@ func Carry(it *Item) *Item {
 	if !changed {
 		return out
 	}
+	// One form whatever was carried at which hop: xml:lang, then xml:base,
+	// then the item's other attributes in their order.
+	xmlAttrsFirst(p)
 	// Namespaces the item relies on are declared on it too.
 	declareUsed(p, it.src.scope)
 	return out.withPayload(p)
+}
+
+// xmlAttrsFirst moves e's xml:lang, then its xml:base, before its other
+// attributes, which keep their order. Carry and Enter give an item that
+// takes either from its feed this one form, so that it has the same bytes
+// however it came (a conversion, which appends fsc:missing, before or
+// after the hop that gave it them) and endpoints that hold it settle
+// (FS-FEED-10, A-18).
+func xmlAttrsFirst(e *etree.Element) {
+	rank := func(a etree.Attr) int {
+		if a.Space == "xml" {
+			switch a.Key {
+			case "lang":
+				return 0
+			case "base":
+				return 1
+			}
+		}
+		return 2
+	}
+	slices.SortStableFunc(e.Attr, func(a, b etree.Attr) int { return rank(a) - rank(b) })
 }
 
 // Enter returns it, an item carried out of its feed (Carry), as it stands

@@ -135,3 +135,77 @@ func TestItemWithoutLanguageKeepsNone(t *testing.T) {
 		t.Errorf("the fr feed holds:\n%s", feeds["fr"])
 	}
 }
+
+// TestCarriedConflictCopySettles (FS-MERGE-14, FS-FEED-10, A-18; found by
+// TestPayloadsSurviveMeshes): a conflict copy that takes the xml:base of
+// the item holding it has one form at every RSS endpoint, whether it was
+// carried before or after its conversion from Atom (which adds
+// fsc:missing). Here p1 keeps p2's entry, without a base, as a copy inside
+// p3's tombstone, which has one: carried out of p1 the copy takes the
+// base; p2 holds it in Atom, p3 in RSS. When the RSS forms differed, p1
+// took p2's and then p3's on every round and never settled.
+func TestCarriedConflictCopySettles(t *testing.T) {
+	for _, viaRun := range []bool{false, true} {
+		feeds := map[string][]byte{
+			"p1": []byte(`<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>p1</title></channel></rss>`),
+			"p2": []byte(`<feed xmlns="http://www.w3.org/2005/Atom" xmlns:sx="http://feedsync.org/2007/feedsync"><title>p2</title><id>urn:p2</id><updated>2009-04-01T09:00:00Z</updated>
+<entry><title type="text">Buy milk</title><link href="posts/2"/><sx:sync id="item-1" updates="2"><sx:history sequence="2" when="2009-04-01T09:00:00Z" by="p2"/><sx:history sequence="1" when="2009-04-01T09:00:00Z" by="p2"/></sx:sync></entry></feed>`),
+			"p3": []byte(`<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel><title>p3</title>
+<item xml:base="http://example.org/blog/"><title>Buy milk</title><link>posts/1</link><sx:sync id="item-1" updates="2" deleted="true"><sx:history sequence="2" when="2009-04-01T09:01:00Z" by="p3"/><sx:history sequence="1" when="2009-04-01T09:00:00Z" by="p2"/></sx:sync></item></channel></rss>`),
+		}
+		merge := func(dst, src string) string {
+			if !viaRun {
+				out, sum := mergeBytes(t, feeds[dst], feeds[src], Options{})
+				feeds[dst] = out
+				if sum.Changed() {
+					return dst + " ← " + src + ": " + sum.String()
+				}
+				return ""
+			}
+			h, items, err := feedsync.ReadAll(bytes.NewReader(feeds[dst]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem := NewMemoryLocal(items...)
+			sum, err := Run(t.Context(), mem, feedsync.NewReader(bytes.NewReader(feeds[src])), Options{Format: h.Format, Into: h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := feedsync.WriteAll(&buf, h, mem.Items()); err != nil {
+				t.Fatal(err)
+			}
+			feeds[dst] = buf.Bytes()
+			if sum.Changed() {
+				return dst + " ← " + src + ": " + sum.String()
+			}
+			return ""
+		}
+		settled := false
+		for round := 0; round < 5 && !settled; round++ {
+			var changed []string
+			for _, m := range [][2]string{{"p1", "p2"}, {"p1", "p3"}, {"p2", "p1"}, {"p3", "p1"}} {
+				if c := merge(m[0], m[1]); c != "" {
+					changed = append(changed, c)
+				}
+			}
+			settled = len(changed) == 0
+			if round == 4 && !settled {
+				t.Errorf("via Run %v: still changing after 5 rounds: %v\np1:\n%s\np3:\n%s", viaRun, changed, feeds["p1"], feeds["p3"])
+			}
+		}
+		if settled && !bytes.Equal(itemBytes(t, feeds["p1"]), itemBytes(t, feeds["p3"])) {
+			t.Errorf("via Run %v: p1 and p3 hold different items:\n%s\n%s", viaRun, feeds["p1"], feeds["p3"])
+		}
+	}
+}
+
+// itemBytes returns the first item element of an RSS feed as written.
+func itemBytes(t *testing.T, feed []byte) []byte {
+	t.Helper()
+	i, j := bytes.Index(feed, []byte("<item")), bytes.LastIndex(feed, []byte("</item>"))
+	if i < 0 || j < i {
+		t.Fatalf("no item in\n%s", feed)
+	}
+	return feed[i:j]
+}

@@ -15,7 +15,7 @@ func PlantMemory(ctx context.Context, tx Tx, it *feedsync.Item) error {
 	if !ok {
 		return fmt.Errorf("plant: %T is not a Memory's Tx", tx)
 	}
-	if err := mt.enter(ctx, true); err != nil {
+	if err := mt.Check(ctx, true); err != nil {
 		return err
 	}
 	d, err := it.Digest()

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store/internal/txstate"
 )
 
 // Memory is a Store that keeps everything in memory, for tests and for
@@ -115,11 +116,10 @@ func (m *Memory) Begin(ctx context.Context, writable bool) (Tx, error) {
 		}
 		return nil, fmt.Errorf("store: begin: %w", ErrClosed)
 	}
-	tx := &memTx{m: m, writable: writable}
+	tx := &memTx{m: m, State: txstate.State{Writable: writable}}
 	if writable {
-		tx.seq = seq
+		tx.Seq, tx.Seq0 = seq, seq
 		tx.items = map[string]*memRow{}
-		tx.seq0 = seq
 		tx.peerSeq = map[string]int64{}
 		tx.peerVer = map[peerKey]Version{}
 		tx.peerState = map[string]PeerState{}
@@ -132,17 +132,15 @@ func (m *Memory) Begin(ctx context.Context, writable bool) (Tx, error) {
 // own maps (an overlay) until Commit copies them into the store under the
 // store's lock; reads look at the overlay first.
 type memTx struct {
-	m        *Memory
-	writable bool
-	done     bool
-	err      error // first failure; the Tx can then only be rolled back
+	m *Memory
+	// State is the Tx's life, its sequence numbers and history mark. The
+	// store's closing is checked under its lock (rlock), not by State.
+	txstate.State
 
 	// The overlay of a writable Tx. A removed item is a nil row in items;
 	// a row rewritten in place (Rewrite) keeps its seq, and rewritten
 	// lists those of them that are the store's, to swap into its log at
 	// Commit.
-	seq, seq0 int64
-	mark      string // the history mark Commit records, made on first use
 	items     map[string]*memRow
 	log       []*memRow
 	rewritten []*memRow
@@ -164,37 +162,12 @@ type feedInfo struct {
 	format feedsync.Format
 }
 
-// enter checks that the Tx may run a method: not ended, not failed, ctx
-// alive, writable if write.
-func (tx *memTx) enter(ctx context.Context, write bool) error {
-	if tx.done {
-		return ErrTxDone
-	}
-	if tx.err != nil {
-		return fmt.Errorf("%w: %w", ErrTxFailed, tx.err)
-	}
-	if write && !tx.writable {
-		return ErrReadOnly // a misuse that attempted nothing: no failure
-	}
-	if err := ctx.Err(); err != nil {
-		return tx.fail(err)
-	}
-	return nil
-}
-
-func (tx *memTx) fail(err error) error {
-	if tx.err == nil {
-		tx.err = err
-	}
-	return err
-}
-
 // rlock takes the store's read lock, failing if the store is closed.
 func (tx *memTx) rlock() error {
 	tx.m.mu.RLock()
 	if tx.m.closed {
 		tx.m.mu.RUnlock()
-		return tx.fail(ErrClosed)
+		return tx.Fail(ErrClosed)
 	}
 	return nil
 }
@@ -220,7 +193,7 @@ func (tx *memTx) encode(it *feedsync.Item) ([]byte, error) {
 }
 
 func (tx *memTx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return nil, fmt.Errorf("store: get item %q: %w", id, err)
 	}
 	r, ok := tx.items[id]
@@ -236,13 +209,13 @@ func (tx *memTx) Get(ctx context.Context, id string) (*feedsync.Item, error) {
 	}
 	it, err := decodeRow(r)
 	if err != nil {
-		return nil, tx.fail(err)
+		return nil, tx.Fail(err)
 	}
 	return it, nil
 }
 
 func (tx *memTx) Stat(ctx context.Context, id string) (ItemStat, bool, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return ItemStat{}, false, fmt.Errorf("store: stat item %q: %w", id, err)
 	}
 	r, ok := tx.items[id]
@@ -264,12 +237,12 @@ func (tx *memTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if it != nil {
 		id = it.ID()
 	}
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return 0, fmt.Errorf("store: put item %q: %w", id, err)
 	}
 	stat, err := StatOf(it)
 	if err != nil {
-		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
+		return 0, fmt.Errorf("store: put item %q: %w", id, tx.Fail(err))
 	}
 	return tx.putRow(it, stat)
 }
@@ -279,7 +252,7 @@ func (tx *memTx) putRow(it *feedsync.Item, stat ItemStat) (int64, error) {
 	id := stat.ID
 	data, err := tx.encode(it)
 	if err != nil {
-		return 0, fmt.Errorf("store: put item %q: %w", id, tx.fail(err))
+		return 0, fmt.Errorf("store: put item %q: %w", id, tx.Fail(err))
 	}
 	if o, ok := tx.items[id]; !ok || o == nil {
 		if err := tx.rlock(); err != nil {
@@ -294,9 +267,9 @@ func (tx *memTx) putRow(it *feedsync.Item, stat ItemStat) (int64, error) {
 			tx.removed--
 		}
 	}
-	tx.seq++
-	stat.Seq = tx.seq
-	r := &memRow{id: id, seq: tx.seq, stat: stat, data: data}
+	tx.Seq++
+	stat.Seq = tx.Seq
+	r := &memRow{id: id, seq: tx.Seq, stat: stat, data: data}
 	tx.items[id] = r
 	tx.log = append(tx.log, r)
 	return r.seq, nil
@@ -344,7 +317,7 @@ const memBatch = 256
 func (tx *memTx) rows(ctx context.Context, after int64) iter.Seq2[*memRow, error] {
 	return func(yield func(*memRow, error) bool) {
 		for {
-			if err := tx.enter(ctx, false); err != nil {
+			if err := tx.Check(ctx, false); err != nil {
 				yield(nil, fmt.Errorf("store: changes after %d: %w", after, err))
 				return
 			}
@@ -375,7 +348,7 @@ func (tx *memTx) Changes(ctx context.Context, after int64) iter.Seq2[Change, err
 			}
 			it, err := decodeRow(r)
 			if err != nil {
-				yield(Change{}, tx.fail(err))
+				yield(Change{}, tx.Fail(err))
 				return
 			}
 			if !yield(Change{Seq: r.seq, Item: it}, nil) {
@@ -410,11 +383,11 @@ func (tx *memTx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
 }
 
 func (tx *memTx) LastSeq(ctx context.Context) (int64, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return 0, fmt.Errorf("store: last seq: %w", err)
 	}
-	if tx.writable {
-		return tx.seq, nil
+	if tx.Writable {
+		return tx.Seq, nil
 	}
 	if err := tx.rlock(); err != nil {
 		return 0, fmt.Errorf("store: last seq: %w", err)
@@ -424,7 +397,7 @@ func (tx *memTx) LastSeq(ctx context.Context) (int64, error) {
 }
 
 func (tx *memTx) Count(ctx context.Context) (int, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return 0, fmt.Errorf("store: count: %w", err)
 	}
 	if err := tx.rlock(); err != nil {
@@ -435,7 +408,7 @@ func (tx *memTx) Count(ctx context.Context) (int, error) {
 }
 
 func (tx *memTx) PeerVersion(ctx context.Context, peer, id string) (Version, bool, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return Version{}, false, fmt.Errorf("store: version of item %q at peer %q: %w", id, peer, err)
 	}
 	k := peerKey{peer, id}
@@ -454,7 +427,7 @@ func (tx *memTx) PeerVersion(ctx context.Context, peer, id string) (Version, boo
 }
 
 func (tx *memTx) PeerSeq(ctx context.Context, peer string) (int64, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return 0, fmt.Errorf("store: seq sent to peer %q: %w", peer, err)
 	}
 	if s, ok := tx.peerSeq[peer]; ok {
@@ -468,7 +441,7 @@ func (tx *memTx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 }
 
 func (tx *memTx) SetPeerVersion(ctx context.Context, peer, id string, v Version) error {
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return fmt.Errorf("store: set version of item %q at peer %q: %w", id, peer, err)
 	}
 	v.Top = bare(v.Top)
@@ -477,7 +450,7 @@ func (tx *memTx) SetPeerVersion(ctx context.Context, peer, id string, v Version)
 }
 
 func (tx *memTx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return fmt.Errorf("store: set seq sent to peer %q: %w", peer, err)
 	}
 	tx.peerSeq[peer] = seq
@@ -485,7 +458,7 @@ func (tx *memTx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 }
 
 func (tx *memTx) PeerState(ctx context.Context, peer string) (PeerState, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return PeerState{}, fmt.Errorf("store: sync state of peer %q: %w", peer, err)
 	}
 	if s, ok := tx.peerState[peer]; ok {
@@ -502,7 +475,7 @@ func (tx *memTx) PeerState(ctx context.Context, peer string) (PeerState, error) 
 }
 
 func (tx *memTx) SetPeerState(ctx context.Context, peer string, s PeerState) error {
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return fmt.Errorf("store: set sync state of peer %q: %w", peer, err)
 	}
 	tx.peerState[peer] = s
@@ -510,7 +483,7 @@ func (tx *memTx) SetPeerState(ctx context.Context, peer string, s PeerState) err
 }
 
 func (tx *memTx) ForgetPeer(ctx context.Context, peer string) error {
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return fmt.Errorf("store: forget peer %q: %w", peer, err)
 	}
 	for k := range tx.peerVer {
@@ -524,20 +497,11 @@ func (tx *memTx) ForgetPeer(ctx context.Context, peer string) error {
 }
 
 func (tx *memTx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return "", false, fmt.Errorf("store: history mark of %d: %w", seq, err)
 	}
-	if seq == 0 {
-		return "", true, nil
-	}
-	if tx.writable && seq > tx.seq0 {
-		if seq > tx.seq {
-			return "", false, nil
-		}
-		if tx.mark == "" {
-			tx.mark = feedsync.NewID()
-		}
-		return tx.mark, true, nil
+	if mark, ok, own := tx.OwnMark(seq); own {
+		return mark, ok, nil
 	}
 	if err := tx.rlock(); err != nil {
 		return "", false, fmt.Errorf("store: history mark of %d: %w", seq, err)
@@ -555,7 +519,7 @@ func (tx *memTx) HistoryMark(ctx context.Context, seq int64) (string, bool, erro
 }
 
 func (tx *memTx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return feedsync.FeedInfo{}, 0, fmt.Errorf("store: feed info: %w", err)
 	}
 	if tx.info != nil {
@@ -569,7 +533,7 @@ func (tx *memTx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Form
 }
 
 func (tx *memTx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format feedsync.Format) error {
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return fmt.Errorf("store: set feed info: %w", err)
 	}
 	tx.info = &feedInfo{NormalizeFeedInfo(info), format}
@@ -577,15 +541,13 @@ func (tx *memTx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format
 }
 
 func (tx *memTx) Commit() error {
-	if tx.done {
-		return fmt.Errorf("store: commit: %w", ErrTxDone)
+	if err := tx.CanCommit(); err != nil {
+		if !tx.Done() {
+			tx.end()
+		}
+		return fmt.Errorf("store: commit: %w", err)
 	}
-	if tx.err != nil {
-		first := tx.err
-		tx.end()
-		return fmt.Errorf("store: commit: %w: %w", ErrTxFailed, first)
-	}
-	if !tx.writable {
+	if !tx.Writable {
 		tx.end()
 		return nil
 	}
@@ -602,14 +564,11 @@ func (tx *memTx) Commit() error {
 		}
 	}
 	m.log = append(m.log, tx.log...)
-	changed := m.seq != tx.seq
-	if tx.seq != tx.seq0 {
-		if tx.mark == "" {
-			tx.mark = feedsync.NewID()
-		}
-		m.marks = append(m.marks, histMark{tx.seq, tx.mark})
+	changed := m.seq != tx.Seq
+	if tx.Changed() {
+		m.marks = append(m.marks, histMark{tx.Seq, tx.Mark()})
 	}
-	m.seq = tx.seq
+	m.seq = tx.Seq
 	for p, s := range tx.peerSeq {
 		m.peerSeq[p] = s
 	}
@@ -682,7 +641,7 @@ func (tx *memTx) Commit() error {
 }
 
 func (tx *memTx) Rollback() error {
-	if tx.done {
+	if tx.Done() {
 		return fmt.Errorf("store: rollback: %w", ErrTxDone)
 	}
 	tx.end()
@@ -691,10 +650,10 @@ func (tx *memTx) Rollback() error {
 
 // end marks the Tx done, drops its overlay and lets the next writer in.
 func (tx *memTx) end() {
-	tx.done = true
+	tx.End()
 	tx.items, tx.log, tx.rewritten, tx.peerSeq, tx.peerVer, tx.info, tx.ret = nil, nil, nil, nil, nil, nil, nil
 	tx.peerState, tx.forgot = nil, nil
-	if tx.writable {
+	if tx.Writable {
 		<-tx.m.writer
 	}
 }
@@ -726,23 +685,23 @@ func (tx *memTx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 	if it != nil {
 		id = it.ID()
 	}
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return fmt.Errorf("store: rewrite item %q: %w", id, err)
 	}
 	stat, err := StatOf(it)
 	if err != nil {
-		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(err))
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.Fail(err))
 	}
 	old, err := tx.current(id)
 	if err != nil {
 		return fmt.Errorf("store: rewrite item %q: %w", id, err)
 	}
 	if old == nil || !old.stat.Version.Equal(stat.Version) {
-		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(ErrNotSameVersion))
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.Fail(ErrNotSameVersion))
 	}
 	data, err := tx.encode(it)
 	if err != nil {
-		return fmt.Errorf("store: rewrite item %q: %w", id, tx.fail(err))
+		return fmt.Errorf("store: rewrite item %q: %w", id, tx.Fail(err))
 	}
 	stat.Seq = old.seq
 	r := &memRow{id: id, seq: old.seq, stat: stat, data: data}
@@ -756,13 +715,13 @@ func (tx *memTx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 }
 
 func (tx *memTx) Remove(ctx context.Context, id string) (int64, error) {
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
 	}
-	tx.seq++
+	tx.Seq++
 	o, inTx := tx.items[id]
 	if inTx && o == nil {
-		return tx.seq, nil // removed already
+		return tx.Seq, nil // removed already
 	}
 	if err := tx.rlock(); err != nil {
 		return 0, fmt.Errorf("store: remove item %q: %w", id, err)
@@ -775,7 +734,7 @@ func (tx *memTx) Remove(ctx context.Context, id string) (int64, error) {
 	case inTx:
 		tx.added-- // put in this Tx only
 	default:
-		return tx.seq, nil
+		return tx.Seq, nil
 	}
 	tx.items[id] = nil
 	for k := range tx.peerVer {
@@ -783,11 +742,11 @@ func (tx *memTx) Remove(ctx context.Context, id string) (int64, error) {
 			delete(tx.peerVer, k)
 		}
 	}
-	return tx.seq, nil
+	return tx.Seq, nil
 }
 
 func (tx *memTx) Retention(ctx context.Context) (Retention, error) {
-	if err := tx.enter(ctx, false); err != nil {
+	if err := tx.Check(ctx, false); err != nil {
 		return Retention{}, fmt.Errorf("store: retention: %w", err)
 	}
 	if tx.ret != nil {
@@ -801,7 +760,7 @@ func (tx *memTx) Retention(ctx context.Context) (Retention, error) {
 }
 
 func (tx *memTx) SetRetention(ctx context.Context, r Retention) error {
-	if err := tx.enter(ctx, true); err != nil {
+	if err := tx.Check(ctx, true); err != nil {
 		return fmt.Errorf("store: set retention: %w", err)
 	}
 	r = NormalizeRetention(r)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/store/internal/txstate"
 )
 
 // Errors returned by stores. Implementations wrap them with the step and the
@@ -19,19 +20,19 @@ import (
 var (
 	// ErrClosed is returned by Store.Begin, and by the methods of a Tx that
 	// is still open, once the store has been closed.
-	ErrClosed = errors.New("store: closed")
+	ErrClosed = txstate.ErrClosed
 	// ErrTxDone is returned by every method of a Tx after Commit or Rollback
 	// (Rollback included, so a deferred Rollback after Commit is harmless).
-	ErrTxDone = errors.New("store: transaction already committed or rolled back")
+	ErrTxDone = txstate.ErrTxDone
 	// ErrReadOnly is returned by the write methods (Put, Rewrite, Remove,
 	// SetPeerVersion, SetPeerSeq, SetPeerState, ForgetPeer, SetFeedInfo,
 	// SetRetention) of a Tx begun with writable false.
-	ErrReadOnly = errors.New("store: read-only transaction")
+	ErrReadOnly = txstate.ErrReadOnly
 	// ErrTxFailed is returned by every method of a Tx, Commit included, after
 	// an earlier method of that Tx failed: the transaction can only be rolled
 	// back, so a caller that misses one error can never commit half a feed.
 	// Commit rolls back and returns it joined with the first failure.
-	ErrTxFailed = errors.New("store: transaction failed earlier")
+	ErrTxFailed = txstate.ErrTxFailed
 	// ErrInvalidItem is returned by Tx.Put for an item it cannot keep: nil,
 	// without sx:sync (FS-SYNC-1), with an id that is not a URN NSS
 	// (FS-TYPE-5) or without history (FS-ROBUST-1).

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/txstate"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -131,13 +132,13 @@ func (s *Store) Begin(ctx context.Context, writable bool) (store.Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin: %w", s.errClosedIf(err))
 	}
-	t := &tx{s: s, tx: ptx, writable: writable}
+	t := &tx{s: s, tx: ptx, State: txstate.State{Writable: writable, Closed: s.closed.Load, Map: s.errClosedIf}}
 	if writable {
-		if err := ptx.QueryRow(ctx, `SELECT seq FROM feedsync_counter WHERE k = 1 FOR UPDATE`).Scan(&t.seq); err != nil {
+		if err := ptx.QueryRow(ctx, `SELECT seq FROM feedsync_counter WHERE k = 1 FOR UPDATE`).Scan(&t.Seq); err != nil {
 			ptx.Rollback(context.Background())
 			return nil, fmt.Errorf("postgres: begin: lock the sequence: %w", s.errClosedIf(err))
 		}
-		t.seq0 = t.seq
+		t.Seq0 = t.Seq
 	}
 	return t, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
+	"github.com/feedsync/go-feedsync/store/internal/txstate"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -77,17 +78,13 @@ func scanStat(scan func(dest ...any) error) (store.ItemStat, error) {
 
 // tx is a transaction on a pooled connection.
 type tx struct {
-	s        *Store
-	tx       pgx.Tx
-	writable bool
-	done     bool
-	err      error // first failure; the Tx can then only be rolled back
-	// seq is the last sequence number taken. A writable Tx reads the
-	// counter at Begin, locking its row, counts up on each Put and writes
-	// the counter back at Commit: no other writer can run between.
-	seq, seq0 int64
-	// mark is the history mark Commit records, made on first use.
-	mark string
+	s  *Store
+	tx pgx.Tx
+	// State is the Tx's life (txstate), with the counter a writable Tx
+	// reads at Begin, locking its row, counts up on each Put and writes
+	// back at Commit. PostgreSQL aborts a transaction at its first failed
+	// statement anyway; State makes every store behave so.
+	txstate.State
 	// pending holds writes not sent yet, what (what each is, for error
 	// messages) and items the ids of the items among them (for Get).
 	// Writes travel in batches of up to writeBatch statements, one round
@@ -108,35 +105,8 @@ var (
 	_ store.XMLReader = (*tx)(nil)
 )
 
-// enter checks that the Tx may run a method.
-func (t *tx) enter(ctx context.Context, write bool) error {
-	if t.done {
-		return store.ErrTxDone
-	}
-	if t.err != nil {
-		return fmt.Errorf("%w: %w", store.ErrTxFailed, t.err)
-	}
-	if write && !t.writable {
-		return store.ErrReadOnly // a misuse that attempted nothing: no failure
-	}
-	if t.s.closed.Load() {
-		return t.fail(store.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return t.fail(err)
-	}
-	return nil
-}
-
-// fail records the Tx's first failure. PostgreSQL aborts a transaction at
-// its first failed statement anyway; this makes every store behave so.
-func (t *tx) fail(err error) error {
-	err = t.s.errClosedIf(err)
-	if t.err == nil {
-		t.err = err
-	}
-	return err
-}
+// enter checks that the Tx may run a method (txstate.State.Check).
+func (t *tx) enter(ctx context.Context, write bool) error { return t.Check(ctx, write) }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) error {
 	_, err := t.tx.Exec(ctx, q, args...)
@@ -170,11 +140,11 @@ func (t *tx) flush(ctx context.Context) error {
 	for _, w := range what {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			return t.fail(fmt.Errorf("%s: %w", w, err))
+			return t.Fail(fmt.Errorf("%s: %w", w, err))
 		}
 	}
 	if err := br.Close(); err != nil {
-		return t.fail(err)
+		return t.Fail(err)
 	}
 	return nil
 }
@@ -211,11 +181,11 @@ func (t *tx) GetLimits(ctx context.Context, id string, opts feedsync.ReaderOptio
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("postgres: get item %q: %w", id, t.fail(err))
+		return nil, fmt.Errorf("postgres: get item %q: %w", id, t.Fail(err))
 	}
 	it, err := itemrow.DecodeLimits(id, xml, opts)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: get: %w", t.fail(err))
+		return nil, fmt.Errorf("postgres: get: %w", t.Fail(err))
 	}
 	return it, nil
 }
@@ -234,7 +204,7 @@ func (t *tx) Stat(ctx context.Context, id string) (store.ItemStat, bool, error) 
 		return store.ItemStat{}, false, nil
 	}
 	if err != nil {
-		return store.ItemStat{}, false, fmt.Errorf("postgres: stat item %q: %w", id, t.fail(err))
+		return store.ItemStat{}, false, fmt.Errorf("postgres: stat item %q: %w", id, t.Fail(err))
 	}
 	return stat, true, nil
 }
@@ -249,10 +219,10 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	}
 	r, err := itemrow.FromItem(it)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: put item %q: %w", id, t.fail(err))
+		return 0, fmt.Errorf("postgres: put item %q: %w", id, t.Fail(err))
 	}
-	t.seq++
-	seq := t.seq
+	t.Seq++
+	seq := t.Seq
 	v := r.Version
 	err = t.queue(ctx, fmt.Sprintf("put item %q", r.ID), qPut, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence,
 		timeOrNil(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.Data)
@@ -270,25 +240,17 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 // there may be more. The whole batch is read before the caller sees any of
 // it: a connection runs one query at a time, and the caller may use the Tx
 // while it works through the batch.
-func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
+func (t *tx) batch(ctx context.Context, after int64) ([]itemrow.Change, bool, error) {
 	rows, err := t.tx.Query(ctx, qChanges, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
-			return nil, false, err
-		}
-		out = append(out, c)
-		if size += len(c.Data); size >= itemrow.BatchBytes {
-			rows.Close()
-			return out, true, rows.Err()
-		}
+	out, more, err := itemrow.ScanChanges(rows)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
 	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
@@ -300,7 +262,7 @@ func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, e
 func (t *tx) ChangesLimits(ctx context.Context, after int64, opts feedsync.ReaderOptions) iter.Seq2[store.Change, error] {
 	enter := func() error { return t.enterFlushed(ctx, false) }
 	read := func(after int64) ([]itemrow.Change, bool, error) { return t.batch(ctx, after) }
-	return itemrow.Changes("postgres", after, opts, itemrow.Batches("postgres", enter, read, t.fail), t.fail)
+	return itemrow.Changes("postgres", after, opts, itemrow.Batches("postgres", enter, read, t.Fail), t.Fail)
 }
 
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
@@ -311,15 +273,7 @@ func (t *tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, erro
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.ItemStat
-	for rows.Next() {
-		stat, err := scanStat(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, stat)
-	}
-	return out, rows.Err()
+	return itemrow.ScanStats(rows, scanStat)
 }
 
 func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
@@ -329,7 +283,7 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 		}
 		stats, err := t.statBatch(ctx, after)
 		if err != nil {
-			return nil, false, fmt.Errorf("postgres: stats after %d: %w", after, t.fail(err))
+			return nil, false, fmt.Errorf("postgres: stats after %d: %w", after, t.Fail(err))
 		}
 		return stats, len(stats) == itemrow.BatchRows, nil
 	}, itemrow.StatSeq)
@@ -337,53 +291,39 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 
 // xmlBatch reads the stats and stored items of the rows changed after seq
 // after, ascending, as batch does.
-func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
+func (t *tx) xmlBatch(ctx context.Context, after int64) ([]itemrow.StatRow, bool, error) {
 	rows, err := t.tx.Query(ctx, qStatsXML, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var r itemrow.StatRow
-		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, r)
-		if size += len(r.Data); size >= itemrow.BatchBytes {
-			return out, true, nil
-		}
+	out, more, err := itemrow.ScanStatRows(rows, scanStat)
+	rows.Close()
+	if err == nil {
+		err = rows.Err()
 	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
 	enter := func() error { return t.enterFlushed(ctx, false) }
 	read := func(after int64) ([]itemrow.StatRow, bool, error) { return t.xmlBatch(ctx, after) }
-	return itemrow.ChangesXML("postgres", after, itemrow.Batches("postgres", enter, read, t.fail), t.fail)
+	return itemrow.ChangesXML("postgres", after, itemrow.Batches("postgres", enter, read, t.Fail), t.Fail)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
-	return func(yield func(*feedsync.Item, error) bool) {
-		for c, err := range t.Changes(ctx, 0) {
-			if !yield(c.Item, err) {
-				return
-			}
-		}
-	}
+	return itemrow.Items(t.Changes(ctx, 0))
 }
 
 func (t *tx) LastSeq(ctx context.Context) (int64, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return 0, fmt.Errorf("postgres: last seq: %w", err)
 	}
-	if t.writable {
-		return t.seq, nil
+	if t.Writable {
+		return t.Seq, nil
 	}
 	var seq int64
 	if err := t.tx.QueryRow(ctx, qLastSeq).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("postgres: last seq: %w", t.fail(err))
+		return 0, fmt.Errorf("postgres: last seq: %w", t.Fail(err))
 	}
 	return seq, nil
 }
@@ -394,7 +334,7 @@ func (t *tx) Count(ctx context.Context) (int, error) {
 	}
 	var n int
 	if err := t.tx.QueryRow(ctx, qCount).Scan(&n); err != nil {
-		return 0, fmt.Errorf("postgres: count: %w", t.fail(err))
+		return 0, fmt.Errorf("postgres: count: %w", t.Fail(err))
 	}
 	return n, nil
 }
@@ -410,7 +350,7 @@ func (t *tx) PeerVersion(ctx context.Context, peer, id string) (store.Version, b
 		return store.Version{}, false, nil
 	}
 	if err != nil {
-		return store.Version{}, false, fmt.Errorf("postgres: version of item %q at peer %q: %w", id, peer, t.fail(err))
+		return store.Version{}, false, fmt.Errorf("postgres: version of item %q at peer %q: %w", id, peer, t.Fail(err))
 	}
 	v.Top.When = utc(when)
 	return v, true, nil
@@ -426,7 +366,7 @@ func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("postgres: seq sent to peer %q: %w", peer, t.fail(err))
+		return 0, fmt.Errorf("postgres: seq sent to peer %q: %w", peer, t.Fail(err))
 	}
 	return seq, nil
 }
@@ -467,7 +407,7 @@ func (t *tx) PeerState(ctx context.Context, peer string) (store.PeerState, error
 		return store.PeerState{}, nil
 	}
 	if err != nil {
-		return store.PeerState{}, fmt.Errorf("postgres: sync state of peer %q: %w", peer, t.fail(err))
+		return store.PeerState{}, fmt.Errorf("postgres: sync state of peer %q: %w", peer, t.Fail(err))
 	}
 	return ps, nil
 }
@@ -507,17 +447,8 @@ func (t *tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return "", false, fmt.Errorf("postgres: history mark of %d: %w", seq, err)
 	}
-	if seq == 0 {
-		return "", true, nil
-	}
-	if t.writable && seq > t.seq0 {
-		if seq > t.seq {
-			return "", false, nil
-		}
-		if t.mark == "" {
-			t.mark = feedsync.NewID()
-		}
-		return t.mark, true, nil
+	if mark, ok, own := t.OwnMark(seq); own {
+		return mark, ok, nil
 	}
 	last, err := t.LastSeq(ctx)
 	if err != nil {
@@ -532,7 +463,7 @@ func (t *tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("postgres: history mark of %d: %w", seq, t.fail(err))
+		return "", false, fmt.Errorf("postgres: history mark of %d: %w", seq, t.Fail(err))
 	}
 	return mark, true, nil
 }
@@ -549,12 +480,12 @@ func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, 
 		return feedsync.FeedInfo{}, feedsync.FormatUnknown, nil
 	}
 	if err != nil {
-		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", t.fail(err))
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", t.Fail(err))
 	}
 	info.Updated = utc(updated)
 	f, err := parseFormat(format)
 	if err != nil {
-		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", t.fail(err))
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("postgres: feed info: %w", t.Fail(err))
 	}
 	return info, f, nil
 }
@@ -572,28 +503,26 @@ func (t *tx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format fee
 }
 
 func (t *tx) Commit() error {
-	if t.done {
+	if t.Done() {
 		return fmt.Errorf("postgres: commit: %w", store.ErrTxDone)
 	}
-	t.done = true
 	// Commit must not be cut short by a caller's ctx: it has none.
 	ctx := context.Background()
-	if t.err == nil && !t.s.closed.Load() {
-		t.flush(ctx) // a failure lands in t.err
+	err := t.CanCommit()
+	if err == nil && t.flush(ctx) != nil {
+		err = t.CanCommit() // the flush's failure, as ErrTxFailed
 	}
-	if t.err != nil {
+	t.End()
+	if err != nil {
 		t.tx.Rollback(ctx)
-		return fmt.Errorf("postgres: commit: %w: %w", store.ErrTxFailed, t.err)
+		return fmt.Errorf("postgres: commit: %w", err)
 	}
-	if t.writable && t.seq != t.seq0 {
-		if err := t.exec(ctx, qSetSeqNotify, t.seq, t.s.channel); err != nil {
+	if t.Changed() {
+		if err := t.exec(ctx, qSetSeqNotify, t.Seq, t.s.channel); err != nil {
 			t.tx.Rollback(ctx)
 			return fmt.Errorf("postgres: commit: save seq: %w", t.s.errClosedIf(err))
 		}
-		if t.mark == "" {
-			t.mark = feedsync.NewID()
-		}
-		if err := t.exec(ctx, qAddHistory, t.seq, t.mark); err != nil {
+		if err := t.exec(ctx, qAddHistory, t.Seq, t.Mark()); err != nil {
 			t.tx.Rollback(ctx)
 			return fmt.Errorf("postgres: commit: save history mark: %w", t.s.errClosedIf(err))
 		}
@@ -601,7 +530,7 @@ func (t *tx) Commit() error {
 	if err := t.tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", t.s.errClosedIf(err))
 	}
-	if t.writable && t.seq != t.seq0 {
+	if t.Changed() {
 		// This process's waiters need not wait for the round trip of
 		// the notification (which wakes them again, harmlessly).
 		t.s.signal.Notify()
@@ -610,10 +539,10 @@ func (t *tx) Commit() error {
 }
 
 func (t *tx) Rollback() error {
-	if t.done {
+	if t.Done() {
 		return fmt.Errorf("postgres: rollback: %w", store.ErrTxDone)
 	}
-	t.done = true
+	t.End()
 	if err := t.tx.Rollback(context.Background()); err != nil {
 		return fmt.Errorf("postgres: rollback: %w", t.s.errClosedIf(err))
 	}
@@ -664,16 +593,16 @@ func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 	}
 	r, err := itemrow.FromItem(it)
 	if err != nil {
-		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.Fail(err))
 	}
 	v := r.Version
 	tag, err := t.tx.Exec(ctx, qRewrite, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.Data,
 		r.ID, v.Top.By, v.Top.Sequence, timeOrNil(v.Top.When), v.Conflicts)
 	if err != nil {
-		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(err))
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.Fail(err))
 	}
 	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.fail(store.ErrNotSameVersion))
+		return fmt.Errorf("postgres: rewrite item %q: %w", id, t.Fail(store.ErrNotSameVersion))
 	}
 	return nil
 }
@@ -693,8 +622,8 @@ func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("postgres: %w", err)
 	}
-	t.seq++
-	return t.seq, nil
+	t.Seq++
+	return t.Seq, nil
 }
 
 func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
@@ -711,7 +640,7 @@ func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
 		r.Marks, err = itemrow.DecodeMarks(marks)
 	}
 	if err != nil {
-		return store.Retention{}, fmt.Errorf("postgres: retention: %w", t.fail(err))
+		return store.Retention{}, fmt.Errorf("postgres: retention: %w", t.Fail(err))
 	}
 	return r, nil
 }
@@ -746,7 +675,7 @@ func (t *tx) ExecSQL(ctx context.Context, q string, args ...any) (int64, error) 
 	}
 	tag, err := t.tx.Exec(ctx, q, args...)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: exec: %w", t.fail(err))
+		return 0, fmt.Errorf("postgres: exec: %w", t.Fail(err))
 	}
 	return tag.RowsAffected(), nil
 }
@@ -759,16 +688,16 @@ func (t *tx) QuerySQL(ctx context.Context, q string, args []any, row func(scan f
 	}
 	rows, err := t.tx.Query(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("postgres: query: %w", t.fail(err))
+		return fmt.Errorf("postgres: query: %w", t.Fail(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		if err := row(rows.Scan); err != nil {
-			return t.fail(err)
+			return t.Fail(err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("postgres: query: %w", t.fail(err))
+		return fmt.Errorf("postgres: query: %w", t.Fail(err))
 	}
 	return nil
 }

@@ -91,9 +91,9 @@ func (t *tx) flushPuts(ctx context.Context) error {
 	clear(args)
 	if err != nil {
 		if len(puts) == 1 {
-			return fmt.Errorf("sqlite: put item %q: %w", puts[0].row.ID, t.fail(err))
+			return fmt.Errorf("sqlite: put item %q: %w", puts[0].row.ID, t.Fail(err))
 		}
-		return fmt.Errorf("sqlite: put items %q to %q: %w", puts[0].row.ID, puts[len(puts)-1].row.ID, t.fail(err))
+		return fmt.Errorf("sqlite: put items %q to %q: %w", puts[0].row.ID, puts[len(puts)-1].row.ID, t.Fail(err))
 	}
 	return nil
 }
@@ -121,9 +121,9 @@ func (t *tx) flushVersions(ctx context.Context) error {
 	clear(args)
 	if err != nil {
 		if len(vs) == 1 {
-			return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", vs[0].id, vs[0].peer, t.fail(err))
+			return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", vs[0].id, vs[0].peer, t.Fail(err))
 		}
-		return fmt.Errorf("sqlite: set versions of items %q to %q: %w", vs[0].id, vs[len(vs)-1].id, t.fail(err))
+		return fmt.Errorf("sqlite: set versions of items %q to %q: %w", vs[0].id, vs[len(vs)-1].id, t.Fail(err))
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (t *tx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, erro
 	for start := 0; start < len(ids); start += batchIDs {
 		batch := ids[start:min(len(ids), start+batchIDs)]
 		if err := t.statBatchOf(ctx, batch, idArgs(args[:0], batch), out[start:]); err != nil {
-			return nil, fmt.Errorf("sqlite: stat items %q to %q: %w", batch[0], batch[len(batch)-1], t.fail(err))
+			return nil, fmt.Errorf("sqlite: stat items %q to %q: %w", batch[0], batch[len(batch)-1], t.Fail(err))
 		}
 	}
 	return out, nil
@@ -124,7 +124,7 @@ func (t *tx) PeerVersions(ctx context.Context, peer string, ids []string) ([]sto
 	out := make([]store.Version, len(ids))
 	num, ok, err := t.peerNum(ctx, peer, false)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: versions of %d items at peer %q: %w", len(ids), peer, t.fail(err))
+		return nil, fmt.Errorf("sqlite: versions of %d items at peer %q: %w", len(ids), peer, t.Fail(err))
 	}
 	if !ok {
 		return out, nil
@@ -133,7 +133,7 @@ func (t *tx) PeerVersions(ctx context.Context, peer string, ids []string) ([]sto
 	for start := 0; start < len(ids); start += batchIDs {
 		batch := ids[start:min(len(ids), start+batchIDs)]
 		if err := t.peerBatchOf(ctx, batch, idArgs(append(args[:0], num), batch), out[start:]); err != nil {
-			return nil, fmt.Errorf("sqlite: versions of items %q to %q at peer %q: %w", batch[0], batch[len(batch)-1], peer, t.fail(err))
+			return nil, fmt.Errorf("sqlite: versions of items %q to %q at peer %q: %w", batch[0], batch[len(batch)-1], peer, t.Fail(err))
 		}
 	}
 	return out, nil
@@ -195,7 +195,7 @@ func (t *tx) SetPeerVersions(ctx context.Context, peer string, ids []string, vs 
 	}
 	num, _, err := t.peerNum(ctx, peer, true)
 	if err != nil {
-		return fmt.Errorf("sqlite: set versions of %d items at peer %q: %w", len(ids), peer, t.fail(err))
+		return fmt.Errorf("sqlite: set versions of %d items at peer %q: %w", len(ids), peer, t.Fail(err))
 	}
 	args := make([]any, 0, 6*batchRows)
 	for len(ids) > 0 {
@@ -209,7 +209,7 @@ func (t *tx) SetPeerVersions(ctx context.Context, peer string, ids []string, vs 
 			args = append(args, num, id, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
 		}
 		if err := t.exec(ctx, qSetPeerVersions[n], args...); err != nil {
-			return fmt.Errorf("sqlite: set versions of items %q to %q at peer %q: %w", ids[0], ids[n-1], peer, t.fail(err))
+			return fmt.Errorf("sqlite: set versions of items %q to %q at peer %q: %w", ids[0], ids[n-1], peer, t.Fail(err))
 		}
 		ids, vs = ids[n:], vs[n:]
 	}

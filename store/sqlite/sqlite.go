@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/txstate"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
 
@@ -270,7 +271,7 @@ func (s *Store) begin(ctx context.Context, writable bool) (*tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &tx{s: s, c: c, conn: c.c, writable: writable}
+	t := &tx{s: s, c: c, conn: c.c, State: txstate.State{Writable: writable, Closed: s.closed.Load, Map: s.errClosedIf}}
 	q := "BEGIN"
 	if writable {
 		q = "BEGIN IMMEDIATE"
@@ -280,12 +281,12 @@ func (s *Store) begin(ctx context.Context, writable bool) (*tx, error) {
 		return nil, err
 	}
 	if writable {
-		if err := t.queryRow(ctx, qLastSeq, nil, &t.seq); err != nil {
+		if err := t.queryRow(ctx, qLastSeq, nil, &t.Seq); err != nil {
 			rollback(c.c)
 			s.release(c, true)
 			return nil, err
 		}
-		t.seq0 = t.seq
+		t.Seq0 = t.Seq
 	}
 	return t, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
+	"github.com/feedsync/go-feedsync/store/internal/txstate"
 )
 
 // The statements of a transaction, prepared on its connection the first
@@ -82,18 +83,13 @@ func scanStat(scan func(dest ...any) error) (store.ItemStat, error) {
 // tx is a transaction on a connection of its own, taken from the Store's
 // pool for the life of the transaction.
 type tx struct {
-	s        *Store
-	c        *conn
-	conn     *sql.Conn // c.c
-	writable bool
-	done     bool
-	err      error // first failure; the Tx can then only be rolled back
-	// seq is the last sequence number taken. A writable Tx reads the
-	// counter at Begin, holding the write lock, counts up on each Put and
-	// writes the counter back at Commit: no other writer can run between.
-	seq, seq0 int64
-	// mark is the history mark Commit records, made on first use.
-	mark string
+	s    *Store
+	c    *conn
+	conn *sql.Conn // c.c
+	// State is the Tx's life (txstate), with the counter a writable Tx
+	// reads at Begin, holding the write lock, counts up on each Put and
+	// writes back at Commit.
+	txstate.State
 	// named holds the peers known to have a row in peer_names in this
 	// transaction (SetPeerVersion).
 	named map[string]bool
@@ -110,41 +106,14 @@ var (
 	_ store.XMLReader = (*tx)(nil)
 )
 
-// enter checks that the Tx may run a method, and makes the writes Put and
-// SetPeerVersion left pending, which the method may depend on.
+// enter checks that the Tx may run a method (txstate.State.Check), and
+// makes the writes Put and SetPeerVersion left pending, which the method
+// may depend on.
 func (t *tx) enter(ctx context.Context, write bool) error {
-	if err := t.check(ctx, write); err != nil {
+	if err := t.Check(ctx, write); err != nil {
 		return err
 	}
 	return t.flush(ctx)
-}
-
-// check checks that the Tx may run a method.
-func (t *tx) check(ctx context.Context, write bool) error {
-	if t.done {
-		return store.ErrTxDone
-	}
-	if t.err != nil {
-		return fmt.Errorf("%w: %w", store.ErrTxFailed, t.err)
-	}
-	if write && !t.writable {
-		return store.ErrReadOnly // a misuse that attempted nothing: no failure
-	}
-	if t.s.closed.Load() {
-		return t.fail(store.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
-		return t.fail(err)
-	}
-	return nil
-}
-
-func (t *tx) fail(err error) error {
-	err = t.s.errClosedIf(err)
-	if t.err == nil {
-		t.err = err
-	}
-	return err
 }
 
 func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -157,6 +126,15 @@ func (t *tx) queryRow(ctx context.Context, q string, args []any, dest ...any) er
 		return err
 	}
 	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+// query runs the prepared statement q; the caller closes the rows.
+func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) error {
@@ -183,11 +161,11 @@ func (t *tx) GetLimits(ctx context.Context, id string, opts feedsync.ReaderOptio
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get item %q: %w", id, t.fail(err))
+		return nil, fmt.Errorf("sqlite: get item %q: %w", id, t.Fail(err))
 	}
 	it, err := itemrow.DecodeLimits(id, xml, opts)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get: %w", t.fail(err))
+		return nil, fmt.Errorf("sqlite: get: %w", t.Fail(err))
 	}
 	return it, nil
 }
@@ -198,14 +176,14 @@ func (t *tx) Stat(ctx context.Context, id string) (store.ItemStat, bool, error) 
 	}
 	st, err := t.stmt(ctx, qStat)
 	if err != nil {
-		return store.ItemStat{}, false, fmt.Errorf("sqlite: stat item %q: %w", id, t.fail(err))
+		return store.ItemStat{}, false, fmt.Errorf("sqlite: stat item %q: %w", id, t.Fail(err))
 	}
 	stat, err := scanStat(st.QueryRowContext(ctx, id).Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ItemStat{}, false, nil
 	}
 	if err != nil {
-		return store.ItemStat{}, false, fmt.Errorf("sqlite: stat item %q: %w", id, t.fail(err))
+		return store.ItemStat{}, false, fmt.Errorf("sqlite: stat item %q: %w", id, t.Fail(err))
 	}
 	return stat, true, nil
 }
@@ -215,49 +193,37 @@ func (t *tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if it != nil {
 		id = it.ID()
 	}
-	if err := t.check(ctx, true); err != nil {
+	if err := t.Check(ctx, true); err != nil {
 		return 0, fmt.Errorf("sqlite: put item %q: %w", id, err)
 	}
 	r, err := itemrow.FromItem(it)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.fail(err))
+		return 0, fmt.Errorf("sqlite: put item %q: %w", id, t.Fail(err))
 	}
-	t.seq++
-	t.puts = append(t.puts, pendingPut{seq: t.seq, row: r})
+	t.Seq++
+	t.puts = append(t.puts, pendingPut{seq: t.Seq, row: r})
 	if len(t.puts) == putBatch {
 		if err := t.flushPuts(ctx); err != nil {
 			return 0, err
 		}
 	}
-	return t.seq, nil
+	return t.Seq, nil
 }
 
 // batch reads the rows changed after seq after, ascending, up to
 // itemrow.BatchRows rows or itemrow.BatchBytes of stored items; more reports whether
 // there may be more. The whole batch is read before the caller sees any
 // of it, so the caller may use the Tx while it works through the batch.
-func (t *tx) batch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
-	st, err := t.stmt(ctx, qChanges)
+func (t *tx) batch(ctx context.Context, after int64) ([]itemrow.Change, bool, error) {
+	rows, err := t.query(ctx, qChanges, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
-	if err != nil {
-		return nil, false, err
+	out, more, err := itemrow.ScanChanges(rows)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var c itemrow.Change
-		if err := rows.Scan(&c.Seq, &c.ID, &c.Data); err != nil {
-			return nil, false, err
-		}
-		out = append(out, c)
-		if size += len(c.Data); size >= itemrow.BatchBytes {
-			return out, true, rows.Close()
-		}
-	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
@@ -269,30 +235,18 @@ func (t *tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, e
 func (t *tx) ChangesLimits(ctx context.Context, after int64, opts feedsync.ReaderOptions) iter.Seq2[store.Change, error] {
 	enter := func() error { return t.enter(ctx, false) }
 	read := func(after int64) ([]itemrow.Change, bool, error) { return t.batch(ctx, after) }
-	return itemrow.Changes("sqlite", after, opts, itemrow.Batches("sqlite", enter, read, t.fail), t.fail)
+	return itemrow.Changes("sqlite", after, opts, itemrow.Batches("sqlite", enter, read, t.Fail), t.Fail)
 }
 
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
 // seq after, ascending, before the caller sees any of them.
 func (t *tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, error) {
-	st, err := t.stmt(ctx, qStats)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
+	rows, err := t.query(ctx, qStats, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []store.ItemStat
-	for rows.Next() {
-		stat, err := scanStat(rows.Scan)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, stat)
-	}
-	return out, rows.Err()
+	return itemrow.ScanStats(rows, scanStat)
 }
 
 func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
@@ -302,7 +256,7 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 		}
 		stats, err := t.statBatch(ctx, after)
 		if err != nil {
-			return nil, false, fmt.Errorf("sqlite: stats after %d: %w", after, t.fail(err))
+			return nil, false, fmt.Errorf("sqlite: stats after %d: %w", after, t.Fail(err))
 		}
 		return stats, len(stats) == itemrow.BatchRows, nil
 	}, itemrow.StatSeq)
@@ -310,57 +264,38 @@ func (t *tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 
 // xmlBatch reads the stats and stored items of the rows changed after seq
 // after, ascending, as batch does.
-func (t *tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
-	st, err := t.stmt(ctx, qStatsXML)
+func (t *tx) xmlBatch(ctx context.Context, after int64) ([]itemrow.StatRow, bool, error) {
+	rows, err := t.query(ctx, qStatsXML, after, itemrow.BatchRows)
 	if err != nil {
 		return nil, false, err
 	}
-	rows, err := st.QueryContext(ctx, after, itemrow.BatchRows)
-	if err != nil {
-		return nil, false, err
+	out, more, err := itemrow.ScanStatRows(rows, scanStat)
+	if cerr := rows.Close(); err == nil {
+		err = cerr
 	}
-	defer rows.Close()
-	size := 0
-	for rows.Next() {
-		var r itemrow.StatRow
-		r.ItemStat, err = scanStat(func(dest ...any) error { return rows.Scan(append(dest, &r.Data)...) })
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, r)
-		if size += len(r.Data); size >= itemrow.BatchBytes {
-			return out, true, nil
-		}
-	}
-	return out, len(out) == itemrow.BatchRows, rows.Err()
+	return out, more, err
 }
 
 func (t *tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
 	enter := func() error { return t.enter(ctx, false) }
 	read := func(after int64) ([]itemrow.StatRow, bool, error) { return t.xmlBatch(ctx, after) }
-	return itemrow.ChangesXML("sqlite", after, itemrow.Batches("sqlite", enter, read, t.fail), t.fail)
+	return itemrow.ChangesXML("sqlite", after, itemrow.Batches("sqlite", enter, read, t.Fail), t.Fail)
 }
 
 func (t *tx) All(ctx context.Context) iter.Seq2[*feedsync.Item, error] {
-	return func(yield func(*feedsync.Item, error) bool) {
-		for c, err := range t.Changes(ctx, 0) {
-			if !yield(c.Item, err) {
-				return
-			}
-		}
-	}
+	return itemrow.Items(t.Changes(ctx, 0))
 }
 
 func (t *tx) LastSeq(ctx context.Context) (int64, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return 0, fmt.Errorf("sqlite: last seq: %w", err)
 	}
-	if t.writable {
-		return t.seq, nil
+	if t.Writable {
+		return t.Seq, nil
 	}
 	var seq int64
 	if err := t.queryRow(ctx, qLastSeq, nil, &seq); err != nil {
-		return 0, fmt.Errorf("sqlite: last seq: %w", t.fail(err))
+		return 0, fmt.Errorf("sqlite: last seq: %w", t.Fail(err))
 	}
 	return seq, nil
 }
@@ -371,7 +306,7 @@ func (t *tx) Count(ctx context.Context) (int, error) {
 	}
 	var n int
 	if err := t.queryRow(ctx, qCount, nil, &n); err != nil {
-		return 0, fmt.Errorf("sqlite: count: %w", t.fail(err))
+		return 0, fmt.Errorf("sqlite: count: %w", t.Fail(err))
 	}
 	return n, nil
 }
@@ -387,7 +322,7 @@ func (t *tx) PeerVersion(ctx context.Context, peer, id string) (store.Version, b
 		return store.Version{}, false, nil
 	}
 	if err != nil {
-		return store.Version{}, false, fmt.Errorf("sqlite: version of item %q at peer %q: %w", id, peer, t.fail(err))
+		return store.Version{}, false, fmt.Errorf("sqlite: version of item %q at peer %q: %w", id, peer, t.Fail(err))
 	}
 	v.Top.When = fromUnix(when)
 	return v, true, nil
@@ -403,20 +338,20 @@ func (t *tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: seq sent to peer %q: %w", peer, t.fail(err))
+		return 0, fmt.Errorf("sqlite: seq sent to peer %q: %w", peer, t.Fail(err))
 	}
 	return seq, nil
 }
 
 func (t *tx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
-	if err := t.check(ctx, true); err != nil {
+	if err := t.Check(ctx, true); err != nil {
 		return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, err)
 	}
 	if !t.named[peer] {
 		// The peer's number: made on its first version, kept for good
 		// (ForgetPeer drops the versions, not the name).
 		if err := t.exec(ctx, qAddPeerName, peer); err != nil {
-			return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, t.fail(err))
+			return fmt.Errorf("sqlite: set version of item %q at peer %q: %w", id, peer, t.Fail(err))
 		}
 		if t.named == nil {
 			t.named = map[string]bool{}
@@ -435,7 +370,7 @@ func (t *tx) SetPeerSeq(ctx context.Context, peer string, seq int64) error {
 		return fmt.Errorf("sqlite: set seq sent to peer %q: %w", peer, err)
 	}
 	if err := t.exec(ctx, qSetPeerSeq, peer, seq); err != nil {
-		return fmt.Errorf("sqlite: set seq sent to peer %q: %w", peer, t.fail(err))
+		return fmt.Errorf("sqlite: set seq sent to peer %q: %w", peer, t.Fail(err))
 	}
 	return nil
 }
@@ -450,7 +385,7 @@ func (t *tx) PeerState(ctx context.Context, peer string) (store.PeerState, error
 		return store.PeerState{}, nil
 	}
 	if err != nil {
-		return store.PeerState{}, fmt.Errorf("sqlite: sync state of peer %q: %w", peer, t.fail(err))
+		return store.PeerState{}, fmt.Errorf("sqlite: sync state of peer %q: %w", peer, t.Fail(err))
 	}
 	return ps, nil
 }
@@ -466,7 +401,7 @@ func (t *tx) SetPeerState(ctx context.Context, peer string, ps store.PeerState) 
 		err = t.exec(ctx, qSetPeerState, peer, ps.Received, ps.Sent, ps.Resume)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: set sync state of peer %q: %w", peer, t.fail(err))
+		return fmt.Errorf("sqlite: set sync state of peer %q: %w", peer, t.Fail(err))
 	}
 	return nil
 }
@@ -480,7 +415,7 @@ func (t *tx) ForgetPeer(ctx context.Context, peer string) error {
 		err = t.exec(ctx, qDelPeerState, peer)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: forget peer %q: %w", peer, t.fail(err))
+		return fmt.Errorf("sqlite: forget peer %q: %w", peer, t.Fail(err))
 	}
 	return nil
 }
@@ -489,17 +424,8 @@ func (t *tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return "", false, fmt.Errorf("sqlite: history mark of %d: %w", seq, err)
 	}
-	if seq == 0 {
-		return "", true, nil
-	}
-	if t.writable && seq > t.seq0 {
-		if seq > t.seq {
-			return "", false, nil
-		}
-		if t.mark == "" {
-			t.mark = feedsync.NewID()
-		}
-		return t.mark, true, nil
+	if mark, ok, own := t.OwnMark(seq); own {
+		return mark, ok, nil
 	}
 	last, err := t.LastSeq(ctx)
 	if err != nil {
@@ -514,7 +440,7 @@ func (t *tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("sqlite: history mark of %d: %w", seq, t.fail(err))
+		return "", false, fmt.Errorf("sqlite: history mark of %d: %w", seq, t.Fail(err))
 	}
 	return mark, true, nil
 }
@@ -531,12 +457,12 @@ func (t *tx) FeedInfo(ctx context.Context) (feedsync.FeedInfo, feedsync.Format, 
 		return feedsync.FeedInfo{}, feedsync.FormatUnknown, nil
 	}
 	if err != nil {
-		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", t.fail(err))
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", t.Fail(err))
 	}
 	info.Updated = fromUnix(updated)
 	f, err := parseFormat(format)
 	if err != nil {
-		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", t.fail(err))
+		return feedsync.FeedInfo{}, 0, fmt.Errorf("sqlite: feed info: %w", t.Fail(err))
 	}
 	return info, f, nil
 }
@@ -548,23 +474,17 @@ func (t *tx) SetFeedInfo(ctx context.Context, info feedsync.FeedInfo, format fee
 	info = store.NormalizeFeedInfo(info)
 	if err := t.exec(ctx, qSetFeedInfo, format.String(), info.Title, info.Link, info.Description, info.ID,
 		unixOrNil(info.Updated)); err != nil {
-		return fmt.Errorf("sqlite: set feed info: %w", t.fail(err))
+		return fmt.Errorf("sqlite: set feed info: %w", t.Fail(err))
 	}
 	return nil
 }
 
 func (t *tx) Commit() error {
-	if t.done {
-		return fmt.Errorf("sqlite: commit: %w", store.ErrTxDone)
-	}
-	if t.err != nil {
-		first := t.err
-		t.end(rollback(t.conn))
-		return fmt.Errorf("sqlite: commit: %w: %w", store.ErrTxFailed, first)
-	}
-	if t.s.closed.Load() {
-		t.end(rollback(t.conn))
-		return fmt.Errorf("sqlite: commit: %w", store.ErrClosed)
+	if err := t.CanCommit(); err != nil {
+		if !t.Done() {
+			t.end(rollback(t.conn))
+		}
+		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	// Commit must not be cut short by a caller's ctx: it has none.
 	ctx := context.Background()
@@ -572,15 +492,12 @@ func (t *tx) Commit() error {
 		t.end(rollback(t.conn))
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
-	if t.writable && t.seq != t.seq0 {
-		if err := t.exec(ctx, qSetSeq, t.seq); err != nil {
+	if t.Changed() {
+		if err := t.exec(ctx, qSetSeq, t.Seq); err != nil {
 			t.end(rollback(t.conn))
 			return fmt.Errorf("sqlite: commit: save seq: %w", t.s.errClosedIf(err))
 		}
-		if t.mark == "" {
-			t.mark = feedsync.NewID()
-		}
-		if err := t.exec(ctx, qAddHistory, t.seq, t.mark); err != nil {
+		if err := t.exec(ctx, qAddHistory, t.Seq, t.Mark()); err != nil {
 			t.end(rollback(t.conn))
 			return fmt.Errorf("sqlite: commit: save history mark: %w", t.s.errClosedIf(err))
 		}
@@ -589,7 +506,7 @@ func (t *tx) Commit() error {
 		t.end(rollback(t.conn))
 		return fmt.Errorf("sqlite: commit: %w", t.s.errClosedIf(err))
 	}
-	changed := t.writable && t.seq != t.seq0
+	changed := t.Changed()
 	t.end(nil)
 	if changed {
 		t.s.signal.Notify()
@@ -598,7 +515,7 @@ func (t *tx) Commit() error {
 }
 
 func (t *tx) Rollback() error {
-	if t.done {
+	if t.Done() {
 		return fmt.Errorf("sqlite: rollback: %w", store.ErrTxDone)
 	}
 	err := rollback(t.conn)
@@ -614,10 +531,10 @@ func (t *tx) Rollback() error {
 // connection's state is unknown (a transaction may still be open on it),
 // so it is discarded.
 func (t *tx) end(rollbackErr error) {
-	t.done = true
-	t.s.release(t.c, rollbackErr != nil || t.err != nil)
+	t.End()
+	t.s.release(t.c, rollbackErr != nil || t.Failed() != nil)
 	t.c, t.conn = nil, nil
-	if t.writable {
+	if t.Writable {
 		<-t.s.writer
 	}
 }
@@ -665,20 +582,20 @@ func (t *tx) Rewrite(ctx context.Context, it *feedsync.Item) error {
 	}
 	r, err := itemrow.FromItem(it)
 	if err != nil {
-		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.Fail(err))
 	}
 	st, err := t.stmt(ctx, qRewrite)
 	if err != nil {
-		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.Fail(err))
 	}
 	v := r.Version
 	res, err := st.ExecContext(ctx, r.Updates, r.Deleted, r.Digest[:], r.Conflicts, r.Data,
 		r.ID, v.Top.By, v.Top.Sequence, unixOrNil(v.Top.When), v.Conflicts)
 	if err != nil {
-		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(err))
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.Fail(err))
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.fail(errors.Join(store.ErrNotSameVersion, err)))
+		return fmt.Errorf("sqlite: rewrite item %q: %w", id, t.Fail(errors.Join(store.ErrNotSameVersion, err)))
 	}
 	return nil
 }
@@ -688,13 +605,13 @@ func (t *tx) Remove(ctx context.Context, id string) (int64, error) {
 		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, err)
 	}
 	if err := t.exec(ctx, qRemove, id); err != nil {
-		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, t.fail(err))
+		return 0, fmt.Errorf("sqlite: remove item %q: %w", id, t.Fail(err))
 	}
 	if err := t.exec(ctx, qRemovePeerVersions, id); err != nil {
-		return 0, fmt.Errorf("sqlite: remove item %q: peer versions: %w", id, t.fail(err))
+		return 0, fmt.Errorf("sqlite: remove item %q: peer versions: %w", id, t.Fail(err))
 	}
-	t.seq++
-	return t.seq, nil
+	t.Seq++
+	return t.Seq, nil
 }
 
 func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
@@ -711,7 +628,7 @@ func (t *tx) Retention(ctx context.Context) (store.Retention, error) {
 		r.Marks, err = itemrow.DecodeMarks(marks)
 	}
 	if err != nil {
-		return store.Retention{}, fmt.Errorf("sqlite: retention: %w", t.fail(err))
+		return store.Retention{}, fmt.Errorf("sqlite: retention: %w", t.Fail(err))
 	}
 	return r, nil
 }
@@ -725,7 +642,7 @@ func (t *tx) SetRetention(ctx context.Context, r store.Retention) error {
 		err = t.exec(ctx, qSetRetention, r.Horizon, r.Compacted, r.Swept, marks)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: set retention: %w", t.fail(err))
+		return fmt.Errorf("sqlite: set retention: %w", t.Fail(err))
 	}
 	return nil
 }
@@ -746,15 +663,15 @@ func (t *tx) ExecSQL(ctx context.Context, q string, args ...any) (int64, error) 
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: exec: %w", t.fail(err))
+		return 0, fmt.Errorf("sqlite: exec: %w", t.Fail(err))
 	}
 	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: exec: %w", t.fail(err))
+		return 0, fmt.Errorf("sqlite: exec: %w", t.Fail(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: exec: %w", t.fail(err))
+		return 0, fmt.Errorf("sqlite: exec: %w", t.Fail(err))
 	}
 	return n, nil
 }
@@ -767,20 +684,20 @@ func (t *tx) QuerySQL(ctx context.Context, q string, args []any, row func(scan f
 	}
 	st, err := t.stmt(ctx, q)
 	if err != nil {
-		return fmt.Errorf("sqlite: query: %w", t.fail(err))
+		return fmt.Errorf("sqlite: query: %w", t.Fail(err))
 	}
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
-		return fmt.Errorf("sqlite: query: %w", t.fail(err))
+		return fmt.Errorf("sqlite: query: %w", t.Fail(err))
 	}
 	defer rows.Close()
 	for rows.Next() {
 		if err := row(rows.Scan); err != nil {
-			return t.fail(err)
+			return t.Fail(err)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite: query: %w", t.fail(err))
+		return fmt.Errorf("sqlite: query: %w", t.Fail(err))
 	}
 	return nil
 }
