@@ -123,10 +123,43 @@ func ConsumeTx(ctx context.Context, tx store.Tx, r *feedsync.Reader, opts Option
 		}
 		l.fresh.done(last, err)
 	}
+	if err == nil {
+		err = seedFormat(ctx, tx, r, opts.Format)
+	}
 	if err != nil {
 		return sum, fmt.Errorf("consume: %w", err)
 	}
 	return sum, nil
+}
+
+// seedFormat gives a store that has no format yet (a new store, or one only
+// ever written by merges of pushed feeds) the incoming feed's format, or
+// format when it is set. Without it a store seeded by a push of Atom entries
+// would serve them, by default, converted to RSS (FS-FEED-10). The feed's
+// title and links stay the store's own business (FS-FEED-9): only the
+// format is taken.
+func seedFormat(ctx context.Context, tx store.Tx, r *feedsync.Reader, format feedsync.Format) error {
+	info, have, err := tx.FeedInfo(ctx)
+	if err != nil {
+		return fmt.Errorf("read feed info: %w", err)
+	}
+	if have != feedsync.FormatUnknown {
+		return nil
+	}
+	if format == feedsync.FormatUnknown {
+		h, err := r.Header()
+		if err != nil {
+			return fmt.Errorf("read incoming: %w", err)
+		}
+		format = h.Format
+	}
+	if format == feedsync.FormatUnknown {
+		return nil
+	}
+	if err := tx.SetFeedInfo(ctx, info, format); err != nil {
+		return fmt.Errorf("set feed format: %w", err)
+	}
+	return nil
 }
 
 // storeLimits returns the bounds of a merge result put into a store: o, but

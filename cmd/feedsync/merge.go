@@ -277,13 +277,15 @@ func consumeSeeding(ctx context.Context, st store.Store, in io.Reader, opts cons
 	}
 	defer tx.Rollback()
 	r := feedsync.NewReaderOptions(in, opts.Reader)
+	// Read before the merge, which gives a store without a format the
+	// incoming one but leaves its title and links empty.
+	_, format, err := tx.FeedInfo(ctx)
+	if err != nil {
+		return merge.Summary{}, fmt.Errorf("read feed info: %w", err)
+	}
 	sum, err := consumer.ConsumeTx(ctx, tx, r, opts)
 	if err != nil {
 		return sum, err
-	}
-	_, format, err := tx.FeedInfo(ctx)
-	if err != nil {
-		return sum, fmt.Errorf("read feed info: %w", err)
 	}
 	if format == feedsync.FormatUnknown {
 		h, err := r.Header()
