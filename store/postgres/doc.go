@@ -41,6 +41,12 @@
 // its Get. The server's error for a queued write surfaces from the next
 // call or from Commit, and says which write it was.
 //
+// A Tx is a store.BatchReader and store.BatchWriter: StatMany and
+// PeerVersions read 256 ids per query (id = ANY($1)), and SetPeerVersions
+// queues one upsert of up to 128 rows (unnest of arrays) among the writes
+// above, so comparing a peer's summary with the store costs a round trip
+// per batch, not per item.
+//
 // Readers run at READ COMMITTED and never wait for the writer. Iterators
 // read in batches (keyset pagination on the unique index on seq), so the
 // loop body may use the same Tx although a pgx connection runs one query at

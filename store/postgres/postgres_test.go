@@ -201,3 +201,30 @@ func TestMigrationRecodesItems(t *testing.T) {
 			return all, rows.Err()
 		})
 }
+
+// The conformance test's Batch case reaches the one-query-per-batch
+// methods only if a Tx of the store has them: store.StatMany and the rest
+// fall back to the one-item methods silently otherwise.
+func TestBatchMethods(t *testing.T) {
+	dsn := testDSN(t)
+	s, err := Open(t.Context(), dsn, Options{Schema: newSchema(t, dsn)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, write := range []bool{false, true} {
+		tx, err := s.Begin(t.Context(), write)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := tx.(store.BatchReader); !ok {
+			t.Errorf("Tx (write %v) %T is not a store.BatchReader", write, tx)
+		}
+		if _, ok := tx.(store.BatchWriter); write && !ok {
+			t.Errorf("Tx (write %v) %T is not a store.BatchWriter", write, tx)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
