@@ -57,15 +57,24 @@ func benchItem(i int) *feedsync.Item {
 	return must(feedsync.Create(feedsync.RSS, p, id, stamp("server", i%1000), false))
 }
 
-// serverBenchStore returns a store of kind ("sqlite" or "memory") holding
-// benchItem 0 to n-1, filled before the benchmark's loop (b.Loop runs the
-// setup once).
+// serverBenchStore returns a store of kind ("sqlite", "memory",
+// "postgres" or "postgres-by-item") holding benchItem 0 to n-1, filled
+// before the benchmark's loop (b.Loop runs the setup once). The PostgreSQL
+// kinds skip without a test server; "postgres-by-item" hides the batch
+// methods of its transactions (unbatched), for comparison.
 func serverBenchStore(b *testing.B, kind string, n int) store.Store {
 	b.Helper()
 	var st store.Store
-	if kind == "sqlite" {
+	switch kind {
+	case "sqlite":
 		st = newSQLite(b)
-	} else {
+	case "postgres", "postgres-by-item":
+		dsn := postgresDSN(b)
+		st = openPostgres(b, dsn, newPostgresSchema(b, dsn))
+		if kind == "postgres-by-item" {
+			st = unbatched{st}
+		}
+	default:
 		st = newMemory(b)
 	}
 	ctx := context.Background()
@@ -84,6 +93,19 @@ func serverBenchStore(b *testing.B, kind string, n int) store.Store {
 		}
 	}
 	return st
+}
+
+// unbatched is a store whose transactions are not store.BatchReader or
+// store.BatchWriter: store.StatMany and the rest fall back to one call per
+// item.
+type unbatched struct{ store.Store }
+
+func (u unbatched) Begin(ctx context.Context, writable bool) (store.Tx, error) {
+	tx, err := u.Store.Begin(ctx, writable)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ store.Tx }{tx}, nil
 }
 
 // gzipped returns b gzip-compressed, as Client sends request bodies.
@@ -142,7 +164,7 @@ func heldSummary(b *testing.B, h *httpfeed.Handler) []byte {
 // the peer, compares each line with its store, records the version the
 // peer holds and answers the ids it lacks).
 func BenchmarkServeHeld(b *testing.B) {
-	for _, kind := range []string{"sqlite", "memory"} {
+	for _, kind := range []string{"sqlite", "memory", "postgres", "postgres-by-item"} {
 		b.Run(kind, func(b *testing.B) {
 			st := serverBenchStore(b, kind, serverBenchItems)
 			h := &httpfeed.Handler{Store: st}
