@@ -35,15 +35,6 @@ ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = exclude
 	top_when = excluded.top_when, conflicts = excluded.conflicts`
 )
 
-// index maps each id of a batch to its positions.
-func index(ids []string) map[string][]int {
-	m := make(map[string][]int, len(ids))
-	for i, id := range ids {
-		m[id] = append(m[id], i)
-	}
-	return m
-}
-
 func (t *tx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return nil, fmt.Errorf("postgres: stat %d items: %w", len(ids), err)
@@ -75,17 +66,10 @@ func (t *tx) statBatchOf(ctx context.Context, batch []string, out []store.ItemSt
 		return err
 	}
 	defer rows.Close()
-	stats, err := itemrow.ScanStats(rows, scanStat)
-	if err != nil {
-		return err
-	}
-	at := index(batch)
-	for _, stat := range stats {
-		for _, i := range at[stat.ID] {
-			out[i] = stat
-		}
-	}
-	return nil
+	return itemrow.ScanInto(rows, batch, out, func(scan func(...any) error) (string, store.ItemStat, error) {
+		stat, err := scanStat(scan)
+		return stat.ID, stat, err
+	})
 }
 
 func (t *tx) PeerVersions(ctx context.Context, peer string, ids []string) ([]store.Version, error) {
@@ -109,20 +93,14 @@ func (t *tx) peerBatchOf(ctx context.Context, peer string, batch []string, out [
 		return err
 	}
 	defer rows.Close()
-	at := index(batch)
-	for rows.Next() {
+	return itemrow.ScanInto(rows, batch, out, func(scan func(...any) error) (string, store.Version, error) {
 		var id string
 		var v store.Version
 		var when *time.Time
-		if err := rows.Scan(&id, &v.Top.By, &v.Top.Sequence, &when, &v.Conflicts); err != nil {
-			return err
-		}
+		err := scan(&id, &v.Top.By, &v.Top.Sequence, &when, &v.Conflicts)
 		v.Top.When = utc(when)
-		for _, i := range at[id] {
-			out[i] = v
-		}
-	}
-	return rows.Err()
+		return id, v, err
+	})
 }
 
 // SetPeerVersions queues one upsert per batchRows rows on the Tx's pending

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 )
 
 // batchIDs is how many ids one query of StatMany or PeerVersions names: a
@@ -69,15 +70,6 @@ func idArgs(args []any, ids []string) []any {
 	return args
 }
 
-// index maps each id of a batch to its positions.
-func index(ids []string) map[string][]int {
-	m := make(map[string][]int, len(ids))
-	for i, id := range ids {
-		m[id] = append(m[id], i)
-	}
-	return m
-}
-
 func (t *tx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, error) {
 	if err := t.enter(ctx, false); err != nil {
 		return nil, fmt.Errorf("sqlite: stat %d items: %w", len(ids), err)
@@ -86,16 +78,17 @@ func (t *tx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, erro
 	args := make([]any, 0, batchIDs)
 	for start := 0; start < len(ids); start += batchIDs {
 		batch := ids[start:min(len(ids), start+batchIDs)]
-		if err := t.statBatchOf(ctx, batch, idArgs(args[:0], batch), out[start:]); err != nil {
+		if err := batchOf(ctx, t, qStatMany, idArgs(args[:0], batch), batch, out[start:], scanStatOf); err != nil {
 			return nil, fmt.Errorf("sqlite: stat items %q to %q: %w", batch[0], batch[len(batch)-1], t.Fail(err))
 		}
 	}
 	return out, nil
 }
 
-// statBatchOf reads the stats of the items of one batch into out.
-func (t *tx) statBatchOf(ctx context.Context, batch []string, args []any, out []store.ItemStat) error {
-	st, err := t.stmt(ctx, qStatMany)
+// batchOf runs the batch lookup q with args and reads its rows into out
+// at the positions of their ids in batch (itemrow.ScanInto).
+func batchOf[T any](ctx context.Context, t *tx, q string, args []any, batch []string, out []T, scan func(func(...any) error) (string, T, error)) error {
+	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -104,17 +97,13 @@ func (t *tx) statBatchOf(ctx context.Context, batch []string, args []any, out []
 		return err
 	}
 	defer rows.Close()
-	at := index(batch)
-	for rows.Next() {
-		stat, err := scanStat(rows.Scan)
-		if err != nil {
-			return err
-		}
-		for _, i := range at[stat.ID] {
-			out[i] = stat
-		}
-	}
-	return rows.Err()
+	return itemrow.ScanInto(rows, batch, out, scan)
+}
+
+// scanStatOf reads the statCols of one row of qStatMany.
+func scanStatOf(scan func(...any) error) (string, store.ItemStat, error) {
+	stat, err := scanStat(scan)
+	return stat.ID, stat, err
 }
 
 func (t *tx) PeerVersions(ctx context.Context, peer string, ids []string) ([]store.Version, error) {
@@ -132,38 +121,21 @@ func (t *tx) PeerVersions(ctx context.Context, peer string, ids []string) ([]sto
 	args := make([]any, 0, 1+batchIDs)
 	for start := 0; start < len(ids); start += batchIDs {
 		batch := ids[start:min(len(ids), start+batchIDs)]
-		if err := t.peerBatchOf(ctx, batch, idArgs(append(args[:0], num), batch), out[start:]); err != nil {
+		if err := batchOf(ctx, t, qPeerVersions, idArgs(append(args[:0], num), batch), batch, out[start:], scanPeerVersion); err != nil {
 			return nil, fmt.Errorf("sqlite: versions of items %q to %q at peer %q: %w", batch[0], batch[len(batch)-1], peer, t.Fail(err))
 		}
 	}
 	return out, nil
 }
 
-// peerBatchOf reads the peer versions of the items of one batch into out.
-func (t *tx) peerBatchOf(ctx context.Context, batch []string, args []any, out []store.Version) error {
-	st, err := t.stmt(ctx, qPeerVersions)
-	if err != nil {
-		return err
-	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	at := index(batch)
-	for rows.Next() {
-		var id string
-		var v store.Version
-		var when sql.NullInt64
-		if err := rows.Scan(&id, &v.Top.By, &v.Top.Sequence, &when, &v.Conflicts); err != nil {
-			return err
-		}
-		v.Top.When = fromUnix(when)
-		for _, i := range at[id] {
-			out[i] = v
-		}
-	}
-	return rows.Err()
+// scanPeerVersion reads one row of qPeerVersions.
+func scanPeerVersion(scan func(...any) error) (string, store.Version, error) {
+	var id string
+	var v store.Version
+	var when sql.NullInt64
+	err := scan(&id, &v.Top.By, &v.Top.Sequence, &when, &v.Conflicts)
+	v.Top.When = fromUnix(when)
+	return id, v, err
 }
 
 // qSetPeerVersionsOf returns the upsert of n peer versions.

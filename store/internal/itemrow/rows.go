@@ -71,6 +71,27 @@ func ScanStats(rows Rows, scanStat ScanStat) ([]store.ItemStat, error) {
 	return out, rows.Err()
 }
 
+// ScanInto reads the rows of a batch lookup of ids (StatMany,
+// PeerVersions): scan reads one row's id and value, which goes to every
+// position of out where ids holds that id, so that an id asked for twice
+// is answered twice. Positions without a row keep their zero value.
+func ScanInto[T any](rows Rows, ids []string, out []T, scan func(scan func(dest ...any) error) (string, T, error)) error {
+	at := make(map[string][]int, len(ids))
+	for i, id := range ids {
+		at[id] = append(at[id], i)
+	}
+	for rows.Next() {
+		id, v, err := scan(rows.Scan)
+		if err != nil {
+			return err
+		}
+		for _, i := range at[id] {
+			out[i] = v
+		}
+	}
+	return rows.Err()
+}
+
 // Items yields the items of changes, for Tx.All.
 func Items(changes iter.Seq2[store.Change, error]) iter.Seq2[*feedsync.Item, error] {
 	return func(yield func(*feedsync.Item, error) bool) {
