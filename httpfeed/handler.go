@@ -168,19 +168,18 @@ func (h *Handler) logger() *slog.Logger {
 	return h.Logger
 }
 
-func (h *Handler) maxBody() int64 {
-	if h.MaxBodyBytes <= 0 {
-		return DefaultMaxBodyBytes
+// orDefault is v, or def when v is not positive: what a zero setting of
+// Handler means.
+func orDefault[T ~int | ~int64](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	return h.MaxBodyBytes
+	return v
 }
 
-func (h *Handler) maxItems() int {
-	if h.MaxItems <= 0 {
-		return DefaultMaxItems
-	}
-	return h.MaxItems
-}
+func (h *Handler) maxBody() int64 { return orDefault(h.MaxBodyBytes, DefaultMaxBodyBytes) }
+
+func (h *Handler) maxItems() int { return orDefault(h.MaxItems, DefaultMaxItems) }
 
 func (h *Handler) now() time.Time {
 	if h.Now == nil {

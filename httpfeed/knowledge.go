@@ -47,19 +47,9 @@ const (
 	summaryLinesPerItem = 10
 )
 
-func (h *Handler) pageItems() int {
-	if h.PageItems <= 0 {
-		return DefaultPageItems
-	}
-	return h.PageItems
-}
+func (h *Handler) pageItems() int { return orDefault(h.PageItems, DefaultPageItems) }
 
-func (h *Handler) pageBytes() int64 {
-	if h.PageBytes <= 0 {
-		return DefaultPageBytes
-	}
-	return h.PageBytes
-}
+func (h *Handler) pageBytes() int64 { return orDefault(h.PageBytes, DefaultPageBytes) }
 
 // pageLimit returns the limit a request asks for, bounded by max; 0 and
 // an error for a malformed one.

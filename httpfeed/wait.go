@@ -46,12 +46,7 @@ func (h *Handler) maxWait() time.Duration {
 	return h.MaxWait
 }
 
-func (h *Handler) maxWaiters() int64 {
-	if h.MaxWaiters <= 0 {
-		return DefaultMaxWaiters
-	}
-	return int64(h.MaxWaiters)
-}
+func (h *Handler) maxWaiters() int64 { return int64(orDefault(h.MaxWaiters, DefaultMaxWaiters)) }
 
 // parseWait reads the wait parameter: a Go duration ("30s") or a number of
 // seconds ("30").
