@@ -77,3 +77,17 @@ func TestFirstMergeFormatOption(t *testing.T) {
 		t.Fatalf("store format %v, want rss (Options.Format)", f)
 	}
 }
+
+// TestFailedFirstMergeSetsNoFormat: the format is set in the merge's
+// transaction, so a push cut off in the middle (malformed after its first
+// entry) leaves a new store as it was, without a format to hold on to.
+func TestFailedFirstMergeSetsNoFormat(t *testing.T) {
+	st := store.NewMemory()
+	cut := pushedAtom[:strings.Index(pushedAtom, "</entry>")+len("</entry>")] + "<entry><title>"
+	if _, err := consumer.Consume(context.Background(), st, strings.NewReader(cut), consumer.Options{}); err == nil {
+		t.Fatal("a feed cut off in an entry merged without error")
+	}
+	if _, f := feedFormat(t, st); f != feedsync.FormatUnknown {
+		t.Fatalf("a failed first merge left the store with format %v", f)
+	}
+}
