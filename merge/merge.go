@@ -44,8 +44,8 @@ type Options struct {
 	// feed, then for merged items in local document order, then for added
 	// items in incoming order. Default: nil.
 	OnItem func(id string, line int, o feedsync.Outcome, err error)
-	// TempDir is where Feeds keeps its spill file while it runs. Default:
-	// os.TempDir().
+	// TempDir is where Feeds keeps its two spill files while it runs, each
+	// about the size of its feed. Default: os.TempDir().
 	TempDir string
 	// Admit, if set, is asked about every valid incoming item before it is
 	// merged, with its local counterpart (nil when there is none); an
