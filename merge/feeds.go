@@ -54,7 +54,8 @@ import (
 // item, and finally copies the incoming items no local item consumed. Both
 // spill files are removed before Feeds returns. Memory therefore grows
 // with the number of incoming sync ids and local sync ids (for the
-// duplicate check), not with the size of the feeds.
+// duplicate check), and of local items with invalid metadata (whose
+// errors are kept for the second pass), not with the size of the feeds.
 //
 // ctx is checked between items and between reads of either feed. An error
 // or a cancellation on one side stops the other at its next read, and
