@@ -286,10 +286,15 @@ func (t *transcoder) Read(p []byte) (int, error) {
 // local names, attributes (without namespace declarations) in document
 // order, and text that is not only white space. Prefixes and formatting do
 // not change the result.
+//
+// A Reader keeps its digesters from item to item, so that their buffers and
+// hash are made once; what goes into the hash is gathered in buf and
+// written at once.
 type digester struct {
 	h    hash.Hash
 	buf  []byte
 	text []byte // text since the last tag: a run split by CDATA or entities hashes as one
+	out  [sha256.Size]byte
 }
 
 func (d *digester) reset() {
@@ -297,35 +302,41 @@ func (d *digester) reset() {
 		d.h = sha256.New()
 	}
 	d.h.Reset()
+	d.buf = d.buf[:0]
 	d.text = d.text[:0]
 }
 
+// flush appends the text gathered since the last tag to buf.
 func (d *digester) flush() {
 	if len(bytes.TrimSpace(d.text)) > 0 {
-		d.h.Write([]byte{'"'})
-		d.buf = binary.AppendUvarint(d.buf[:0], uint64(len(d.text)))
-		d.h.Write(d.buf)
-		d.h.Write(d.text)
+		d.buf = append(d.buf, '"')
+		d.buf = binary.AppendUvarint(d.buf, uint64(len(d.text)))
+		d.buf = append(d.buf, d.text...)
 	}
 	d.text = d.text[:0]
 }
 
 func (d *digester) str(s string) {
-	d.buf = binary.AppendUvarint(d.buf[:0], uint64(len(s)))
+	d.buf = binary.AppendUvarint(d.buf, uint64(len(s)))
 	d.buf = append(d.buf, s...)
+}
+
+// write hashes buf.
+func (d *digester) write() {
 	d.h.Write(d.buf)
+	d.buf = d.buf[:0]
 }
 
 func (d *digester) start(sc *scope, t xml.StartElement) {
 	d.flush()
-	d.h.Write([]byte{'<'})
+	d.buf = append(d.buf, '<')
 	d.str(sc.uri(t.Name.Space))
 	d.str(t.Name.Local)
 	for _, a := range t.Attr {
 		if isXMLNS(a.Name.Space, a.Name.Local) {
 			continue
 		}
-		d.h.Write([]byte{'@'})
+		d.buf = append(d.buf, '@')
 		if a.Name.Space != "" {
 			d.str(sc.uri(a.Name.Space))
 		} else {
@@ -334,18 +345,20 @@ func (d *digester) start(sc *scope, t xml.StartElement) {
 		d.str(a.Name.Local)
 		d.str(a.Value)
 	}
+	d.write()
 }
 
 func (d *digester) end() {
 	d.flush()
-	d.h.Write([]byte{'>'})
+	d.buf = append(d.buf, '>')
+	d.write()
 }
 
 func (d *digester) addText(b []byte) { d.text = append(d.text, b...) }
 
 func (d *digester) sum() Digest {
 	var out Digest
-	copy(out[:], d.h.Sum(nil))
+	copy(out[:], d.h.Sum(d.out[:0]))
 	return out
 }
 

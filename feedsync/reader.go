@@ -110,6 +110,10 @@ type Reader struct {
 	outerStart int64
 	copyBytes  int64
 
+	// digesters hash the items being read, digests of them in use.
+	digesters []*digester
+	digests   int
+
 	err error // sticky
 }
 
@@ -477,7 +481,14 @@ func (r *Reader) readItem(t xml.StartElement, start int64, line int, parent, sc 
 		r.outer, r.outerStart, r.copyBytes = it, start, 0
 		defer func() { r.outer = nil }()
 	}
-	var h digester
+	// A digester per level of nesting (conflict copies are items too),
+	// kept for the next item.
+	if r.digests == len(r.digesters) {
+		r.digesters = append(r.digesters, new(digester))
+	}
+	h := r.digesters[r.digests]
+	r.digests++
+	defer func() { r.digests-- }()
 	h.reset()
 	h.start(sc, t)
 	itemDepth := r.depth
@@ -609,6 +620,10 @@ func (r *Reader) readSync(owner *Item, t xml.StartElement, sc *scope) (*Sync, er
 			case isSyncNS(uri) && tok.Name.Local == "history":
 				if len(s.History) >= r.opts.MaxHistory {
 					return nil, &SyntaxError{Line: line, Msg: fmt.Sprintf("more than %d sx:history entries", r.opts.MaxHistory), Err: ErrLimit}
+				}
+				if s.History == nil {
+					// Most histories hold a few entries: grow once.
+					s.History = make([]History, 0, 4)
 				}
 				s.History = append(s.History, p.history(tok.Start()))
 				if err := r.skipRest(); err != nil {

@@ -112,13 +112,13 @@ type Decoder struct {
 
 	attr    []xml.Attr
 	scratch []byte
-	names   map[string]string
+	names   [nameSlots]string // see intern
 	nameOK  map[string]bool
 }
 
 // NewDecoder returns a Decoder reading r.
 func NewDecoder(r io.Reader, opts Options) *Decoder {
-	return &Decoder{r: r, limit: opts.Limit, charset: opts.Charset, line: 1, names: make(map[string]string)}
+	return &Decoder{r: r, limit: opts.Limit, charset: opts.Charset, line: 1}
 }
 
 // errShort says that a token runs past the end of the buffer: read more and
@@ -134,7 +134,9 @@ const (
 	// long: from then on each read at least doubles what is buffered of
 	// it, so that parsing it again costs time in proportion to its size.
 	longToken = 4
-	// maxNames bounds the interned names.
+	// nameSlots is the size of the cache of names (a power of two).
+	nameSlots = 1024
+	// maxNames bounds the cached answers of validUnicodeName.
 	maxNames = 4096
 )
 
@@ -631,17 +633,20 @@ func (d *Decoder) nsname(i int) (xml.Name, int, bool, error) {
 	return xml.Name{Space: d.intern(s[:c]), Local: d.intern(s[c+1:])}, j, true, nil
 }
 
-// intern returns s as a string, the same one for the same bytes while
-// there are not too many different ones: feeds repeat a few names.
+// intern returns s as a string, the same one as the last time the same
+// bytes came as long as no other name took their slot: feeds repeat a few
+// names, and a cache indexed by a hash of the bytes costs less than a map.
 func (d *Decoder) intern(s []byte) string {
-	if v, ok := d.names[string(s)]; ok {
-		return v
+	h := uint32(2166136261)
+	for _, c := range s {
+		h = (h ^ uint32(c)) * 16777619
 	}
-	v := string(s)
-	if len(d.names) < maxNames {
-		d.names[v] = v
+	slot := &d.names[h&(nameSlots-1)]
+	if *slot == string(s) {
+		return *slot
 	}
-	return v
+	*slot = string(s)
+	return *slot
 }
 
 // validName checks the characters of a name as encoding/xml's isName.
