@@ -234,8 +234,9 @@ func (r *Reader) token() (xmltok.Token, error) {
 		}
 		r.open = append(r.open, t.Name)
 	case xmltok.EndElement:
-		// RawToken does not check that end tags match: do it here, or
-		// malformed bytes would be copied into every feed written.
+		// The tokenizer, like encoding/xml's RawToken, does not check
+		// that end tags match: do it here, or malformed bytes would be
+		// copied into every feed written.
 		if n := len(r.open); n == 0 || r.open[n-1] != t.Name {
 			want := "nothing"
 			if n > 0 {
@@ -246,7 +247,8 @@ func (r *Reader) token() (xmltok.Token, error) {
 		r.open = r.open[:len(r.open)-1]
 		r.depth--
 	case xmltok.Directive:
-		// Entities are never expanded by encoding/xml, but a document that
+		// Declared entities are never expanded (an unknown entity is an
+		// error, as in encoding/xml's Strict mode), but a document that
 		// declares any is hostile or broken: say so instead of failing
 		// later on an undefined reference (FS-ROBUST-4).
 		if bytes.Contains(t.Data, []byte("ENTITY")) {
