@@ -321,7 +321,7 @@ func TestLarge(t *testing.T) {
 	for name, in := range cases {
 		t.Run(name, func(t *testing.T) {
 			for _, rd := range reads {
-				if rd.name == "bytewise" && len(in) > 1<<20 {
+				if rd.name == "bytewise" && len(in) > 1<<18 {
 					continue
 				}
 				want := stdOutcome(rd.wrap([]byte(in)))
@@ -389,8 +389,10 @@ func TestSeeds(t *testing.T) {
 	for i, in := range seeds(t) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			check(t, in)
-			// Every prefix: truncation at each point of a real feed.
-			for n := range len(in) {
+			// Truncation at every point of a small feed, and at 500
+			// points (a different set for each feed) of a larger one.
+			step := len(in)/500 + 1
+			for n := i % step; n < len(in); n += step {
 				want := stdOutcome(bytes.NewReader(in[:n]))
 				got := ourOutcome(bytes.NewReader(in[:n]))
 				if msg := compare(want, got); msg != "" {

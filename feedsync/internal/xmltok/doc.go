@@ -37,8 +37,12 @@
 // needs (see Discard), so that the caller can slice a token's exact source
 // bytes out by offset (Slice): feedsync writes unchanged items back byte for
 // byte. A token must be whole in the buffer to be returned; when it is not,
-// more is read and the token is parsed again. Reads of a token that keeps
-// running past the buffer grow geometrically, so a large token costs time
-// in proportion to its size. Limit bounds what is kept at once
-// (ErrTooLarge), like the recorder it replaces.
+// more is read and the token is parsed again. One read is asked for at a
+// time, as a bufio.Reader would; once a token has taken several, each
+// refill reads at least as much again as is buffered of it, so that a large
+// token costs time in proportion to its size even from a source that hands
+// out a few bytes per read. Such a refill may wait for more input than the
+// token needs, which matters only for a source that pauses in the middle
+// of a document. Limit bounds what is kept at once (ErrTooLarge), as the
+// recorder it replaces in feedsync did.
 package xmltok
