@@ -110,7 +110,8 @@ type Reader struct {
 	outerStart int64
 	copyBytes  int64
 
-	// digesters hash the items being read, digests of them in use.
+	// digesters[:digests] hash the items being read (an item and the
+	// conflict copy inside it); the others are kept for the next items.
 	digesters []*digester
 	digests   int
 
