@@ -18,7 +18,9 @@ import (
 // block carries codes built at start-up from a sample of typical items
 // (a dynamic block whose header is the same bytes every time), and the
 // matching is a greedy search in one hash table that starts from a copy
-// of the dictionary's. Any DEFLATE decoder given dict reads the result.
+// of the dictionary's (tokenize; encodeDict in static_encode.go is the
+// same search, written for speed). Any DEFLATE decoder given dict reads
+// the result.
 
 const (
 	// maxDictXML is the longest element encoded so: with the dictionary it
@@ -68,7 +70,11 @@ func tables() *static {
 
 func hash4(u uint32) uint32 { return (u * 0x1e35a7bd) >> (32 - tableBits) }
 
-func load32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
+// load32 reads 4 bytes at i. The slice it reads has its length and
+// capacity fixed, so that the compiler checks one bound and need not
+// guard a pointer past the end, as it does for b[i:]: the encoder calls
+// it a few times for every byte.
+func load32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i : i+4 : i+4]) }
 
 // distCode returns the distance code of d (1-32768) and its extra bits.
 func distCode(d int) (code int, extra uint, value int) {
@@ -80,7 +86,8 @@ func distCode(d int) (code int, extra uint, value int) {
 	return 2*n + (d>>(n-1))&1, uint(n - 1), d & (1<<(n-1) - 1)
 }
 
-// bitWriter writes DEFLATE's least-significant-bit-first stream.
+// bitWriter writes DEFLATE's least-significant-bit-first stream: the
+// block header at start-up (and the tests' reference encoder).
 type bitWriter struct {
 	out  []byte
 	bits uint64
