@@ -211,10 +211,12 @@ func (wk *dictWork) encode(xml []byte, implied bool) []byte {
 		// Insert the positions inside the match, as tokenize does.
 		end := i + l
 		if l <= 8 && i+11 <= n {
+			// A match is at least minMatch (4) bytes: i+1 to i+3 are
+			// in every one.
 			a, b := wk.load64(i+1), wk.load64(i+3)
-			wk.insertUnless(uint32(a), i+1, l <= 1)
-			wk.insertUnless(uint32(a>>8), i+2, l <= 2)
-			wk.insertUnless(uint32(a>>16), i+3, l <= 3)
+			wk.table[hash4(uint32(a))] = int32(i + 1)
+			wk.table[hash4(uint32(a>>8))] = int32(i + 2)
+			wk.table[hash4(uint32(a>>16))] = int32(i + 3)
 			wk.insertUnless(uint32(a>>24), i+4, l <= 4)
 			wk.insertUnless(uint32(a>>32), i+5, l <= 5)
 			wk.insertUnless(uint32(b>>24), i+6, l <= 6)
