@@ -1,7 +1,6 @@
 package httpfeed
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
@@ -59,8 +59,16 @@ type Client struct {
 	// Reader bounds the feeds pulled (FS-ROBUST-4). Default: the feedsync
 	// defaults.
 	Reader feedsync.ReaderOptions
-	// NoGzip sends feeds uncompressed. Default: false, gzip.
+	// NoGzip sends request bodies (feeds, summaries) uncompressed: no
+	// compression at all, despite the name. Responses are still
+	// compressed as NoZstd allows. Default: false, compressed (see
+	// uploadCoding).
 	NoGzip bool
+	// NoZstd keeps to gzip: responses are asked for with Accept-Encoding:
+	// gzip alone and request bodies are never zstd, for a server or a
+	// proxy that mishandles zstd. Default: false, zstd where the server
+	// takes it.
+	NoZstd bool
 	// OnItem, if set, is called after each pulled item is merged with
 	// the number of items and bytes received so far, for progress
 	// reports. Default: nil.
@@ -73,6 +81,80 @@ type Client struct {
 	// DefaultClientPageBytes.
 	PageItems int
 	PageBytes int64
+}
+
+// zstdServers holds the collections (scheme, host and path) that take zstd
+// request bodies: a response of theirs listed zstd in its Accept-Encoding
+// header. It is the package's, not a Client's, so that Clients stay
+// copyable values.
+var zstdServers sync.Map
+
+// collectionKey names the collection u addresses in zstdServers.
+func collectionKey(u *url.URL) string {
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
+}
+
+// uploadCoding returns the coding of the next request body: none with
+// NoGzip; zstd once a response of the server has listed zstd in its
+// Accept-Encoding header (RFC 9110 §12.5.3), which a Handler sends on
+// every response; gzip otherwise, which every Handler has always taken. A
+// 415 answer to a zstd body makes the client forget the server took zstd.
+func (c *Client) uploadCoding() coding {
+	switch {
+	case c.NoGzip:
+		return codingIdentity
+	case !c.NoZstd && c.takesZstd():
+		return codingZstd
+	}
+	return codingGzip
+}
+
+// takesZstd reports whether the collection has said it takes zstd bodies.
+func (c *Client) takesZstd() bool {
+	u, err := url.Parse(c.URL)
+	if err != nil {
+		return false
+	}
+	_, ok := zstdServers.Load(collectionKey(u))
+	return ok
+}
+
+// noteEncodings records from resp whether the server takes zstd bodies.
+func (c *Client) noteEncodings(req *http.Request, resp *http.Response) {
+	key := collectionKey(req.URL)
+	if resp.StatusCode == http.StatusUnsupportedMediaType && req.Header.Get("Content-Encoding") == "zstd" {
+		zstdServers.Delete(key)
+		return
+	}
+	ae := resp.Header.Values("Accept-Encoding")
+	if len(ae) == 0 {
+		return
+	}
+	zstdOK := false
+	for _, v := range ae {
+		for part := range strings.SplitSeq(v, ",") {
+			if enc, q := mediaRange(part); enc == "zstd" && q > 0 {
+				zstdOK = true
+			}
+		}
+	}
+	if _, known := zstdServers.Load(key); known != zstdOK {
+		if zstdOK {
+			zstdServers.Store(key, true)
+		} else {
+			zstdServers.Delete(key)
+		}
+	}
+}
+
+// acceptEncoding returns the Accept-Encoding header of the client's
+// requests. The client sets it itself, so net/http does not decode gzip
+// for it: decodeBody does, for both codings.
+func (c *Client) acceptEncoding() string {
+	if c.NoZstd {
+		return "gzip"
+	}
+	return "zstd, gzip"
 }
 
 // Defaults of the client's page bounds.
@@ -199,18 +281,21 @@ func (c *Client) Get(ctx context.Context, since, etag string) (*Response, error)
 // the item and line the server gave; errors.Is matches feedsync.ErrUntrusted
 // for an item the server would not let this client write, and
 // feedsync.ErrLimit for one over its limits. body is compressed on the way
-// unless NoGzip is set.
+// unless NoGzip is set: with zstd when an earlier response of the server
+// said it takes zstd, else with gzip.
 func (c *Client) Post(ctx context.Context, body io.Reader, since string, wantFeed bool) (*Response, error) {
 	var pr *io.PipeReader
-	if !c.NoGzip {
+	enc := c.uploadCoding()
+	if enc != codingIdentity {
 		var pw *io.PipeWriter
 		pr, pw = io.Pipe()
 		go func(src io.Reader) {
-			zw := gzip.NewWriter(pw)
+			zw := getCompressor(enc, pw)
 			_, err := io.Copy(zw, src)
 			if err == nil {
 				err = zw.Close()
 			}
+			putCompressor(zw)
 			pw.CloseWithError(err)
 		}(body)
 		body = pr
@@ -223,7 +308,7 @@ func (c *Client) Post(ctx context.Context, body io.Reader, since string, wantFee
 		return nil, err
 	}
 	if pr != nil {
-		req.Header.Set("Content-Encoding", "gzip")
+		req.Header.Set("Content-Encoding", enc.String())
 	}
 	req.Header.Set("Content-Type", "application/xml")
 	return c.do(req)
@@ -253,6 +338,7 @@ func (c *Client) newRequest(ctx context.Context, method, since string, withSince
 	} else {
 		req.Header.Set("Accept", "application/json")
 	}
+	req.Header.Set("Accept-Encoding", c.acceptEncoding())
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
@@ -267,6 +353,11 @@ func (c *Client) newRequest(ctx context.Context, method, since string, withSince
 func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.http().Do(req)
 	if err != nil {
+		return nil, fmt.Errorf("httpfeed: %s %s: %w", req.Method, redactURL(req.URL), err)
+	}
+	c.noteEncodings(req, resp)
+	if err := decodeBody(resp); err != nil {
+		resp.Body.Close()
 		return nil, fmt.Errorf("httpfeed: %s %s: %w", req.Method, redactURL(req.URL), err)
 	}
 	if resp.StatusCode != http.StatusNotModified && (resp.StatusCode < 200 || resp.StatusCode > 299) {

@@ -200,6 +200,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(sw, http.StatusInternalServerError, Problem{Error: "no store configured"})
 		return
 	}
+	sw.Header().Set("Accept-Encoding", acceptedEncodings)
 	if !h.Grants.allow(sw, r, h.Name) {
 		return
 	}
@@ -372,7 +373,7 @@ func (h *Handler) writeFeed(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	hdr.Set("Content-Type", contentType(f))
 
-	fw := newFeedWriter(w, acceptsGzip(r))
+	fw := newFeedWriter(w, responseCoding(r))
 	// feedsync.NewWriter buffers 64 KiB; handing it a pooled buffer of that
 	// size makes it use ours (bufio.NewWriterSize returns a large enough
 	// *bufio.Writer as it is), which saves allocating and clearing 64 KiB

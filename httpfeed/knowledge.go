@@ -139,8 +139,16 @@ func (h *Handler) requestBody(w http.ResponseWriter, r *http.Request) (io.Reader
 		}
 		defer zr.Close()
 		in = &boundedReader{r: zr, n: h.maxBody()}
+	case "zstd":
+		zr, err := newZstdBody(body)
+		if err != nil {
+			writeProblem(w, http.StatusBadRequest, Problem{Error: "request body is not zstd: " + err.Error()})
+			return nil, nil, false
+		}
+		defer zr.close()
+		in = &boundedReader{r: zr, n: h.maxBody()}
 	default:
-		writeProblem(w, http.StatusUnsupportedMediaType, Problem{Error: "Content-Encoding " + enc + " not supported (use gzip or none)"})
+		writeProblem(w, http.StatusUnsupportedMediaType, Problem{Error: "Content-Encoding " + enc + " not supported (use zstd, gzip or none)"})
 		return nil, nil, false
 	}
 	// Received in full before any transaction begins (spool.go).
@@ -168,7 +176,7 @@ func (h *Handler) lineFailure(w http.ResponseWriter, r *http.Request, what strin
 		code, p = http.StatusRequestEntityTooLarge, Problem{Error: fmt.Sprintf("more than %d lines in one request; send smaller pages", h.maxItems())}
 	case errors.As(err, &mbe), errors.Is(err, errBodyTooLarge):
 		code, p = http.StatusRequestEntityTooLarge, Problem{Error: "request body larger than " + strconv.FormatInt(h.maxBody(), 10) + " bytes; send smaller pages"}
-	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, errBadZstd):
 		code, p = http.StatusBadRequest, Problem{Error: "request body: " + err.Error()}
 	case errors.Is(err, store.ErrClosed), r.Context().Err() != nil:
 		code, p = http.StatusServiceUnavailable, Problem{Error: "the store is closed or the request was cancelled"}
@@ -401,7 +409,7 @@ func (h *Handler) serveSummary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hdr.Set("Content-Type", mediaLines)
-	fw := newFeedWriter(w, acceptsGzip(r))
+	fw := newFeedWriter(w, responseCoding(r))
 	if r.Method != http.MethodHead {
 		fw.Write(body)
 	}
@@ -518,7 +526,7 @@ func (h *Handler) serveItems(w http.ResponseWriter, r *http.Request) {
 	}
 	defer tx.Rollback()
 	w.Header().Set("Content-Type", contentType(f))
-	fw := newFeedWriter(w, acceptsGzip(r))
+	fw := newFeedWriter(w, responseCoding(r))
 	seq := func(yield func(string, error) bool) {
 		for _, id := range ids {
 			if !yield(id, nil) {
@@ -592,7 +600,10 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 		writeProblem(w, storeStatus(err), Problem{Error: "cannot read the store"})
 		return feedResult{status: storeStatus(err)}
 	}
-	buf := &pageBuffer{gzipOK: acceptsGzip(r) && r.Method != http.MethodHead}
+	buf := &pageBuffer{coding: responseCoding(r)}
+	if r.Method == http.MethodHead {
+		buf.coding = codingIdentity
+	}
 	defer buf.release()
 	opts := producer.Options{Format: f, Peer: peer, MaxItems: limit, MaxBytes: h.pageBytes()}
 	kind := FeedIncremental
@@ -631,14 +642,14 @@ func (h *Handler) servePage(w http.ResponseWriter, r *http.Request, peer string,
 }
 
 // pageBuffer holds a feed page until its token is known, then sends it.
-// When the response may be gzip-compressed, the page is compressed as it
-// comes once it is larger than bufferLimit: the page is held compressed,
-// not copied whole, then compressed.
+// When the response may be compressed, the page is compressed as it comes
+// once it is larger than bufferLimit: the page is held compressed, not
+// copied whole, then compressed.
 type pageBuffer struct {
-	gzipOK bool
+	coding coding
 	plain  bytes.Buffer
 	zbuf   bytes.Buffer
-	zw     *gzip.Writer
+	zw     compressor
 	n      int64 // page bytes, before compression
 }
 
@@ -648,9 +659,8 @@ func (b *pageBuffer) Write(p []byte) (int, error) {
 		return b.zw.Write(p)
 	}
 	b.plain.Write(p)
-	if b.gzipOK && b.plain.Len() > bufferLimit {
-		b.zw = gzipPool.Get().(*gzip.Writer)
-		b.zw.Reset(&b.zbuf)
+	if b.coding != codingIdentity && b.plain.Len() > bufferLimit {
+		b.zw = getCompressor(b.coding, &b.zbuf)
 		_, err := b.zw.Write(b.plain.Bytes())
 		b.plain = bytes.Buffer{}
 		if err != nil {
@@ -664,7 +674,7 @@ func (b *pageBuffer) Write(p []byte) (int, error) {
 // headers set but for the body's own.
 func (b *pageBuffer) send(w http.ResponseWriter, r *http.Request) {
 	if b.zw == nil {
-		fw := newFeedWriter(w, b.gzipOK)
+		fw := newFeedWriter(w, b.coding)
 		if r.Method != http.MethodHead {
 			fw.Write(b.plain.Bytes())
 		}
@@ -673,17 +683,16 @@ func (b *pageBuffer) send(w http.ResponseWriter, r *http.Request) {
 	}
 	b.zw.Close() // into memory: no failure
 	hdr := w.Header()
-	hdr.Set("Content-Encoding", "gzip")
+	hdr.Set("Content-Encoding", b.coding.String())
 	hdr.Set("Content-Length", strconv.Itoa(b.zbuf.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.zbuf.Bytes())
 }
 
-// release returns the gzip writer to its pool.
+// release returns the compressor to its pool.
 func (b *pageBuffer) release() {
 	if b.zw != nil {
-		b.zw.Reset(io.Discard)
-		gzipPool.Put(b.zw)
+		putCompressor(b.zw)
 		b.zw = nil
 	}
 }

@@ -2,12 +2,14 @@ package httpfeed_test
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -190,9 +192,12 @@ func BenchmarkServeHeld(b *testing.B) {
 }
 
 // BenchmarkServePull measures an initial pull from the server side: GET
-// ?limit pages from the start of the store to its end, gzip-compressed,
-// for a named peer, as Client.Sync asks for them into an empty store.
+// ?limit pages from the start of the store to its end, compressed as
+// Client asks (zstd, else gzip; FEEDSYNC_BENCH_ENCODING sets the
+// Accept-Encoding sent), for a named peer, as Client.Sync asks for them
+// into an empty store. wire-B/op is the compressed bytes of a pull.
 func BenchmarkServePull(b *testing.B) {
+	benchEncoding := cmp.Or(os.Getenv("FEEDSYNC_BENCH_ENCODING"), "zstd, gzip")
 	for _, kind := range []string{"sqlite", "memory"} {
 		b.Run(kind, func(b *testing.B) {
 			st := serverBenchStore(b, kind, serverBenchItems)
@@ -207,7 +212,7 @@ func BenchmarkServePull(b *testing.B) {
 					if since != "" {
 						q += "&since=" + since
 					}
-					rec := serve(h, newRequest("GET", q, nil, httpfeed.HeaderPeer, "client", httpfeed.HeaderPeerMark, "", "Accept-Encoding", "gzip"))
+					rec := serve(h, newRequest("GET", q, nil, httpfeed.HeaderPeer, "client", httpfeed.HeaderPeerMark, "", "Accept-Encoding", benchEncoding))
 					if rec.Code != 200 {
 						b.Fatalf("GET %s: %d %s", q, rec.Code, rec.Body)
 					}

@@ -2,7 +2,6 @@ package httpfeed
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -309,11 +308,12 @@ func (c *Client) readPage(ctx context.Context, st store.Store, from int64, w io.
 // pushPage posts one page of items; with until, it carries the marks the
 // server checks (sent) and records (until).
 func (c *Client) pushPage(ctx context.Context, body io.Reader, sent, until string, res *SyncResult) error {
-	req, err := c.newRequest(ctx, http.MethodPost, "", false, c.compressed(body))
+	zbody, enc := c.compressed(body)
+	req, err := c.newRequest(ctx, http.MethodPost, "", false, zbody)
 	if err != nil {
 		return err
 	}
-	c.bodyHeaders(req, "application/xml")
+	bodyHeaders(req, "application/xml", enc)
 	if until != "" {
 		req.Header.Set(HeaderPeerMark, sent)
 		req.Header.Set(HeaderPeerUntil, until)
@@ -332,23 +332,26 @@ func (c *Client) pushPage(ctx context.Context, body io.Reader, sent, until strin
 	return nil
 }
 
-// compressed returns body gzip-compressed unless NoGzip is set.
-func (c *Client) compressed(body io.Reader) io.Reader {
-	if c.NoGzip {
-		return body
+// compressed returns body compressed with the coding the server accepts
+// (uploadCoding), and that coding.
+func (c *Client) compressed(body io.Reader) (io.Reader, coding) {
+	enc := c.uploadCoding()
+	if enc == codingIdentity {
+		return body, enc
 	}
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw := getCompressor(enc, &buf)
 	io.Copy(zw, body) // writes to memory do not fail
 	zw.Close()
-	return &buf
+	putCompressor(zw)
+	return &buf, enc
 }
 
 // bodyHeaders sets the headers of a request body made by compressed.
-func (c *Client) bodyHeaders(req *http.Request, contentType string) {
+func bodyHeaders(req *http.Request, contentType string, enc coding) {
 	req.Header.Set("Content-Type", contentType)
-	if !c.NoGzip {
-		req.Header.Set("Content-Encoding", "gzip")
+	if enc != codingIdentity {
+		req.Header.Set("Content-Encoding", enc.String())
 	}
 }
 
@@ -392,12 +395,13 @@ func (c *Client) pushByVersions(ctx context.Context, st store.Store, remote, sen
 			// learns about us when there is something.
 			return c.setResume(ctx, st, remote, resumePush, false)
 		}
-		req, err := c.newRequest(ctx, http.MethodPost, "", false, c.compressed(bytes.NewReader(summary)))
+		zbody, enc := c.compressed(bytes.NewReader(summary))
+		req, err := c.newRequest(ctx, http.MethodPost, "", false, zbody)
 		if err != nil {
 			return err
 		}
 		req.URL.RawQuery = withParam(req.URL.RawQuery, "versions")
-		c.bodyHeaders(req, mediaLines)
+		bodyHeaders(req, mediaLines, enc)
 		req.Header.Set("Accept", mediaLines)
 		if sent != "" {
 			req.Header.Set(HeaderPeerMark, sent)
@@ -916,12 +920,13 @@ func (c *Client) fetch(ctx context.Context, tx store.Tx, remote string, ids []st
 	for _, id := range ids {
 		idLines = appendIDLine(idLines, id)
 	}
-	req, err := c.newRequest(ctx, http.MethodPost, "", false, c.compressed(bytes.NewReader(idLines)))
+	zbody, enc := c.compressed(bytes.NewReader(idLines))
+	req, err := c.newRequest(ctx, http.MethodPost, "", false, zbody)
 	if err != nil {
 		return err
 	}
 	req.URL.RawQuery = withParam(req.URL.RawQuery, "items")
-	c.bodyHeaders(req, mediaLines)
+	bodyHeaders(req, mediaLines, enc)
 	req.Header.Set("Accept", mediaRSS+", "+mediaAtom)
 	res.Pages++
 	resp, err := c.roundTrip(req)
