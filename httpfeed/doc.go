@@ -36,7 +36,11 @@
 //   - response headers: FeedSync-Token (the since of the next request),
 //     FeedSync-Feed ("full" or "incremental"), ETag. If-None-Match with
 //     that ETag gets 304 Not Modified while nothing changed. Bodies of 1 KiB
-//     or more are gzip-compressed when the request accepts it.
+//     or more are compressed when the request accepts it: with zstd when
+//     Accept-Encoding wants it at least as much as gzip (q values
+//     honoured), else with gzip; the weak ETag is the same for every
+//     coding. Every answer lists the codings request bodies may have in
+//     its own Accept-Encoding header: "zstd, gzip".
 //   - ?since=TOKEN&wait=30s (a long poll, wait.go): the answer waits until
 //     there is a change after TOKEN that the requesting peer lacks, then
 //     comes as without wait; after the wait it is 304 Not Modified. The
@@ -50,7 +54,9 @@
 //   - a poll from the store's latest token is answered from the head the
 //     handler remembers, without reading the store (head.go).
 //
-// POST or PUT a FeedSync feed (gzip-compressed or not):
+// POST or PUT a FeedSync feed (zstd- or gzip-compressed or not; the
+// decoded body counts against MaxBodyBytes, so a compression bomb gets
+// 413):
 //
 //   - the feed is merged with consumer.Consume in one transaction: it lands
 //     completely or not at all (FS-MERGE, FS-ROBUST-1, FS-ROBUST-3).
@@ -93,6 +99,15 @@
 // second with the merge, so that a restored client or server is caught
 // (409) instead of trusted (FS-KNOW-2).
 //
+// # Compression
+//
+// Client sends Accept-Encoding: zstd, gzip (gzip alone with NoZstd) and
+// decodes the answer itself. It compresses request bodies with gzip, which
+// every Handler takes, until an answer of the collection has listed zstd
+// in its Accept-Encoding header; then with zstd, which costs both ends
+// less CPU for fewer bytes. A 415 to a zstd body makes it forget that, so
+// that the next request goes as gzip. NoGzip sends bodies uncompressed.
+//
 // # Identity
 //
 // The peer a request comes from names the endpoint whose knowledge the store
@@ -131,6 +146,7 @@
 //   - sync.go: Client.Sync, pages and versions first (client side).
 //   - metrics.go: Prometheus text-format metrics.
 //   - client.go: Client, its requests and errors.
+//   - zstd.go: zstd request and response bodies.
 //   - wait.go: long polls, served (Handler) and asked for (Client.Await).
 //   - events.go: event streams of change notifications.
 //   - head.go: the store's head, which answers polls that are up to date.
