@@ -100,7 +100,8 @@ var clientZstdDecoders = sync.Pool{New: func() any {
 // (Accept-Encoding), so net/http leaves the body as it came.
 func decodeBody(resp *http.Response) error {
 	enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
-	if enc == "" || enc == "identity" || resp.StatusCode == http.StatusNotModified || resp.Request.Method == http.MethodHead {
+	if enc == "" || enc == "identity" || resp.StatusCode == http.StatusNotModified || resp.ContentLength == 0 ||
+		resp.Request.Method == http.MethodHead {
 		return nil
 	}
 	var body io.ReadCloser

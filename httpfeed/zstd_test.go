@@ -205,6 +205,7 @@ func TestPostZstdBody(t *testing.T) {
 		{name: "bomb", body: bomb, wantCode: 413, wantErr: "larger than 4096 bytes"},
 		{name: "bomb summary", query: "?versions", body: zstdBytes(t, append(lines, bytes.Repeat([]byte("\n"), 8<<20)...)), wantCode: 413, wantErr: "larger than 4096 bytes"},
 		{name: "not zstd", body: feedOf(t, ok("m")), wantCode: 400, wantErr: "zstd"},
+		{name: "empty", body: []byte{}, wantCode: 400}, // no frame: an empty feed
 		{name: "cut off", body: zstdBytes(t, feedOf(t, ok("m"), ok("n")))[:100], wantCode: 400, wantErr: "zstd"},
 	}
 	for _, tc := range tests {
