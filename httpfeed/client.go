@@ -83,10 +83,10 @@ type Client struct {
 	PageBytes int64
 }
 
-// zstdServers holds the collections (scheme, host and path) that take zstd
-// request bodies: a response of theirs listed zstd in its Accept-Encoding
-// header. It is the package's, not a Client's, so that Clients stay
-// copyable values.
+// zstdServers holds, by collection (scheme, host and path), whether it
+// takes zstd request bodies: true once a response of it listed zstd in its
+// Accept-Encoding header, false for good once it answered 415 to one. It
+// is the package's, not a Client's, so that Clients stay copyable values.
 var zstdServers sync.Map
 
 // collectionKey names the collection u addresses in zstdServers.
@@ -98,7 +98,8 @@ func collectionKey(u *url.URL) string {
 // NoGzip; zstd once a response of the server has listed zstd in its
 // Accept-Encoding header (RFC 9110 §12.5.3), which a Handler sends on
 // every response; gzip otherwise, which every Handler has always taken. A
-// 415 answer to a zstd body makes the client forget the server took zstd.
+// 415 answer to a zstd body makes the client send gzip to that collection
+// from then on.
 func (c *Client) uploadCoding() coding {
 	switch {
 	case c.NoGzip:
@@ -115,15 +116,20 @@ func (c *Client) takesZstd() bool {
 	if err != nil {
 		return false
 	}
-	_, ok := zstdServers.Load(collectionKey(u))
-	return ok
+	v, ok := zstdServers.Load(collectionKey(u))
+	return ok && v.(bool)
 }
 
 // noteEncodings records from resp whether the server takes zstd bodies.
 func (c *Client) noteEncodings(req *http.Request, resp *http.Response) {
 	key := collectionKey(req.URL)
 	if resp.StatusCode == http.StatusUnsupportedMediaType && req.Header.Get("Content-Encoding") == "zstd" {
-		zstdServers.Delete(key)
+		// Refused for good: a server that lists zstd but refuses it (a
+		// proxy in front) would otherwise have every other body fail.
+		zstdServers.Store(key, false)
+		return
+	}
+	if v, ok := zstdServers.Load(key); ok && !v.(bool) {
 		return
 	}
 	ae := resp.Header.Values("Accept-Encoding")
@@ -138,12 +144,11 @@ func (c *Client) noteEncodings(req *http.Request, resp *http.Response) {
 			}
 		}
 	}
-	if _, known := zstdServers.Load(key); known != zstdOK {
-		if zstdOK {
-			zstdServers.Store(key, true)
-		} else {
-			zstdServers.Delete(key)
-		}
+	switch v, ok := zstdServers.Load(key); {
+	case zstdOK && !ok:
+		zstdServers.Store(key, true)
+	case !zstdOK && ok && v.(bool):
+		zstdServers.Delete(key)
 	}
 }
 

@@ -105,8 +105,9 @@
 // decodes the answer itself. It compresses request bodies with gzip, which
 // every Handler takes, until an answer of the collection has listed zstd
 // in its Accept-Encoding header; then with zstd, which costs both ends
-// less CPU for fewer bytes. A 415 to a zstd body makes it forget that, so
-// that the next request goes as gzip. NoGzip sends bodies uncompressed.
+// less CPU for fewer bytes. A 415 to a zstd body fails that request, and
+// the client sends gzip to that collection from then on (a proxy in front
+// may refuse what the server lists). NoGzip sends bodies uncompressed.
 //
 // # Identity
 //

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -346,4 +347,49 @@ func TestClientNoZstd(t *testing.T) {
 		}
 		rec.mu.Unlock()
 	}
+}
+
+// refuseZstd says it takes zstd bodies but answers 415 to them, as a
+// server behind a proxy that strips them might.
+type refuseZstd struct {
+	h       http.Handler
+	mu      sync.Mutex
+	refused int
+}
+
+func (s *refuseZstd) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Content-Encoding") == "zstd" {
+		s.mu.Lock()
+		s.refused++
+		s.mu.Unlock()
+		w.Header().Set("Accept-Encoding", "zstd, gzip")
+		http.Error(w, "no zstd here", http.StatusUnsupportedMediaType)
+		return
+	}
+	s.h.ServeHTTP(w, r)
+}
+
+// A 415 to a zstd body fails that request, and the client sends gzip to
+// that collection from then on, though it still lists zstd.
+func TestClientZstdRefused(t *testing.T) {
+	server := newMemory(t)
+	h := &refuseZstd{h: &httpfeed.Handler{Store: server}}
+	srv := newServer(t, h)
+	st := newMemory(t)
+	cl := &httpfeed.Client{URL: srv.URL, Peer: "laptop", HTTP: testClient}
+	for i := range 20 {
+		edit(t, st, "a"+itoa(i), "laptop", i)
+	}
+	_, err := cl.Sync(t.Context(), st, httpfeed.Both)
+	var se *httpfeed.StatusError
+	if !errors.As(err, &se) || se.StatusCode != http.StatusUnsupportedMediaType {
+		t.Fatalf("sync after the server listed zstd: %v, want a 415", err)
+	}
+	syncOK(t, cl, st, httpfeed.Both)
+	edit(t, st, "b", "laptop", 30)
+	syncOK(t, cl, st, httpfeed.Both)
+	if h.refused != 1 {
+		t.Errorf("%d zstd bodies refused, want 1 and gzip after it", h.refused)
+	}
+	sameManifests(t, []string{"server", "client"}, []store.Store{server, st})
 }
