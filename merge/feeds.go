@@ -201,16 +201,20 @@ func (m *merger) mergeLocal(ctx context.Context, src *feedsync.Header, ls *local
 	w := feedsync.NewWriter(out, h)
 	var ids feedsync.IDSet
 	var dec feedsync.ItemDecoder
-	walk := ls.walk()
+	walk := ls.walk(ctx)
+	defer walk.close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		l, lerr, err := walk.next()
+		l, lerr, err := walk.next(ctx)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return fmt.Errorf("merge: %w", cerr)
+			}
 			return fmt.Errorf("merge: read back local item: %w", err)
 		}
 		res := l
@@ -486,44 +490,131 @@ func (ls *localSpill) fill(ctx context.Context, local io.Reader, ropts feedsync.
 	return h, nil
 }
 
-// walk returns a cursor over the spilled items, from the first.
-func (ls *localSpill) walk() *localWalk {
-	return &localWalk{ls: ls, br: bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 64<<10)}
+// walk returns a cursor over the spilled items, from the first. It reads
+// and decodes them ahead, on a goroutine of its own, so that in the second
+// pass reading the spill back overlaps with merging and writing; close
+// stops it and must be called before the spill file is removed.
+func (ls *localSpill) walk(ctx context.Context) *localWalk {
+	w := &localWalk{
+		batches: make(chan localBatch, walkAhead),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go w.decodeAhead(ctx, ls)
+	return w
+}
+
+// walkBatch is how many local items the decoding goroutine hands over at a
+// time, and walkAhead how many batches it may run ahead: enough to keep it
+// busy while the merge writes, little enough to keep memory flat.
+const (
+	walkBatch = 128
+	walkAhead = 2
+)
+
+// localBatch is a run of decoded local items, in document order, each with
+// its metadata error as read; err ends the walk (io.EOF after the last).
+type localBatch struct {
+	items []*feedsync.Item
+	errs  []error
+	err   error
 }
 
 // localWalk reads the local spill back in order.
 type localWalk struct {
-	ls  *localSpill
-	br  *bufio.Reader
-	dec feedsync.ItemDecoder
-	i   int
+	batches chan localBatch
+	stop    chan struct{} // closed by close
+	done    chan struct{} // closed when decodeAhead returns
+	cur     localBatch
+	i       int // next item of cur
+}
+
+// decodeAhead reads and decodes the spill into batches until the last
+// item, an error, ctx or close.
+func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill) {
+	defer close(w.done)
+	br := bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 256<<10)
+	var dec feedsync.ItemDecoder
+	send := func(b localBatch) bool {
+		select {
+		case w.batches <- b:
+			return true
+		case <-w.stop:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	b := localBatch{items: make([]*feedsync.Item, 0, walkBatch), errs: make([]error, 0, walkBatch)}
+	for i := 0; ; i++ {
+		if i == ls.n {
+			b.err = io.EOF
+			send(b)
+			return
+		}
+		it, err := readLocal(br, &dec, i)
+		if err != nil {
+			b.err = err
+			send(b)
+			return
+		}
+		b.items = append(b.items, it)
+		b.errs = append(b.errs, ls.broken[i])
+		if len(b.items) == walkBatch {
+			if !send(b) {
+				return
+			}
+			b = localBatch{items: make([]*feedsync.Item, 0, walkBatch), errs: make([]error, 0, walkBatch)}
+		}
+	}
+}
+
+// readLocal reads and decodes item i (from 0) of the spill. The item's
+// bytes are its own.
+func readLocal(br *bufio.Reader, dec *feedsync.ItemDecoder, i int) (*feedsync.Item, error) {
+	n, err := binary.ReadUvarint(br)
+	if err != nil {
+		return nil, fmt.Errorf("item %d: %w", i+1, noEOF(err))
+	}
+	if n > math.MaxInt32 {
+		return nil, fmt.Errorf("item %d: bad length %d", i+1, n)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(br, b); err != nil {
+		return nil, fmt.Errorf("item %d: %w", i+1, noEOF(err))
+	}
+	it, err := dec.Decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("item %d: %w", i+1, err)
+	}
+	return it, nil
 }
 
 // next returns the next local item and its metadata error as read (nil
 // for a valid item or one without sx:sync), or io.EOF after the last. The
-// item's bytes are its own: it may outlive the next call.
-func (w *localWalk) next() (*feedsync.Item, error, error) {
-	if w.i == w.ls.n {
-		return nil, nil, io.EOF
+// item may outlive the next call.
+func (w *localWalk) next(ctx context.Context) (*feedsync.Item, error, error) {
+	for w.i == len(w.cur.items) {
+		if w.cur.err != nil {
+			return nil, nil, w.cur.err
+		}
+		select {
+		case w.cur = <-w.batches:
+			w.i = 0
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
 	}
-	n, err := binary.ReadUvarint(w.br)
-	if err != nil {
-		return nil, nil, noEOF(err)
-	}
-	if n > math.MaxInt32 {
-		return nil, nil, fmt.Errorf("item %d: bad length %d", w.i+1, n)
-	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(w.br, b); err != nil {
-		return nil, nil, noEOF(err)
-	}
-	it, err := w.dec.Decode(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("item %d: %w", w.i+1, err)
-	}
-	lerr := w.ls.broken[w.i]
+	it, lerr := w.cur.items[w.i], w.cur.errs[w.i]
+	w.cur.items[w.i] = nil // let the merged item go once written
 	w.i++
 	return it, lerr, nil
+}
+
+// close stops the decoding goroutine and waits for it to end.
+func (w *localWalk) close() {
+	close(w.stop)
+	<-w.done
 }
 
 // noEOF turns the end of a spill file reached too soon into an error.
