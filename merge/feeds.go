@@ -201,13 +201,13 @@ func (m *merger) mergeLocal(ctx context.Context, src *feedsync.Header, ls *local
 	w := feedsync.NewWriter(out, h)
 	var ids feedsync.IDSet
 	var dec feedsync.ItemDecoder
-	walk := ls.walk(ctx)
+	walk := ls.walk(ctx, sp)
 	defer walk.close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		l, lerr, err := walk.next(ctx)
+		wi, err := walk.next(ctx)
 		if err == io.EOF {
 			break
 		}
@@ -217,6 +217,7 @@ func (m *merger) mergeLocal(ctx context.Context, src *feedsync.Header, ls *local
 			}
 			return fmt.Errorf("merge: read back local item: %w", err)
 		}
+		l, lerr := wi.local, wi.localErr
 		res := l
 		if id := l.ID(); id != "" {
 			// Duplicate local ids (FS-ROBUST-3): ids the incoming feed
@@ -234,9 +235,9 @@ func (m *merger) mergeLocal(ctx context.Context, src *feedsync.Header, ls *local
 			}
 			if ok && sp.entries[i].state == pending {
 				e := &sp.entries[i]
-				in, err := sp.read(&dec, e)
-				if err != nil {
-					return fmt.Errorf("merge: read back incoming item %q (line %d): %w", id, e.line, err)
+				in := wi.in
+				if wi.inErr != nil {
+					return fmt.Errorf("merge: read back incoming item %q (line %d): %w", id, e.line, wi.inErr)
 				}
 				e.state = consumed
 				var o feedsync.Outcome
@@ -382,7 +383,7 @@ func (sp *spill) flush() error { return sp.bw.Flush() }
 // reach it by reading on rather than by seeking.
 const maxSkip = 256 << 10
 
-// read decodes the item at e. The bytes are freshly allocated: the decoded
+// read decodes the item spilled at off, n bytes long. The bytes are freshly allocated: the decoded
 // item keeps referring to them.
 //
 // Peers usually list the same items in the same order, so consecutive
@@ -390,22 +391,22 @@ const maxSkip = 256 << 10
 // a buffered cursor and reads on from it when e lies a little ahead, which
 // turns one system call per item into one per buffer; any other entry is
 // read with ReadAt, and the cursor moves to just after it.
-func (sp *spill) read(dec *feedsync.ItemDecoder, e *entry) (*feedsync.Item, error) {
-	b := make([]byte, e.n)
+func (sp *spill) read(dec *feedsync.ItemDecoder, off int64, n int32) (*feedsync.Item, error) {
+	b := make([]byte, n)
 	if sp.cur == nil {
 		sp.cur = bufio.NewReaderSize(nil, 64<<10)
 		sp.pos = -1
 	}
-	end := e.off + int64(e.n)
-	if sp.pos >= 0 && e.off >= sp.pos && e.off-sp.pos <= maxSkip {
-		if _, err := sp.cur.Discard(int(e.off - sp.pos)); err != nil {
+	end := off + int64(n)
+	if sp.pos >= 0 && off >= sp.pos && off-sp.pos <= maxSkip {
+		if _, err := sp.cur.Discard(int(off - sp.pos)); err != nil {
 			return nil, err
 		}
 		if _, err := io.ReadFull(sp.cur, b); err != nil {
 			return nil, err
 		}
 	} else {
-		if _, err := sp.f.ReadAt(b, e.off); err != nil {
+		if _, err := sp.f.ReadAt(b, off); err != nil {
 			return nil, err
 		}
 		sp.cur.Reset(io.NewSectionReader(sp.f, end, sp.size-end))
@@ -491,16 +492,17 @@ func (ls *localSpill) fill(ctx context.Context, local io.Reader, ropts feedsync.
 }
 
 // walk returns a cursor over the spilled items, from the first. It reads
-// and decodes them ahead, on a goroutine of its own, so that in the second
-// pass reading the spill back overlaps with merging and writing; close
-// stops it and must be called before the spill file is removed.
-func (ls *localSpill) walk(ctx context.Context) *localWalk {
+// and decodes them ahead, on a goroutine of its own, with the incoming item
+// of the same id from sp when there is one, so that in the second pass
+// reading both spills back overlaps with merging and writing; close stops
+// it and must be called before either spill file is removed.
+func (ls *localSpill) walk(ctx context.Context, sp *spill) *localWalk {
 	w := &localWalk{
 		batches: make(chan localBatch, walkAhead),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	go w.decodeAhead(ctx, ls)
+	go w.decodeAhead(ctx, ls, sp)
 	return w
 }
 
@@ -512,12 +514,21 @@ const (
 	walkAhead = 2
 )
 
-// localBatch is a run of decoded local items, in document order, each with
-// its metadata error as read; err ends the walk (io.EOF after the last).
+// localBatch is a run of decoded local items, in document order; err ends
+// the walk (io.EOF after the last).
 type localBatch struct {
-	items []*feedsync.Item
-	errs  []error
+	items []walked
 	err   error
+}
+
+// walked is one local item as decodeAhead hands it over.
+type walked struct {
+	local    *feedsync.Item
+	localErr error // its metadata error as read
+	// The incoming item of the same id, decoded, when the incoming feed
+	// has a valid one, or the error reading it back.
+	in    *feedsync.Item
+	inErr error
 }
 
 // localWalk reads the local spill back in order.
@@ -530,11 +541,13 @@ type localWalk struct {
 }
 
 // decodeAhead reads and decodes the spill into batches until the last
-// item, an error, ctx or close.
-func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill) {
+// item, an error, ctx or close. Of sp it uses only the index and the
+// entries' places, which the first pass fixed, and the read cursor, which
+// nothing else uses in the second pass.
+func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill, sp *spill) {
 	defer close(w.done)
 	br := bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 256<<10)
-	var dec feedsync.ItemDecoder
+	var dec, inDec feedsync.ItemDecoder
 	send := func(b localBatch) bool {
 		select {
 		case w.batches <- b:
@@ -545,7 +558,7 @@ func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill) {
 			return false
 		}
 	}
-	b := localBatch{items: make([]*feedsync.Item, 0, walkBatch), errs: make([]error, 0, walkBatch)}
+	b := localBatch{items: make([]walked, 0, walkBatch)}
 	for i := 0; ; i++ {
 		if i == ls.n {
 			b.err = io.EOF
@@ -558,13 +571,19 @@ func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill) {
 			send(b)
 			return
 		}
-		b.items = append(b.items, it)
-		b.errs = append(b.errs, ls.broken[i])
+		wi := walked{local: it, localErr: ls.broken[i]}
+		if id := it.ID(); id != "" {
+			// A rejected incoming item was not spilled (n == 0).
+			if j, ok := sp.index[id]; ok && sp.entries[j].n > 0 {
+				wi.in, wi.inErr = sp.read(&inDec, sp.entries[j].off, sp.entries[j].n)
+			}
+		}
+		b.items = append(b.items, wi)
 		if len(b.items) == walkBatch {
 			if !send(b) {
 				return
 			}
-			b = localBatch{items: make([]*feedsync.Item, 0, walkBatch), errs: make([]error, 0, walkBatch)}
+			b = localBatch{items: make([]walked, 0, walkBatch)}
 		}
 	}
 }
@@ -590,25 +609,24 @@ func readLocal(br *bufio.Reader, dec *feedsync.ItemDecoder, i int) (*feedsync.It
 	return it, nil
 }
 
-// next returns the next local item and its metadata error as read (nil
-// for a valid item or one without sx:sync), or io.EOF after the last. The
-// item may outlive the next call.
-func (w *localWalk) next(ctx context.Context) (*feedsync.Item, error, error) {
+// next returns the next local item, or io.EOF after the last. The items
+// may outlive the next call.
+func (w *localWalk) next(ctx context.Context) (walked, error) {
 	for w.i == len(w.cur.items) {
 		if w.cur.err != nil {
-			return nil, nil, w.cur.err
+			return walked{}, w.cur.err
 		}
 		select {
 		case w.cur = <-w.batches:
 			w.i = 0
 		case <-ctx.Done():
-			return nil, nil, ctx.Err()
+			return walked{}, ctx.Err()
 		}
 	}
-	it, lerr := w.cur.items[w.i], w.cur.errs[w.i]
-	w.cur.items[w.i] = nil // let the merged item go once written
+	wi := w.cur.items[w.i]
+	w.cur.items[w.i] = walked{} // let the merged items go once written
 	w.i++
-	return it, lerr, nil
+	return wi, nil
 }
 
 // close stops the decoding goroutine and waits for it to end.
