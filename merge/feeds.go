@@ -51,15 +51,19 @@ import (
 //     header and the content between items kept as the Writer needs them.
 //
 // In the second pass it walks the local spill, merging and writing item by
-// item, and finally copies the incoming items no local item consumed. Both
-// spill files are removed before Feeds returns. Memory therefore grows
-// with the number of incoming sync ids and local sync ids (for the
-// duplicate check), and of local items with invalid metadata (whose
-// errors are kept for the second pass), not with the size of the feeds.
+// item, and finally copies the incoming items no local item consumed.
+// Decoding the spilled items, the bulk of that pass, runs ahead of the
+// merge in a pipeline of two goroutines, one for the local items and one
+// for their incoming counterparts, a bounded number of batches ahead, so
+// that it too overlaps with merging and writing. Both spill files are
+// removed before Feeds returns. Memory therefore grows with the number of
+// incoming sync ids and local sync ids (for the duplicate check), and of
+// local items with invalid metadata (whose errors are kept for the second
+// pass), not with the size of the feeds.
 //
 // ctx is checked between items and between reads of either feed. An error
 // or a cancellation on one side stops the other at its next read, and
-// Feeds returns once both goroutines have ended: neither reader is used
+// Feeds returns once all its goroutines have ended: neither reader is used
 // after Feeds returns (a Read that blocks holds Feeds until it returns).
 func Feeds(ctx context.Context, local, incoming io.Reader, out io.Writer, opts Options) (Summary, error) {
 	m := &merger{opts: opts}
@@ -492,17 +496,28 @@ func (ls *localSpill) fill(ctx context.Context, local io.Reader, ropts feedsync.
 }
 
 // walk returns a cursor over the spilled items, from the first. It reads
-// and decodes them ahead, on a goroutine of its own, with the incoming item
-// of the same id from sp when there is one, so that in the second pass
-// reading both spills back overlaps with merging and writing; close stops
-// it and must be called before either spill file is removed.
+// them ahead, with the incoming item of the same id from sp when there is
+// one, so that in the second pass decoding both spills overlaps with
+// merging and writing: one goroutine decodes the local items, a second
+// the incoming ones, in a pipeline of batches. close stops both and must
+// be called before either spill file is removed.
 func (ls *localSpill) walk(ctx context.Context, sp *spill) *localWalk {
 	w := &localWalk{
 		batches: make(chan localBatch, walkAhead),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	go w.decodeAhead(ctx, ls, sp)
+	locals := make(chan localBatch, walkAhead)
+	localDone := make(chan struct{})
+	go func() {
+		defer close(localDone)
+		w.decodeLocal(ctx, locals, ls, sp)
+	}()
+	go func() {
+		defer close(w.done)
+		w.decodeIncoming(ctx, locals, sp)
+		<-localDone
+	}()
 	return w
 }
 
@@ -526,38 +541,44 @@ type walked struct {
 	local    *feedsync.Item
 	localErr error // its metadata error as read
 	// The incoming item of the same id, decoded, when the incoming feed
-	// has a valid one, or the error reading it back.
+	// has a valid one, or the error reading it back; where it was spilled
+	// (inN == 0: nowhere).
 	in    *feedsync.Item
 	inErr error
+	inOff int64
+	inN   int32
 }
 
 // localWalk reads the local spill back in order.
 type localWalk struct {
 	batches chan localBatch
 	stop    chan struct{} // closed by close
-	done    chan struct{} // closed when decodeAhead returns
+	done    chan struct{} // closed when both decoding goroutines have returned
 	cur     localBatch
 	i       int // next item of cur
 }
 
-// decodeAhead reads and decodes the spill into batches until the last
-// item, an error, ctx or close. Of sp it uses only the index and the
-// entries' places, which the first pass fixed, and the read cursor, which
-// nothing else uses in the second pass.
-func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill, sp *spill) {
-	defer close(w.done)
-	br := bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 256<<10)
-	var dec, inDec feedsync.ItemDecoder
-	send := func(b localBatch) bool {
-		select {
-		case w.batches <- b:
-			return true
-		case <-w.stop:
-			return false
-		case <-ctx.Done():
-			return false
-		}
+// send hands b to the next stage of the walk; it reports false when the
+// walk was stopped.
+func (w *localWalk) send(ctx context.Context, to chan<- localBatch, b localBatch) bool {
+	select {
+	case to <- b:
+		return true
+	case <-w.stop:
+		return false
+	case <-ctx.Done():
+		return false
 	}
+}
+
+// decodeLocal reads and decodes the local spill into batches until the
+// last item, an error, ctx or close, and finds where the incoming item of
+// each id lies. Of sp it uses only the index and the entries' places,
+// which the first pass fixed.
+func (w *localWalk) decodeLocal(ctx context.Context, out chan<- localBatch, ls *localSpill, sp *spill) {
+	br := bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 256<<10)
+	var dec feedsync.ItemDecoder
+	send := func(b localBatch) bool { return w.send(ctx, out, b) }
 	b := localBatch{items: make([]walked, 0, walkBatch)}
 	for i := 0; ; i++ {
 		if i == ls.n {
@@ -574,8 +595,8 @@ func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill, sp *spill) 
 		wi := walked{local: it, localErr: ls.broken[i]}
 		if id := it.ID(); id != "" {
 			// A rejected incoming item was not spilled (n == 0).
-			if j, ok := sp.index[id]; ok && sp.entries[j].n > 0 {
-				wi.in, wi.inErr = sp.read(&inDec, sp.entries[j].off, sp.entries[j].n)
+			if j, ok := sp.index[id]; ok {
+				wi.inOff, wi.inN = sp.entries[j].off, sp.entries[j].n
 			}
 		}
 		b.items = append(b.items, wi)
@@ -584,6 +605,32 @@ func (w *localWalk) decodeAhead(ctx context.Context, ls *localSpill, sp *spill) 
 				return
 			}
 			b = localBatch{items: make([]walked, 0, walkBatch)}
+		}
+	}
+}
+
+// decodeIncoming decodes, for each batch of local items, the incoming
+// items of the same ids, and passes the batch on to next. Of sp it uses
+// only the read cursor, which nothing else uses in the second pass.
+func (w *localWalk) decodeIncoming(ctx context.Context, in <-chan localBatch, sp *spill) {
+	var dec feedsync.ItemDecoder
+	for {
+		var b localBatch
+		select {
+		case b = <-in:
+		case <-w.stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+		for i := range b.items {
+			wi := &b.items[i]
+			if wi.inN > 0 {
+				wi.in, wi.inErr = sp.read(&dec, wi.inOff, wi.inN)
+			}
+		}
+		if !w.send(ctx, w.batches, b) || b.err != nil {
+			return
 		}
 	}
 }
@@ -629,7 +676,7 @@ func (w *localWalk) next(ctx context.Context) (walked, error) {
 	return wi, nil
 }
 
-// close stops the decoding goroutine and waits for it to end.
+// close stops the decoding goroutines and waits for them to end.
 func (w *localWalk) close() {
 	close(w.stop)
 	<-w.done
