@@ -387,8 +387,8 @@ func (sp *spill) flush() error { return sp.bw.Flush() }
 // reach it by reading on rather than by seeking.
 const maxSkip = 256 << 10
 
-// read decodes the item spilled at off, n bytes long. The bytes are freshly allocated: the decoded
-// item keeps referring to them.
+// read decodes the item spilled at off, n bytes long. The bytes are
+// freshly allocated: the decoded item keeps referring to them.
 //
 // Peers usually list the same items in the same order, so consecutive
 // lookups tend to move forward through the spill file. read therefore keeps
@@ -521,8 +521,8 @@ func (ls *localSpill) walk(ctx context.Context, sp *spill) *localWalk {
 	return w
 }
 
-// walkBatch is how many local items the decoding goroutine hands over at a
-// time, and walkAhead how many batches it may run ahead: enough to keep it
+// walkBatch is how many local items the decoding goroutines hand over at
+// a time, and walkAhead how many batches each may run ahead: enough to keep it
 // busy while the merge writes, little enough to keep memory flat.
 const (
 	walkBatch = 128
@@ -536,7 +536,7 @@ type localBatch struct {
 	err   error
 }
 
-// walked is one local item as decodeAhead hands it over.
+// walked is one local item as the decoding goroutines hand it over.
 type walked struct {
 	local    *feedsync.Item
 	localErr error // its metadata error as read
