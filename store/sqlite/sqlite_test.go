@@ -14,6 +14,7 @@ import (
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
+	"github.com/feedsync/go-feedsync/store/internal/sqltx"
 	"github.com/feedsync/go-feedsync/store/storetest"
 )
 
@@ -130,7 +131,7 @@ func TestConnPool(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := rtx.(*tx).c
+		c := rtx.(*sqltx.Tx).Driver().(*tx).c
 		if got, err := rtx.PeerSeq(ctx, "p"); err != nil || got != want {
 			t.Fatalf("PeerSeq = %d, %v; want %d", got, err, want)
 		}
