@@ -5,7 +5,6 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
-	"github.com/feedsync/go-feedsync/store/internal/sqltx"
 )
 
 // batchIDs is how many ids one query of StatMany or PeerVersions names
@@ -16,17 +15,13 @@ const batchIDs = 256
 // writes at most (as arrays, unnest).
 const batchRows = 128
 
-const (
-	qStatMany     = `SELECT ` + sqltx.StatCols + ` FROM feedsync_items WHERE id = ANY($1)`
-	qPeerVersions = `SELECT id, top_by, top_seq, top_when, conflicts FROM feedsync_peer_versions WHERE peer = $1 AND id = ANY($2)`
-	// qSetPeerVersions upserts the rows of arrays of the same length; an
-	// id appears in them at most once (ON CONFLICT DO UPDATE may not
-	// touch a row twice in one statement).
-	qSetPeerVersions = `INSERT INTO feedsync_peer_versions (peer, id, top_by, top_seq, top_when, conflicts)
+// qSetPeerVersions upserts the rows of arrays of the same length; an id
+// appears in them at most once (ON CONFLICT DO UPDATE may not touch a row
+// twice in one statement).
+const qSetPeerVersions = `INSERT INTO feedsync_peer_versions (peer, id, top_by, top_seq, top_when, conflicts)
 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::text[])
 ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, conflicts = excluded.conflicts`
-)
 
 // idArgs appends ids as the one array argument that lists them.
 func idArgs(args []any, ids []string) []any { return append(args, ids) }

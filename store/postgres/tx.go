@@ -10,77 +10,68 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The statements of a transaction. pgx prepares each on a connection the
-// first time it runs there and reuses it (its statement cache), so a bulk
-// of Puts parses the upsert once.
-const (
-	qGet      = `SELECT xml FROM feedsync_items WHERE id = $1`
-	qChanges  = `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qStat     = `SELECT ` + sqltx.StatCols + ` FROM feedsync_items WHERE id = $1`
-	qStats    = `SELECT ` + sqltx.StatCols + ` FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qStatsXML = `SELECT ` + sqltx.StatCols + `, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`
-	qPut      = `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+// dialect is PostgreSQL's SQL for sqltx.Tx. pgx prepares each statement on
+// a connection the first time it runs there and reuses it (its statement
+// cache), so a bulk of Puts parses the upsert once.
+var dialect = sqltx.Dialect{
+	Name: "postgres",
+
+	Get:      `SELECT xml FROM feedsync_items WHERE id = $1`,
+	Changes:  `SELECT seq, id, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`,
+	Stat:     `SELECT ` + sqltx.StatCols + ` FROM feedsync_items WHERE id = $1`,
+	Stats:    `SELECT ` + sqltx.StatCols + ` FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`,
+	StatsXML: `SELECT ` + sqltx.StatCols + `, xml FROM feedsync_items WHERE seq > $1 ORDER BY seq LIMIT $2`,
+	// StatMany and PeerVersions name their ids as one array parameter.
+	StatMany: `SELECT ` + sqltx.StatCols + ` FROM feedsync_items WHERE id = ANY($1)`,
+	Put: `INSERT INTO feedsync_items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
 	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
 	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
-	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`
-	qLastSeq = `SELECT seq FROM feedsync_counter WHERE k = 1`
-	qSetSeq  = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1`
-	// qSetSeqNotify is qSetSeq announcing the change on the store's
-	// channel (notify.go), delivered at commit.
-	qSetSeqNotify   = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1 RETURNING pg_notify($2, '')`
-	qCount          = `SELECT COUNT(*) FROM feedsync_items`
-	qPeerVersion    = `SELECT top_by, top_seq, top_when, conflicts FROM feedsync_peer_versions WHERE peer = $1 AND id = $2`
-	qSetPeerVersion = `INSERT INTO feedsync_peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ($1, $2, $3, $4, $5, $6)
+	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`,
+	Rewrite: `UPDATE feedsync_items SET updates = $1, deleted = $2, digest = $3, conflicts = $4, xml = $5
+WHERE id = $6 AND top_by = $7 AND top_seq = $8 AND top_when IS NOT DISTINCT FROM $9 AND conflicts_digest = $10`,
+	Remove:             `DELETE FROM feedsync_items WHERE id = $1`,
+	RemovePeerVersions: `DELETE FROM feedsync_peer_versions WHERE id = $1`,
+	LastSeq:            `SELECT seq FROM feedsync_counter WHERE k = 1`,
+	Count:              `SELECT COUNT(*) FROM feedsync_items`,
+
+	PeerVersion: `SELECT top_by, top_seq, top_when, conflicts FROM feedsync_peer_versions WHERE peer = $1 AND id = $2`,
+	SetPeerVersion: `INSERT INTO feedsync_peer_versions (peer, id, top_by, top_seq, top_when, conflicts) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
-	top_when = excluded.top_when, conflicts = excluded.conflicts`
-	qPeerSeq    = `SELECT sent_seq FROM feedsync_peers WHERE peer = $1`
-	qSetPeerSeq = `INSERT INTO feedsync_peers (peer, sent_seq) VALUES ($1, $2)
-ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
-	qPeerState    = `SELECT received, sent, resume FROM feedsync_peer_state WHERE peer = $1`
-	qSetPeerState = `INSERT INTO feedsync_peer_state (peer, received, sent, resume) VALUES ($1, $2, $3, $4)
-ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`
-	qDelPeerState    = `DELETE FROM feedsync_peer_state WHERE peer = $1`
-	qDelPeerVersions = `DELETE FROM feedsync_peer_versions WHERE peer = $1`
-	qHistoryMark     = `SELECT mark FROM feedsync_history WHERE seq >= $1 ORDER BY seq LIMIT 1`
-	qAddHistory      = `INSERT INTO feedsync_history (seq, mark) VALUES ($1, $2)`
-	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`
-	qSetFeedInfo     = `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
+	top_when = excluded.top_when, conflicts = excluded.conflicts`,
+	PeerVersions: `SELECT id, top_by, top_seq, top_when, conflicts FROM feedsync_peer_versions WHERE peer = $1 AND id = ANY($2)`,
+	PeerSeq:      `SELECT sent_seq FROM feedsync_peers WHERE peer = $1`,
+	SetPeerSeq: `INSERT INTO feedsync_peers (peer, sent_seq) VALUES ($1, $2)
+ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`,
+	PeerState: `SELECT received, sent, resume FROM feedsync_peer_state WHERE peer = $1`,
+	SetPeerState: `INSERT INTO feedsync_peer_state (peer, received, sent, resume) VALUES ($1, $2, $3, $4)
+ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`,
+	DelPeerState:    `DELETE FROM feedsync_peer_state WHERE peer = $1`,
+	DelPeerVersions: `DELETE FROM feedsync_peer_versions WHERE peer = $1`,
+
+	HistoryMark: `SELECT mark FROM feedsync_history WHERE seq >= $1 ORDER BY seq LIMIT 1`,
+	AddHistory:  `INSERT INTO feedsync_history (seq, mark) VALUES ($1, $2)`,
+	FeedInfo:    `SELECT format, title, link, description, atom_id, updated FROM feedsync_feed WHERE k = 1`,
+	SetFeedInfo: `INSERT INTO feedsync_feed (k, format, title, link, description, atom_id, updated) VALUES (1, $1, $2, $3, $4, $5, $6)
 ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
-	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
-)
-
-// The statements of compaction (store.Compact).
-const (
-	qRewrite = `UPDATE feedsync_items SET updates = $1, deleted = $2, digest = $3, conflicts = $4, xml = $5
-WHERE id = $6 AND top_by = $7 AND top_seq = $8 AND top_when IS NOT DISTINCT FROM $9 AND conflicts_digest = $10`
-	qRemove             = `DELETE FROM feedsync_items WHERE id = $1`
-	qRemovePeerVersions = `DELETE FROM feedsync_peer_versions WHERE id = $1`
-	qRetention          = `SELECT horizon, compacted, swept, marks FROM feedsync_retention WHERE k = 1`
-	qSetRetention       = `INSERT INTO feedsync_retention (k, horizon, compacted, swept, marks) VALUES (1, $1, $2, $3, $4)
+	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`,
+	Retention: `SELECT horizon, compacted, swept, marks FROM feedsync_retention WHERE k = 1`,
+	SetRetention: `INSERT INTO feedsync_retention (k, horizon, compacted, swept, marks) VALUES (1, $1, $2, $3, $4)
 ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
-	marks = excluded.marks`
-)
-
-// dialect is PostgreSQL's SQL for sqltx.Tx.
-var dialect = sqltx.Dialect{
-	Name: "postgres",
-
-	Get: qGet, Changes: qChanges, Stat: qStat, Stats: qStats, StatsXML: qStatsXML, StatMany: qStatMany,
-	Put: qPut, Rewrite: qRewrite, Remove: qRemove, RemovePeerVersions: qRemovePeerVersions,
-	LastSeq: qLastSeq, Count: qCount,
-	PeerVersion: qPeerVersion, SetPeerVersion: qSetPeerVersion, PeerVersions: qPeerVersions,
-	PeerSeq: qPeerSeq, SetPeerSeq: qSetPeerSeq,
-	PeerState: qPeerState, SetPeerState: qSetPeerState, DelPeerState: qDelPeerState, DelPeerVersions: qDelPeerVersions,
-	HistoryMark: qHistoryMark, AddHistory: qAddHistory,
-	FeedInfo: qFeedInfo, SetFeedInfo: qSetFeedInfo,
-	Retention: qRetention, SetRetention: qSetRetention,
+	marks = excluded.marks`,
 
 	BatchIDs:        batchIDs,
 	IDArgs:          idArgs,
 	SetPeerVersions: setPeerVersions,
 }
+
+const (
+	qSetSeq = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1`
+	// qSetSeqNotify is qSetSeq announcing the change on the store's
+	// channel (notify.go), delivered at commit.
+	qSetSeqNotify = `UPDATE feedsync_counter SET seq = $1 WHERE k = 1 RETURNING pg_notify($2, '')`
+)
 
 // tx is the sqltx.Driver of a transaction on a pooled connection.
 type tx struct {

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/feedsync/go-feedsync/store"
-	"github.com/feedsync/go-feedsync/store/internal/sqltx"
 )
 
 // batchIDs is how many ids one query of StatMany or PeerVersions names: a
@@ -26,11 +25,7 @@ func inList(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-var (
-	qStatMany     = `SELECT ` + sqltx.StatCols + ` FROM items WHERE id IN (` + inList(batchIDs) + `)`
-	qPeerVersions = `SELECT id, top_by, top_seq, top_when, conflicts FROM peer_versions WHERE peer = ? AND id IN (` + inList(batchIDs) + `)`
-	qPeerNum      = `SELECT num FROM peer_names WHERE name = ?`
-)
+const qPeerNum = `SELECT num FROM peer_names WHERE name = ?`
 
 // Peer returns the number peer_versions names peer by, and false when the
 // peer has none (it has no versions); with create it makes one.

@@ -12,82 +12,76 @@ import (
 	"github.com/feedsync/go-feedsync/store/internal/txstate"
 )
 
-// The statements of a transaction, prepared on its connection the first
-// time they are used and kept with the connection for the transactions
-// that reuse it (see conn), so that a bulk of Puts parses the upsert once
-// and a short poll compiles nothing.
-const (
-	qGet      = `SELECT xml FROM items WHERE id = ?`
-	qChanges  = `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qStat     = `SELECT ` + sqltx.StatCols + ` FROM items WHERE id = ?`
-	qStats    = `SELECT ` + sqltx.StatCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qStatsXML = `SELECT ` + sqltx.StatCols + `, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`
-	qPut      = qPutValues + `
-ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
-	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
-	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
-	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`
-	qLastSeq     = `SELECT seq FROM counter WHERE k = 1`
-	qSetSeq      = `UPDATE counter SET seq = ? WHERE k = 1`
-	qCount       = `SELECT COUNT(*) FROM items`
-	qPeerVersion = `SELECT top_by, top_seq, top_when, conflicts FROM peer_versions
-WHERE peer = (SELECT num FROM peer_names WHERE name = ?) AND id = ?`
-	qAddPeerName    = `INSERT INTO peer_names (name) VALUES (?) ON CONFLICT (name) DO NOTHING`
-	qSetPeerVersion = `INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts)
-VALUES ((SELECT num FROM peer_names WHERE name = ?), ?, ?, ?, ?, ?)
-ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
-	top_when = excluded.top_when, conflicts = excluded.conflicts`
-	qPeerSeq    = `SELECT sent_seq FROM peers WHERE peer = ?`
-	qSetPeerSeq = `INSERT INTO peers (peer, sent_seq) VALUES (?, ?)
-ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`
-	qPeerState    = `SELECT received, sent, resume FROM peer_state WHERE peer = ?`
-	qSetPeerState = `INSERT INTO peer_state (peer, received, sent, resume) VALUES (?, ?, ?, ?)
-ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`
-	qDelPeerState    = `DELETE FROM peer_state WHERE peer = ?`
-	qDelPeerVersions = `DELETE FROM peer_versions WHERE peer = (SELECT num FROM peer_names WHERE name = ?)`
-	qHistoryMark     = `SELECT mark FROM history WHERE seq >= ? ORDER BY seq LIMIT 1`
-	qAddHistory      = `INSERT INTO history (seq, mark) VALUES (?, ?)`
-	qFeedInfo        = `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`
-	qSetFeedInfo     = `INSERT INTO feed (k, format, title, link, description, atom_id, updated) VALUES (1, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
-	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`
-)
-
-// The statements of compaction (store.Compact).
-const (
-	qRewrite = `UPDATE items SET updates = ?, deleted = ?, digest = ?, conflicts = ?, xml = ?
-WHERE id = ? AND top_by = ? AND top_seq = ? AND top_when IS ? AND conflicts_digest = ?`
-	qRemove             = `DELETE FROM items WHERE id = ?`
-	qRemovePeerVersions = `DELETE FROM peer_versions WHERE peer IN (SELECT num FROM peer_names) AND id = ?`
-	qRetention          = `SELECT horizon, compacted, swept, marks FROM retention WHERE k = 1`
-	qSetRetention       = `INSERT INTO retention (k, horizon, compacted, swept, marks) VALUES (1, ?, ?, ?, ?)
-ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
-	marks = excluded.marks`
-)
-
-// qPutValues is qPut up to its ON CONFLICT clause (batch.go).
-const qPutValues = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
-// dialect is SQLite's SQL for sqltx.Tx.
+// dialect is SQLite's SQL for sqltx.Tx. The statements are prepared on a
+// transaction's connection the first time they are used and kept with the
+// connection for the transactions that reuse it (see conn), so that a bulk
+// of Puts parses the upsert once and a short poll compiles nothing.
 var dialect = sqltx.Dialect{
 	Name:     "sqlite",
 	UnixTime: true,
 
-	Get: qGet, Changes: qChanges, Stat: qStat, Stats: qStats, StatsXML: qStatsXML, StatMany: qStatMany,
-	Put: qPut, Rewrite: qRewrite, Remove: qRemove, RemovePeerVersions: qRemovePeerVersions,
-	LastSeq: qLastSeq, Count: qCount,
-	PeerVersion: qPeerVersion, SetPeerVersion: qSetPeerVersion, PeerVersions: qPeerVersions,
-	PeerSeq: qPeerSeq, SetPeerSeq: qSetPeerSeq,
-	PeerState: qPeerState, SetPeerState: qSetPeerState, DelPeerState: qDelPeerState, DelPeerVersions: qDelPeerVersions,
-	HistoryMark: qHistoryMark, AddHistory: qAddHistory,
-	FeedInfo: qFeedInfo, SetFeedInfo: qSetFeedInfo,
-	Retention: qRetention, SetRetention: qSetRetention,
+	Get:      `SELECT xml FROM items WHERE id = ?`,
+	Changes:  `SELECT seq, id, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`,
+	Stat:     `SELECT ` + sqltx.StatCols + ` FROM items WHERE id = ?`,
+	Stats:    `SELECT ` + sqltx.StatCols + ` FROM items WHERE seq > ? ORDER BY seq LIMIT ?`,
+	StatsXML: `SELECT ` + sqltx.StatCols + `, xml FROM items WHERE seq > ? ORDER BY seq LIMIT ?`,
+	StatMany: `SELECT ` + sqltx.StatCols + ` FROM items WHERE id IN (` + inList(batchIDs) + `)`,
+	Put:      qPut,
+	Rewrite: `UPDATE items SET updates = ?, deleted = ?, digest = ?, conflicts = ?, xml = ?
+WHERE id = ? AND top_by = ? AND top_seq = ? AND top_when IS ? AND conflicts_digest = ?`,
+	Remove:             `DELETE FROM items WHERE id = ?`,
+	RemovePeerVersions: `DELETE FROM peer_versions WHERE peer IN (SELECT num FROM peer_names) AND id = ?`,
+	LastSeq:            qLastSeq,
+	Count:              `SELECT COUNT(*) FROM items`,
+
+	PeerVersion: `SELECT top_by, top_seq, top_when, conflicts FROM peer_versions
+WHERE peer = (SELECT num FROM peer_names WHERE name = ?) AND id = ?`,
+	SetPeerVersion: qSetPeerVersion,
+	PeerVersions:   `SELECT id, top_by, top_seq, top_when, conflicts FROM peer_versions WHERE peer = ? AND id IN (` + inList(batchIDs) + `)`,
+	PeerSeq:        `SELECT sent_seq FROM peers WHERE peer = ?`,
+	SetPeerSeq: `INSERT INTO peers (peer, sent_seq) VALUES (?, ?)
+ON CONFLICT (peer) DO UPDATE SET sent_seq = excluded.sent_seq`,
+	PeerState: `SELECT received, sent, resume FROM peer_state WHERE peer = ?`,
+	SetPeerState: `INSERT INTO peer_state (peer, received, sent, resume) VALUES (?, ?, ?, ?)
+ON CONFLICT (peer) DO UPDATE SET received = excluded.received, sent = excluded.sent, resume = excluded.resume`,
+	DelPeerState:    `DELETE FROM peer_state WHERE peer = ?`,
+	DelPeerVersions: `DELETE FROM peer_versions WHERE peer = (SELECT num FROM peer_names WHERE name = ?)`,
+
+	HistoryMark: `SELECT mark FROM history WHERE seq >= ? ORDER BY seq LIMIT 1`,
+	AddHistory:  `INSERT INTO history (seq, mark) VALUES (?, ?)`,
+	FeedInfo:    `SELECT format, title, link, description, atom_id, updated FROM feed WHERE k = 1`,
+	SetFeedInfo: `INSERT INTO feed (k, format, title, link, description, atom_id, updated) VALUES (1, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (k) DO UPDATE SET format = excluded.format, title = excluded.title, link = excluded.link,
+	description = excluded.description, atom_id = excluded.atom_id, updated = excluded.updated`,
+	Retention: `SELECT horizon, compacted, swept, marks FROM retention WHERE k = 1`,
+	SetRetention: `INSERT INTO retention (k, horizon, compacted, swept, marks) VALUES (1, ?, ?, ?, ?)
+ON CONFLICT (k) DO UPDATE SET horizon = excluded.horizon, compacted = excluded.compacted, swept = excluded.swept,
+	marks = excluded.marks`,
 
 	BatchIDs:        batchIDs,
 	IDArgs:          idArgs,
 	SetPeerVersions: setPeerVersions,
 }
+
+// The statements the store runs itself, besides dialect's.
+const (
+	qPut = qPutValues + `
+ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, updates = excluded.updates,
+	deleted = excluded.deleted, top_by = excluded.top_by, top_seq = excluded.top_seq,
+	top_when = excluded.top_when, digest = excluded.digest, conflicts = excluded.conflicts,
+	conflicts_digest = excluded.conflicts_digest, xml = excluded.xml`
+	qLastSeq        = `SELECT seq FROM counter WHERE k = 1`
+	qSetSeq         = `UPDATE counter SET seq = ? WHERE k = 1`
+	qAddPeerName    = `INSERT INTO peer_names (name) VALUES (?) ON CONFLICT (name) DO NOTHING`
+	qSetPeerVersion = `INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts)
+VALUES ((SELECT num FROM peer_names WHERE name = ?), ?, ?, ?, ?, ?)
+ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = excluded.top_seq,
+	top_when = excluded.top_when, conflicts = excluded.conflicts`
+)
+
+// qPutValues is qPut up to its ON CONFLICT clause (batch.go).
+const qPutValues = `INSERT INTO items (seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest, xml)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // tx is the sqltx.Driver of a transaction, on a connection of its own
 // taken from the Store's pool for the life of the transaction.

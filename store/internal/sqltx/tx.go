@@ -440,8 +440,11 @@ func (t *Tx) Commit() error {
 	}
 	// Commit must not be cut short by a caller's ctx: it has none.
 	ctx := context.Background()
-	if t.d.Flush(ctx) != nil {
+	if ferr := t.d.Flush(ctx); ferr != nil {
 		err := t.CanCommit() // the flush's failure, as ErrTxFailed
+		if err == nil {
+			err = ferr
+		}
 		t.abort()
 		return fmt.Errorf("%s: commit: %w", t.q.Name, err)
 	}
