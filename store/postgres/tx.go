@@ -107,17 +107,20 @@ func (t *tx) QueryRow(ctx context.Context, q string, args []any, dest ...any) er
 	return t.tx.QueryRow(ctx, q, args...).Scan(dest...)
 }
 
-func (t *tx) Query(ctx context.Context, q string, args []any, read func(sqltx.Rows) error) error {
+func (t *tx) Query(ctx context.Context, q string, args ...any) (sqltx.Rows, error) {
 	rows, err := t.tx.Query(ctx, q, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	err = read(rows)
-	rows.Close()
-	if err == nil {
-		err = rows.Err()
-	}
-	return err
+	return pgRows{rows}, nil
+}
+
+// pgRows are pgx.Rows as sqltx.Rows: Close reports the query's error.
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Close() error {
+	r.Rows.Close()
+	return r.Rows.Err()
 }
 
 // Write adds a write to the pending batch, and sends the batch once it

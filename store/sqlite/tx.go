@@ -141,23 +141,12 @@ func (t *tx) QueryRow(ctx context.Context, q string, args []any, dest ...any) er
 	return st.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
-func (t *tx) Query(ctx context.Context, q string, args []any, read func(sqltx.Rows) error) error {
+func (t *tx) Query(ctx context.Context, q string, args ...any) (sqltx.Rows, error) {
 	st, err := t.stmt(ctx, q)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rows, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	err = read(rows)
-	if err == nil {
-		err = rows.Err()
-	}
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return st.QueryContext(ctx, args...)
 }
 
 // Write makes the writes pending first, then q at once.

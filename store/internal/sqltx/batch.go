@@ -28,7 +28,11 @@ func (t *Tx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, erro
 // lookup runs the batch lookup q with args and reads its rows into out at
 // the positions of their ids in batch (itemrow.ScanInto).
 func lookup[T any](ctx context.Context, t *Tx, q string, args []any, batch []string, out []T, scan func(func(...any) error) (string, T, error)) error {
-	return t.d.Query(ctx, q, args, func(rows Rows) error { return itemrow.ScanInto(rows, batch, out, scan) })
+	rows, err := t.d.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	return closeRows(rows, itemrow.ScanInto(rows, batch, out, scan))
 }
 
 // scanStatOf reads the StatCols of one row of a StatMany query.

@@ -87,9 +87,13 @@ type Dialect struct {
 // StatCols are the columns, in order, that the Stat statements return.
 const StatCols = `seq, id, updates, deleted, top_by, top_seq, top_when, digest, conflicts, conflicts_digest`
 
-// Rows are the rows of a query: database/sql's *sql.Rows and pgx.Rows
-// both are.
-type Rows = itemrow.Rows
+// Rows are the rows of a query: database/sql's *sql.Rows is; pgx.Rows is
+// but for Close, which reports nothing there (its Err does).
+type Rows interface {
+	itemrow.Rows
+	// Close ends the query and returns its error, if any.
+	Close() error
+}
 
 // Driver is one transaction on its database connection, as its store
 // runs it. The Tx checks its state before it calls any of these, and
@@ -102,9 +106,8 @@ type Driver interface {
 	Exec(ctx context.Context, q string, args ...any) (int64, error)
 	// QueryRow runs a query now and scans its first row into dest.
 	QueryRow(ctx context.Context, q string, args []any, dest ...any) error
-	// Query runs a query now and calls read with its rows, which it
-	// closes after; its error is read's, or the rows'.
-	Query(ctx context.Context, q string, args []any, read func(Rows) error) error
+	// Query runs a query now; the caller closes the rows.
+	Query(ctx context.Context, q string, args ...any) (Rows, error)
 
 	// Write makes a write whose outcome the caller does not need: at
 	// once, or queued to be sent with others before the next read that

@@ -28,19 +28,17 @@ func (t *Tx) QuerySQL(ctx context.Context, q string, args []any, row func(scan f
 	if err := t.enter(ctx, false); err != nil {
 		return fmt.Errorf("%s: query: %w", t.q.Name, err)
 	}
-	var rowErr error
-	err := t.d.Query(ctx, q, args, func(rows Rows) error {
-		for rows.Next() {
-			if rowErr = row(rows.Scan); rowErr != nil {
-				return rowErr
-			}
-		}
-		return nil
-	})
-	if rowErr != nil {
-		return t.Fail(rowErr)
-	}
+	rows, err := t.d.Query(ctx, q, args...)
 	if err != nil {
+		return fmt.Errorf("%s: query: %w", t.q.Name, t.Fail(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return t.Fail(err)
+		}
+	}
+	if err := closeRows(rows, rows.Err()); err != nil {
 		return fmt.Errorf("%s: query: %w", t.q.Name, t.Fail(err))
 	}
 	return nil

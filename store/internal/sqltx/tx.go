@@ -24,6 +24,8 @@ type Tx struct {
 	d      Driver
 	rows   RowBatcher // d, if it batches rows itself
 	signal *store.Signal
+	// args holds the arguments of a statement run at once (argv).
+	args []any
 }
 
 var (
@@ -68,6 +70,24 @@ func (t *Tx) enterFor(ctx context.Context, ids ...string) error {
 		}
 	}
 	return nil
+}
+
+// argv returns args in a buffer of the Tx, for a statement run at once
+// (QueryRow, Query), which keeps no argument after it returns: a Tx
+// reads one statement at a time, and the slice need not be allocated
+// for each.
+func (t *Tx) argv(args ...any) []any {
+	t.args = append(t.args[:0], args...)
+	return t.args
+}
+
+// closeRows closes rows after a read that returned err, and returns err
+// or else the error of Close.
+func closeRows(rows Rows, err error) error {
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // queryRow runs the query q and scans its row into dest; found is false,
@@ -154,7 +174,7 @@ func (t *Tx) GetLimits(ctx context.Context, id string, opts feedsync.ReaderOptio
 		return nil, fmt.Errorf("%s: get item %q: %w", t.q.Name, id, err)
 	}
 	var xml []byte
-	found, err := t.queryRow(ctx, t.q.Get, []any{id}, &xml)
+	found, err := t.queryRow(ctx, t.q.Get, t.argv(id), &xml)
 	if err != nil {
 		return nil, fmt.Errorf("%s: get item %q: %w", t.q.Name, id, t.Fail(err))
 	}
@@ -172,7 +192,7 @@ func (t *Tx) Stat(ctx context.Context, id string) (store.ItemStat, bool, error) 
 	if err := t.enterFor(ctx, id); err != nil {
 		return store.ItemStat{}, false, fmt.Errorf("%s: stat item %q: %w", t.q.Name, id, err)
 	}
-	stat, err := t.scanStat(func(dest ...any) error { return t.d.QueryRow(ctx, t.q.Stat, []any{id}, dest...) })
+	stat, err := t.scanStat(func(dest ...any) error { return t.d.QueryRow(ctx, t.q.Stat, t.argv(id), dest...) })
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ItemStat{}, false, nil
 	}
@@ -198,9 +218,7 @@ func (t *Tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	if t.rows != nil {
 		err = t.rows.Put(ctx, seq, r)
 	} else {
-		v := r.Version
-		err = t.d.Write(ctx, fmt.Sprintf("put item %q", r.ID), r.ID, t.q.Put, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence,
-			t.timeArg(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.Data)
+		err = t.writePut(ctx, seq, r)
 	}
 	if err != nil {
 		return 0, err
@@ -208,17 +226,27 @@ func (t *Tx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 	return seq, nil
 }
 
+// writePut writes the row of Put with the Dialect's statement. It is a
+// function of its own so that r goes to the heap only here, where its
+// digest's bytes become an argument.
+func (t *Tx) writePut(ctx context.Context, seq int64, r itemrow.Row) error {
+	v := r.Version
+	return t.d.Write(ctx, fmt.Sprintf("put item %q", r.ID), r.ID, t.q.Put, seq, r.ID, r.Updates, r.Deleted, v.Top.By, v.Top.Sequence,
+		t.timeArg(v.Top.When), r.Digest[:], r.Conflicts, v.Conflicts, r.Data)
+}
+
 // changeBatch reads the rows changed after seq after, ascending, up to
 // itemrow.BatchRows rows or itemrow.BatchBytes of stored items; more
 // reports whether there may be more. The whole batch is read before the
 // caller sees any of it: a connection runs one query at a time, and the
 // caller may use the Tx while it works through the batch.
-func (t *Tx) changeBatch(ctx context.Context, after int64) (out []itemrow.Change, more bool, err error) {
-	err = t.d.Query(ctx, t.q.Changes, []any{after, itemrow.BatchRows}, func(rows Rows) error {
-		out, more, err = itemrow.ScanChanges(rows)
-		return err
-	})
-	return out, more, err
+func (t *Tx) changeBatch(ctx context.Context, after int64) ([]itemrow.Change, bool, error) {
+	rows, err := t.d.Query(ctx, t.q.Changes, t.argv(after, itemrow.BatchRows)...)
+	if err != nil {
+		return nil, false, err
+	}
+	out, more, err := itemrow.ScanChanges(rows)
+	return out, more, closeRows(rows, err)
 }
 
 func (t *Tx) Changes(ctx context.Context, after int64) iter.Seq2[store.Change, error] {
@@ -235,12 +263,13 @@ func (t *Tx) ChangesLimits(ctx context.Context, after int64, opts feedsync.Reade
 
 // statBatch reads the stats of up to itemrow.BatchRows rows changed after
 // seq after, ascending, before the caller sees any of them.
-func (t *Tx) statBatch(ctx context.Context, after int64) (out []store.ItemStat, err error) {
-	err = t.d.Query(ctx, t.q.Stats, []any{after, itemrow.BatchRows}, func(rows Rows) error {
-		out, err = itemrow.ScanStats(rows, t.scanStat)
-		return err
-	})
-	return out, err
+func (t *Tx) statBatch(ctx context.Context, after int64) ([]store.ItemStat, error) {
+	rows, err := t.d.Query(ctx, t.q.Stats, t.argv(after, itemrow.BatchRows)...)
+	if err != nil {
+		return nil, err
+	}
+	out, err := itemrow.ScanStats(rows, t.scanStat)
+	return out, closeRows(rows, err)
 }
 
 func (t *Tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, error] {
@@ -258,12 +287,13 @@ func (t *Tx) Stats(ctx context.Context, after int64) iter.Seq2[store.ItemStat, e
 
 // xmlBatch reads the stats and stored items of the rows changed after seq
 // after, ascending, as changeBatch does.
-func (t *Tx) xmlBatch(ctx context.Context, after int64) (out []itemrow.StatRow, more bool, err error) {
-	err = t.d.Query(ctx, t.q.StatsXML, []any{after, itemrow.BatchRows}, func(rows Rows) error {
-		out, more, err = itemrow.ScanStatRows(rows, t.scanStat)
-		return err
-	})
-	return out, more, err
+func (t *Tx) xmlBatch(ctx context.Context, after int64) ([]itemrow.StatRow, bool, error) {
+	rows, err := t.d.Query(ctx, t.q.StatsXML, t.argv(after, itemrow.BatchRows)...)
+	if err != nil {
+		return nil, false, err
+	}
+	out, more, err := itemrow.ScanStatRows(rows, t.scanStat)
+	return out, more, closeRows(rows, err)
 }
 
 func (t *Tx) ChangesXML(ctx context.Context, after int64) iter.Seq2[store.XMLChange, error] {
@@ -309,7 +339,7 @@ func (t *Tx) PeerVersion(ctx context.Context, peer, id string) (store.Version, b
 	}
 	var v store.Version
 	var when nullTime
-	found, err := t.queryRow(ctx, t.q.PeerVersion, []any{peer, id}, &v.Top.By, &v.Top.Sequence, t.timeDest(&when), &v.Conflicts)
+	found, err := t.queryRow(ctx, t.q.PeerVersion, t.argv(peer, id), &v.Top.By, &v.Top.Sequence, t.timeDest(&when), &v.Conflicts)
 	if err != nil {
 		return store.Version{}, false, fmt.Errorf("%s: version of item %q at peer %q: %w", t.q.Name, id, peer, t.Fail(err))
 	}
@@ -325,7 +355,7 @@ func (t *Tx) PeerSeq(ctx context.Context, peer string) (int64, error) {
 		return 0, fmt.Errorf("%s: seq sent to peer %q: %w", t.q.Name, peer, err)
 	}
 	var seq int64
-	if _, err := t.queryRow(ctx, t.q.PeerSeq, []any{peer}, &seq); err != nil {
+	if _, err := t.queryRow(ctx, t.q.PeerSeq, t.argv(peer), &seq); err != nil {
 		return 0, fmt.Errorf("%s: seq sent to peer %q: %w", t.q.Name, peer, t.Fail(err))
 	}
 	return seq, nil
@@ -351,7 +381,7 @@ func (t *Tx) PeerState(ctx context.Context, peer string) (store.PeerState, error
 		return store.PeerState{}, fmt.Errorf("%s: sync state of peer %q: %w", t.q.Name, peer, err)
 	}
 	var ps store.PeerState
-	found, err := t.queryRow(ctx, t.q.PeerState, []any{peer}, &ps.Received, &ps.Sent, &ps.Resume)
+	found, err := t.queryRow(ctx, t.q.PeerState, t.argv(peer), &ps.Received, &ps.Sent, &ps.Resume)
 	if err != nil {
 		return store.PeerState{}, fmt.Errorf("%s: sync state of peer %q: %w", t.q.Name, peer, t.Fail(err))
 	}
@@ -394,7 +424,7 @@ func (t *Tx) HistoryMark(ctx context.Context, seq int64) (string, bool, error) {
 		return "", false, nil
 	}
 	var mark string
-	found, err := t.queryRow(ctx, t.q.HistoryMark, []any{seq}, &mark)
+	found, err := t.queryRow(ctx, t.q.HistoryMark, t.argv(seq), &mark)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: history mark of %d: %w", t.q.Name, seq, t.Fail(err))
 	}
