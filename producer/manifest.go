@@ -39,8 +39,11 @@ type Entry struct {
 	Copies feedsync.Digest
 }
 
-// entryOf returns the manifest entry of it, which must carry sx:sync.
-func entryOf(it *feedsync.Item) (Entry, error) {
+// EntryOf returns the manifest entry of it, which must carry sx:sync: what
+// a Manifest holds of it, for code that reads items one at a time and
+// keeps their entries elsewhere than in memory (feedsync verify sorts
+// them on disk).
+func EntryOf(it *feedsync.Item) (Entry, error) {
 	if it == nil || it.Sync == nil {
 		return Entry{}, feedsync.ErrNoSync
 	}
@@ -104,7 +107,7 @@ func ManifestOf(ctx context.Context, r store.ItemReader) (Manifest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("manifest: read items: %w", err)
 		}
-		e, err := entryOf(it)
+		e, err := EntryOf(it)
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +143,7 @@ func FeedManifest(r *feedsync.Reader) (Manifest, error) {
 		if err := ids.Add(it); err != nil {
 			return nil, fmt.Errorf("manifest: %w", err)
 		}
-		e, err := entryOf(it)
+		e, err := EntryOf(it)
 		if err != nil {
 			return nil, err
 		}
@@ -269,7 +272,7 @@ func Diff(a, b Manifest) []Difference {
 			out = append(out, Difference{ID: b[j].ID, What: OnlyB, B: b[j]})
 			j++
 		default:
-			if k := compareEntries(a[i], b[j]); k != 0 {
+			if k := Compare(a[i], b[j]); k != 0 {
 				out = append(out, Difference{ID: a[i].ID, What: k, A: a[i], B: b[j]})
 			}
 			i++
@@ -279,7 +282,11 @@ func Diff(a, b Manifest) []Difference {
 	return out
 }
 
-func compareEntries(x, y Entry) Kind {
+// Compare returns in what the entries x and y of one item differ, 0 when
+// they agree: the comparison Diff makes of an item both manifests hold,
+// for code that walks two item sets in sync id order without holding
+// their manifests.
+func Compare(x, y Entry) Kind {
 	var k Kind
 	if x.Updates != y.Updates || !sameTop(x.Version.Top, y.Version.Top) {
 		k |= Winner

@@ -1,18 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"iter"
 	"strings"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/producer"
+	"github.com/feedsync/go-feedsync/store"
 )
 
 // VerifyCommand tells whether two endpoints hold the same items, comparing
 // their manifests (producer.Manifest): ids, winners, tombstones and conflict
-// sets, with digests in place of payloads.
+// sets, with digests in place of payloads. It compares them as it reads
+// them in sync id order, so two stores of a million items take no more
+// memory than two of a thousand.
 type VerifyCommand struct {
 	m *Main
 
@@ -64,6 +71,12 @@ var verifyKinds = []struct{ json, text string }{
 }
 
 // Run compares the two endpoints.
+//
+// Neither side is held in memory: the manifest entries of each are sorted
+// by sync id, on disk past verifyRunEntries of them (entrySorter), and
+// the two sorted sides are walked together, comparing as they go. What is
+// printed waits in outputSpill until the end, when the totals that come
+// first (the JSON's "same", the text's "same: N items") are known.
 func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 	pos, err := parseArgs(c.flags(), args)
 	if err != nil {
@@ -76,51 +89,159 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 		return usagef("A and B cannot both be standard input")
 	}
 	p := c.m.newProgress("verify", "read", false)
-	ma, err := c.manifest(ctx, pos[0], p)
+	sa, err := c.sorted(ctx, pos[0], p)
+	defer sa.close()
 	if err != nil {
 		p.done()
 		return err
 	}
-	mb, err := c.manifest(ctx, pos[1], p)
+	sb, err := c.sorted(ctx, pos[1], p)
+	defer sb.close()
 	p.done()
 	if err != nil {
 		return err
 	}
 	na, nb := endpointLabel(pos[0]), endpointLabel(pos[1])
-	diffs := producer.Diff(ma, mb)
+
+	out := &outputSpill{}
+	defer out.close()
+	diffs := 0
+	err = diffSorted(ctx, sa, sb, func(d producer.Difference) error {
+		diffs++
+		if !c.json {
+			_, err := fmt.Fprintln(out, describeDifference(d, na, nb))
+			return err
+		}
+		if diffs > 1 {
+			if _, err := io.WriteString(out, ","); err != nil {
+				return err
+			}
+		}
+		return writeJSON(out, differenceJSON(d))
+	})
+	if err != nil {
+		return err
+	}
+	itemsA, itemsB := int(sa.n), int(sb.n)
 
 	if c.json {
-		rep := verifyReport{A: na, B: nb, ItemsA: len(ma), ItemsB: len(mb), Same: len(diffs) == 0, Differences: []verifyDifference{}}
-		for _, d := range diffs {
-			vd := verifyDifference{ID: d.ID}
-			for i, k := range verifyKinds {
-				if d.What&(1<<i) != 0 {
-					vd.What = append(vd.What, k.json)
-				}
-			}
-			if d.What&producer.OnlyB == 0 {
-				vd.A = entryInfo(d.A)
-			}
-			if d.What&producer.OnlyA == 0 {
-				vd.B = entryInfo(d.B)
-			}
-			rep.Differences = append(rep.Differences, vd)
-		}
-		if err := c.m.printJSON(rep); err != nil {
+		rep := verifyReport{A: na, B: nb, ItemsA: itemsA, ItemsB: itemsB, Same: diffs == 0}
+		if err := c.printReport(rep, out); err != nil {
 			return err
 		}
 	} else {
-		if len(diffs) == 0 {
-			fmt.Fprintf(c.m.Stdout, "same: %d item%s\n", len(ma), plural(len(ma), "", "s"))
+		if diffs == 0 {
+			fmt.Fprintf(c.m.Stdout, "same: %d item%s\n", itemsA, plural(itemsA, "", "s"))
 			return nil
 		}
-		for _, d := range diffs {
-			fmt.Fprintln(c.m.Stdout, describeDifference(d, na, nb))
+		if _, err := out.WriteTo(c.m.Stdout); err != nil {
+			return err
 		}
 	}
-	if len(diffs) > 0 {
+	if diffs > 0 {
 		return &problemError{msg: fmt.Sprintf("%d item%s differ%s between %s (%d items) and %s (%d items)",
-			len(diffs), plural(len(diffs), "", "s"), plural(len(diffs), "s", ""), na, len(ma), nb, len(mb))}
+			diffs, plural(diffs, "", "s"), plural(diffs, "s", ""), na, itemsA, nb, itemsB)}
+	}
+	return nil
+}
+
+// differenceJSON is d as the JSON output shows it.
+func differenceJSON(d producer.Difference) verifyDifference {
+	vd := verifyDifference{ID: d.ID}
+	for i, k := range verifyKinds {
+		if d.What&(1<<i) != 0 {
+			vd.What = append(vd.What, k.json)
+		}
+	}
+	if d.What&producer.OnlyB == 0 {
+		vd.A = entryInfo(d.A)
+	}
+	if d.What&producer.OnlyA == 0 {
+		vd.B = entryInfo(d.B)
+	}
+	return vd
+}
+
+// printReport prints rep as printJSON would with its Differences set to
+// the JSON objects in diffs, separated by commas: the same bytes, without
+// holding the differences in memory.
+func (c *VerifyCommand) printReport(rep verifyReport, diffs io.WriterTo) error {
+	rep.Differences = []verifyDifference{}
+	var head bytes.Buffer
+	if err := writeJSON(&head, rep); err != nil {
+		return err
+	}
+	// The encoding ends with the empty differences, the last field.
+	const tail = `[]}`
+	b, ok := bytes.CutSuffix(head.Bytes(), []byte(tail))
+	if !ok {
+		return fmt.Errorf("verify report: JSON %q does not end with %q", head.Bytes(), tail)
+	}
+	if _, err := c.m.Stdout.Write(append(b, '[')); err != nil {
+		return err
+	}
+	if _, err := diffs.WriteTo(c.m.Stdout); err != nil {
+		return err
+	}
+	_, err := io.WriteString(c.m.Stdout, "]}\n")
+	return err
+}
+
+// diffSorted walks the sorted entries of two sides together and calls
+// report for each item on which they differ, in sync id order: what
+// producer.Diff returns for their manifests.
+func diffSorted(ctx context.Context, sa, sb *entrySorter, report func(producer.Difference) error) error {
+	nextA, stopA := iter.Pull2(sa.entries())
+	defer stopA()
+	nextB, stopB := iter.Pull2(sb.entries())
+	defer stopB()
+	read := func(next func() (sortedEntry, error, bool)) (producer.Entry, bool, error) {
+		e, err, ok := next()
+		if err != nil {
+			return producer.Entry{}, false, err
+		}
+		return e.Entry, ok, nil
+	}
+	a, okA, err := read(nextA)
+	if err != nil {
+		return err
+	}
+	b, okB, err := read(nextB)
+	if err != nil {
+		return err
+	}
+	for n := 0; okA || okB; n++ {
+		if n%1024 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var d producer.Difference
+		advA, advB := false, false
+		switch {
+		case !okB || (okA && a.ID < b.ID):
+			d = producer.Difference{ID: a.ID, What: producer.OnlyA, A: a}
+			advA = true
+		case !okA || b.ID < a.ID:
+			d = producer.Difference{ID: b.ID, What: producer.OnlyB, B: b}
+			advB = true
+		default:
+			d = producer.Difference{ID: a.ID, What: producer.Compare(a, b), A: a, B: b}
+			advA, advB = true, true
+		}
+		if d.What != 0 {
+			if err := report(d); err != nil {
+				return err
+			}
+		}
+		if advA {
+			if a, okA, err = read(nextA); err != nil {
+				return err
+			}
+		}
+		if advB {
+			if b, okB, err = read(nextB); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -133,29 +254,30 @@ func endpointLabel(arg string) string {
 	return displayName(arg)
 }
 
-// manifest returns the manifest of the feed file or store arg. Stores are
-// only read: a SQLite file must exist.
-func (c *VerifyCommand) manifest(ctx context.Context, arg string, p *progress) (producer.Manifest, error) {
+// sorted reads the manifest entries of the feed file or store arg into an
+// entrySorter, finished. Stores are only read: a SQLite file must exist.
+// The sorter is never nil, and must be closed, even with an error.
+func (c *VerifyCommand) sorted(ctx context.Context, arg string, p *progress) (*entrySorter, error) {
+	s := &entrySorter{}
 	if isStore(arg) {
 		st, err := c.m.openStore(ctx, arg, false)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		defer st.Close()
-		m, err := producer.StoreManifest(ctx, st)
-		if err != nil {
-			return nil, inFile(storeLabel(arg), err)
+		if err := storeEntries(ctx, st, s); err != nil {
+			return s, inFile(storeLabel(arg), err)
 		}
-		return m, nil
+		return s, nil
 	}
 	f, err := c.m.open(arg)
 	if err != nil {
-		return nil, err
+		return s, err
 	}
 	defer f.Close()
-	m, err := producer.FeedManifest(feedsync.NewReader(ctxReader{ctx, p.reader(f)}))
+	err = feedEntries(feedsync.NewReader(ctxReader{ctx, p.reader(f)}), s)
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		return s, ctx.Err()
 	}
 	if err != nil {
 		// "manifest: read feed: " says nothing the file name does not.
@@ -164,9 +286,81 @@ func (c *VerifyCommand) manifest(ctx context.Context, arg string, p *progress) (
 		} else if rest, ok := strings.CutPrefix(err.Error(), "manifest: "); ok {
 			err = &shownError{msg: rest, err: err}
 		}
-		return nil, inFile(arg, err)
+		return s, inFile(arg, err)
 	}
-	return m, nil
+	return s, nil
+}
+
+// storeEntries adds the manifest entry of every item of st to s, read in a
+// read-only transaction of its own (producer.StoreManifest's reading).
+func storeEntries(ctx context.Context, st store.Store, s *entrySorter) error {
+	tx, err := st.Begin(ctx, false)
+	if err != nil {
+		return fmt.Errorf("manifest: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for it, err := range tx.All(ctx) {
+		if err != nil {
+			return fmt.Errorf("manifest: read items: %w", err)
+		}
+		e, err := producer.EntryOf(it)
+		if err != nil {
+			return err
+		}
+		if err := s.add(e, 0); err != nil {
+			return err
+		}
+	}
+	return s.finish()
+}
+
+// feedEntries adds the manifest entry of every item of the feed r reads to
+// s, and fails as producer.FeedManifest does: items without sx:sync are
+// left out (FS-SYNC-1, FS-FEED-7), an item with invalid sync metadata
+// (FS-ROBUST-1) or a sync id that occurs twice (FS-SYNC-2, FS-ROBUST-3)
+// fails the feed, whichever comes first in it. A duplicate shows only
+// once the entries are sorted, so an error found while reading is
+// reported only if no duplicate came before it.
+func feedEntries(r *feedsync.Reader, s *entrySorter) error {
+	fail := func(err error) error {
+		if ferr := s.finish(); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		if dup := s.firstDuplicate(); dup != nil {
+			return fmt.Errorf("manifest: %w", dup)
+		}
+		return err
+	}
+	for {
+		it, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fail(fmt.Errorf("manifest: read feed: %w", err))
+		}
+		if it.Sync == nil {
+			continue
+		}
+		if err := it.Err(); err != nil {
+			// Item.Err already names the item and its line.
+			return fail(fmt.Errorf("manifest: %w", err))
+		}
+		e, err := producer.EntryOf(it)
+		if err != nil {
+			return fail(err)
+		}
+		if err := s.add(e, it.Line()); err != nil {
+			return err
+		}
+	}
+	if err := s.finish(); err != nil {
+		return err
+	}
+	if err := s.firstDuplicate(); err != nil {
+		return fmt.Errorf("manifest: %w", err)
+	}
+	return nil
 }
 
 func entryInfo(e producer.Entry) *verifyEntry {
@@ -215,7 +409,10 @@ same sync ids, with the same winning version, the same deleted flag and the
 same conflict versions (FS-MERGE-14), which is what two endpoints that have
 synchronized both ways must hold. A and B are each a feed file or a store;
 only their manifests are compared (ids, versions and payload digests), so
-no payload is copied from one to the other.
+no payload is copied from one to the other. The manifests are compared in
+sync id order as they are read, never held whole in memory: past 16384
+items a side is sorted in a temporary file (in TMPDIR: some 60 bytes and
+the sync id per item), removed when verify ends.
 
 It prints "same: N items" and exits with status 0, or prints one line per
 differing item and exits with status 1:

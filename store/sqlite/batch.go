@@ -47,9 +47,20 @@ ON CONFLICT (peer, id) DO UPDATE SET top_by = excluded.top_by, top_seq = exclude
 	top_when = excluded.top_when, conflicts = excluded.conflicts`
 )
 
+// qVersionsOnePeer writes a batch of versions all at one peer, the batch
+// of a pull or a push (every item's version at the peer it came from): it
+// finds the peer's number once, where qVersionsBatch binds the name and
+// looks it up again in every row. The peer has a row in peer_names
+// (SetPeerVersion makes it first); "WHERE true" tells SQLite's parser
+// that ON CONFLICT starts the upsert, not a join's constraint.
+const versOnePeerHead = `WITH p (num) AS (SELECT num FROM peer_names WHERE name = ?)
+INSERT INTO peer_versions (peer, id, top_by, top_seq, top_when, conflicts)
+SELECT p.num, v.column1, v.column2, v.column3, v.column4, v.column5 FROM p, (VALUES `
+
 var (
-	qPutBatch      = manyRows(putHead, 11, putBatch, qPut[len(qPutValues):])
-	qVersionsBatch = versHead + strings.TrimSuffix(strings.Repeat(versRow+", ", versionBatch), ", ") + versTail
+	qPutBatch        = manyRows(putHead, 11, putBatch, qPut[len(qPutValues):])
+	qVersionsBatch   = versHead + strings.TrimSuffix(strings.Repeat(versRow+", ", versionBatch), ", ") + versTail
+	qVersionsOnePeer = manyRows(versOnePeerHead, 5, versionBatch, ") AS v WHERE true"+versTail)
 )
 
 // flush writes what Put and SetPeerVersion left pending.
@@ -102,15 +113,29 @@ func (t *tx) flushPuts(ctx context.Context) error {
 func (t *tx) flushVersions(ctx context.Context) error {
 	vs := t.versions
 	t.versions = t.versions[:0]
-	args := t.args[:0]
+	onePeer := len(vs) == versionBatch
 	for _, p := range vs {
-		args = append(args, p.peer, p.id, p.v.Top.By, p.v.Top.Sequence, unixOrNil(p.v.Top.When), p.v.Conflicts)
+		onePeer = onePeer && p.peer == vs[0].peer
+	}
+	args := t.args[:0]
+	if onePeer {
+		args = append(args, vs[0].peer)
+		for _, p := range vs {
+			args = append(args, p.id, p.v.Top.By, p.v.Top.Sequence, unixOrNil(p.v.Top.When), p.v.Conflicts)
+		}
+	} else {
+		for _, p := range vs {
+			args = append(args, p.peer, p.id, p.v.Top.By, p.v.Top.Sequence, unixOrNil(p.v.Top.When), p.v.Conflicts)
+		}
 	}
 	t.args = args[:0]
 	var err error
-	if len(vs) == versionBatch {
+	switch {
+	case onePeer:
+		err = t.exec(ctx, qVersionsOnePeer, args...)
+	case len(vs) == versionBatch:
 		err = t.exec(ctx, qVersionsBatch, args...)
-	} else {
+	default:
 		for i := range vs {
 			if err = t.exec(ctx, qSetPeerVersion, args[i*6:(i+1)*6]...); err != nil {
 				vs = vs[i : i+1]

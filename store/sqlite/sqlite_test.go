@@ -488,3 +488,66 @@ func TestBatchedWrites(t *testing.T) {
 		}
 	}
 }
+
+// Full batches of peer versions go in one statement: of one peer, naming
+// it once (qVersionsOnePeer), of several, naming it in every row; either
+// inserts new versions and replaces older ones, every field kept.
+func TestBatchedPeerVersions(t *testing.T) {
+	ctx := t.Context()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "store.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	when := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	version := func(round, i int) store.Version {
+		v := store.Version{Top: feedsync.History{By: fmt.Sprintf("by-%d", round), Sequence: int64(100*round + i)}}
+		if i%3 == 0 {
+			v.Top.When = when.Add(time.Duration(i) * time.Minute)
+		}
+		if i%4 == 0 {
+			v.Conflicts = fmt.Sprintf("conflicts-%d-%d", round, i)
+		}
+		return v
+	}
+	// peerOf gives round 0 one peer (one-peer batches), round 1 two
+	// (mixed batches), updating half of round 0's versions.
+	peerOf := func(round, i int) string {
+		if round == 1 && i%2 == 1 {
+			return "phone"
+		}
+		return "server"
+	}
+	want := map[[2]string]store.Version{}
+	for round := range 2 {
+		tx, err := s.Begin(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 2*versionBatch + 3 {
+			peer, id := peerOf(round, i), fmt.Sprintf("item-%d", i)
+			v := version(round, i)
+			if err := tx.SetPeerVersion(ctx, peer, id, v); err != nil {
+				t.Fatal(err)
+			}
+			want[[2]string{peer, id}] = v
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := s.Begin(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for k, v := range want {
+		got, ok, err := tx.PeerVersion(ctx, k[0], k[1])
+		if err != nil || !ok {
+			t.Fatalf("PeerVersion(%q, %q) = %v, %v", k[0], k[1], ok, err)
+		}
+		if !got.Top.When.Equal(v.Top.When) || got.Top.By != v.Top.By || got.Top.Sequence != v.Top.Sequence || got.Conflicts != v.Conflicts {
+			t.Errorf("PeerVersion(%q, %q) = %+v, want %+v", k[0], k[1], got, v)
+		}
+	}
+}

@@ -57,18 +57,25 @@ func Encode(xml []byte) []byte {
 	if len(xml) > maxDictXML {
 		return encodeFlate(xml)
 	}
-	out := make([]byte, 0, len(xml)/2+16)
-	out = append(out, encImplied)
-	out = binary.AppendUvarint(out, uint64(len(xml)))
-	out = encodeDict(out, xml, true)
-	if len(out) <= len(xml)*3/4 {
-		return out
+	var head [1 + binary.MaxVarintLen64]byte
+	head[0] = encImplied
+	h := 1 + binary.PutUvarint(head[1:], uint64(len(xml)))
+	wk := windows.Get().(*dictWork)
+	defer windows.Put(wk)
+	stream := wk.encode(xml, true)
+	if n := h + len(stream); n > len(xml)*3/4 {
+		// Text the static codes fit badly (another script, binary-looking
+		// data): let compress/flate build codes for it, and keep the
+		// smaller.
+		if alt := encodeFlate(xml); len(alt) < n {
+			return alt
+		}
 	}
-	// Text the static codes fit badly (another script, binary-looking
-	// data): let compress/flate build codes for it, and keep the smaller.
-	if alt := encodeFlate(xml); len(alt) < len(out) {
-		return alt
-	}
+	// The stored form is kept (a pending put holds it until written):
+	// allocate it at its size, not at a bound.
+	out := make([]byte, h+len(stream))
+	copy(out, head[:h])
+	copy(out[h:], stream)
 	return out
 }
 

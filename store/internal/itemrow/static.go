@@ -18,7 +18,9 @@ import (
 // block carries codes built at start-up from a sample of typical items
 // (a dynamic block whose header is the same bytes every time), and the
 // matching is a greedy search in one hash table that starts from a copy
-// of the dictionary's. Any DEFLATE decoder given dict reads the result.
+// of the dictionary's (tokenize; encodeDict in static_encode.go is the
+// same search, written for speed). Any DEFLATE decoder given dict reads
+// the result.
 
 const (
 	// maxDictXML is the longest element encoded so: with the dictionary it
@@ -53,6 +55,7 @@ type static struct {
 	headerN   uint                // bits of header used
 	table     [tableSize]int32    // the hash table after inserting dict
 	window    []byte              // dict, the start of every window
+	enc       *encodeTables       // the codes packed for encodeDict
 }
 
 var (
@@ -67,7 +70,11 @@ func tables() *static {
 
 func hash4(u uint32) uint32 { return (u * 0x1e35a7bd) >> (32 - tableBits) }
 
-func load32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
+// load32 reads 4 bytes at i. The slice it reads has its length and
+// capacity fixed, so that the compiler checks one bound and need not
+// guard a pointer past the end, as it does for b[i:]: the encoder calls
+// it a few times for every byte.
+func load32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i : i+4 : i+4]) }
 
 // distCode returns the distance code of d (1-32768) and its extra bits.
 func distCode(d int) (code int, extra uint, value int) {
@@ -79,7 +86,8 @@ func distCode(d int) (code int, extra uint, value int) {
 	return 2*n + (d>>(n-1))&1, uint(n - 1), d & (1<<(n-1) - 1)
 }
 
-// bitWriter writes DEFLATE's least-significant-bit-first stream.
+// bitWriter writes DEFLATE's least-significant-bit-first stream: the
+// block header at start-up (and the tests' reference encoder).
 type bitWriter struct {
 	out  []byte
 	bits uint64
@@ -104,8 +112,8 @@ func (w *bitWriter) flush() {
 	}
 }
 
-// sink receives the symbols of the tokenizer: the encoder writes them, the
-// training counts them.
+// sink receives the symbols of the tokenizer: the training counts them
+// (and the tests' reference encoder writes them).
 type sink interface {
 	literals(b []byte)
 	match(length, dist int)
@@ -113,6 +121,9 @@ type sink interface {
 
 // tokenize runs the greedy LZ77 search over w[start:], with table holding
 // the positions of w[:start] already, and reports literals and matches.
+// The training sample's symbols, and so the codes and the header the
+// stored form 0x03 implies, follow from it: it is part of the format.
+// encodeDict makes the same search, written for speed.
 func tokenize(w []byte, start int, table *[tableSize]int32, s sink) {
 	n := len(w)
 	lit, i := start, start
@@ -142,69 +153,6 @@ func tokenize(w []byte, start int, table *[tableSize]int32, s sink) {
 	if lit < n {
 		s.literals(w[lit:])
 	}
-}
-
-// encoder writes the symbols with the static codes.
-type encoder struct {
-	bw bitWriter
-	t  *static
-}
-
-func (e *encoder) literals(b []byte) {
-	lit := &e.t.lit
-	for _, c := range b {
-		e.bw.write(uint64(lit.code[c]), uint(lit.len[c]))
-	}
-}
-
-func (e *encoder) match(length, dist int) {
-	t := e.t
-	lc := int(t.lenCode[length])
-	e.bw.write(uint64(t.lit.code[257+lc]), uint(t.lit.len[257+lc]))
-	if x := lengthExtra[lc]; x > 0 {
-		e.bw.write(uint64(length-int(lengthBase[lc])), uint(x))
-	}
-	dc, x, v := distCode(dist)
-	e.bw.write(uint64(t.dist.code[dc]), uint(t.dist.len[dc]))
-	if x > 0 {
-		e.bw.write(uint64(v), x)
-	}
-}
-
-// windows holds the buffers of encodeDict: the window (dict then the
-// element) and the hash table.
-var windows = sync.Pool{New: func() any { return new(dictWork) }}
-
-type dictWork struct {
-	window []byte
-	table  [tableSize]int32
-}
-
-// encodeDict appends to out the DEFLATE stream of xml against dict, with
-// the static codes. xml must be at most maxDictXML bytes. With implied,
-// the stream's first bytes, up to the last one the block header reaches
-// into, are left out (stored form 0x03): they are the same for every item
-// (impliedHeader), and XML puts them back.
-func encodeDict(out, xml []byte, implied bool) []byte {
-	t := tables()
-	wk := windows.Get().(*dictWork)
-	wk.window = append(append(wk.window[:0], t.window...), xml...)
-	wk.table = t.table
-	e := encoder{bw: bitWriter{out: out}, t: t}
-	full := t.header[:t.headerN/8]
-	if !implied {
-		for _, b := range full {
-			e.bw.write(uint64(b), 8)
-		}
-	}
-	if r := t.headerN % 8; r > 0 {
-		e.bw.write(uint64(t.header[t.headerN/8]), r)
-	}
-	tokenize(wk.window, len(t.window), &wk.table, &e)
-	e.bw.write(uint64(t.lit.code[256]), uint(t.lit.len[256])) // end of block
-	e.bw.flush()
-	windows.Put(wk)
-	return e.bw.out
 }
 
 // impliedHeader returns the bytes the stored form 0x03 leaves out: the
@@ -261,6 +209,7 @@ func newStatic() *static {
 	t.lit = canonical(litLens)
 	t.dist = canonical(distLens)
 	t.header, t.headerN = blockHeader(litLens, distLens)
+	t.enc = newEncodeTables(t)
 	return t
 }
 

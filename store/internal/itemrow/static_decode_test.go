@@ -130,9 +130,11 @@ func BenchmarkXML(b *testing.B) {
 	stored := Encode(sampleItem(r, 1, 1100))
 	b.SetBytes(int64(len(sampleItem(r, 1, 1100))))
 	b.ReportAllocs()
+	cpu := startCPUTimer(b)
 	for b.Loop() {
 		if _, err := XML(stored); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report()
 }
