@@ -88,3 +88,75 @@ func TestCarryGivesOneForm(t *testing.T) {
 		t.Errorf("own attributes reordered: %s", got)
 	}
 }
+
+// TestEnterUnparsedMatchesParsed: Enter decides from an item's source bytes
+// whether it needs its payload parsed (an item without xml:lang, entering
+// a feed without a language, needs nothing). Whether or not the payload was
+// parsed before, it gives the same item, conflict copies included; and it
+// returns an item that needs nothing as it is, without parsing it, which
+// is what keeps the merge of large feeds cheap.
+func TestEnterUnparsedMatchesParsed(t *testing.T) {
+	const sx = `xmlns:sx="http://feedsync.org/2007/feedsync"`
+	copyOf := func(attrs string) string {
+		return `<sx:conflicts><item` + attrs + `><title>old</title><sx:sync id="a" updates="1"><sx:history sequence="1" by="b"/></sx:sync></item></sx:conflicts>`
+	}
+	item := func(attrs, text, copies string) string {
+		return `<item` + attrs + `><title>` + text + `</title><sx:sync id="a" updates="2"><sx:history sequence="2" by="a"/><sx:history sequence="1" by="a"/>` + copies + `</sx:sync></item>`
+	}
+	items := map[string]string{
+		"plain":                item("", "Milk", ""),
+		"lang fr":              item(` xml:lang="fr"`, "Lait", ""),
+		"lang empty":           item(` xml:lang=""`, "Milk", ""),
+		"lang empty not first": item(` a="1" xml:lang=""`, "Milk", ""),
+		"name in text only":    item("", "set xml:lang to fr", ""),
+		"copy plain":           item("", "Milk", copyOf("")),
+		"copy lang empty":      item("", "Milk", copyOf(` xml:lang=""`)),
+		"copy lang de":         item(` xml:lang=""`, "Milk", copyOf(` xml:lang="de"`)),
+	}
+	feeds := map[string]string{
+		"no language": `<rss version="2.0" ` + sx + `><channel><title>t</title>%s</channel></rss>`,
+		"language":    `<rss version="2.0" ` + sx + ` xml:lang="en"><channel><title>t</title>%s</channel></rss>`,
+		"empty":       `<rss version="2.0" ` + sx + ` xml:lang=""><channel><title>t</title>%s</channel></rss>`,
+	}
+	read := func(feed string) (*Header, *Item) {
+		t.Helper()
+		h, got, err := ReadAll(strings.NewReader(feed))
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%d items, %v\n%s", len(got), err, feed)
+		}
+		return h, got[0]
+	}
+	for iname, it := range items {
+		for fname, into := range feeds {
+			// Read from a feed without a language, so Carry adds none.
+			_, fast := read(strings.Replace(feeds["no language"], "%s", it, 1))
+			_, slow := read(strings.Replace(feeds["no language"], "%s", it, 1))
+			if _, err := slow.payload(); err != nil {
+				t.Fatal(err)
+			}
+			h, _ := read(strings.Replace(into, "%s", item("", "x", ""), 1))
+			a, err := MarshalItem(Enter(fast, h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := MarshalItem(Enter(slow, h))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(a) != string(b) {
+				t.Errorf("%s into a feed with %s: unparsed gives\n%s\nparsed gives\n%s", iname, fname, a, b)
+			}
+		}
+	}
+
+	h, _ := read(strings.Replace(feeds["no language"], "%s", item("", "x", ""), 1))
+	_, it := read(strings.Replace(feeds["no language"], "%s", items["copy plain"], 1))
+	allocs := testing.AllocsPerRun(10, func() {
+		if got := Enter(it, h); got != it {
+			t.Fatal("Enter changed an item that needs nothing")
+		}
+	})
+	if allocs != 0 || it.elem != nil || it.Sync.Conflicts[0].elem != nil {
+		t.Errorf("Enter of an item that needs nothing: %v allocations, payload parsed: %v", allocs, it.elem != nil)
+	}
+}

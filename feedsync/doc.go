@@ -29,7 +29,9 @@
 //   - FS-SUBSUME, FS-WIN, FS-MERGE (per item), FS-CONFLICT, FS-NOCONF:
 //     compare.go.
 //   - FS-ROBUST, validation: validate.go, parse.go, reader.go (limits),
-//     limits.go (FS-ROBUST-6: results within the reader's limits).
+//     limits.go (FS-ROBUST-6: results within the reader's limits);
+//     well-formed XML: internal/xmltok, the Reader's tokenizer, which
+//     accepts and rejects what encoding/xml does in Strict mode.
 //   - FS-TRUST-1 (what an authenticated sender may write): trust.go.
 //   - FS-FEED-10 (RSS and Atom payloads): convert.go.
 //   - FS-TYPE-5 and FS-TYPE-6 (ids and endpoint identifiers): stamp.go.

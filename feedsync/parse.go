@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+
+	"github.com/feedsync/go-feedsync/feedsync/internal/xmltok"
 )
 
 // Problems returns what is wrong with the item's sync metadata: errors make
@@ -144,17 +146,17 @@ func (r *Reader) buildElement(t xml.StartElement) (*etree.Element, error) {
 			return nil, err
 		}
 		cur := stack[len(stack)-1]
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			e := newEtreeElement(tok)
+		switch tok.Kind {
+		case xmltok.StartElement:
+			e := newEtreeElement(tok.Start())
 			cur.AddChild(e)
 			stack = append(stack, e)
-		case xml.EndElement:
+		case xmltok.EndElement:
 			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			cur.CreateText(string(tok))
-		case xml.Comment:
-			cur.CreateComment(string(tok))
+		case xmltok.CharData:
+			cur.CreateText(string(tok.Data))
+		case xmltok.Comment:
+			cur.CreateComment(string(tok.Data))
 		}
 	}
 	return root, nil
@@ -187,47 +189,6 @@ func parseItemBytes(src *source) (*etree.Element, int, error) {
 	doc.RemoveChild(root)
 	e, i := detachSync(root, src.scope)
 	return e, i, nil
-}
-
-// recorder keeps the bytes the decoder has read, from the oldest offset still
-// needed, so that an item's exact source can be sliced out by offset.
-type recorder struct {
-	r    io.Reader
-	buf  []byte
-	base int64 // offset of buf[0]
-	// limit bounds the bytes kept at once: one item (or the header) plus
-	// the decoder's read-ahead. It stops a single huge token (a gigantic
-	// attribute or text) before encoding/xml has buffered all of it.
-	limit int
-}
-
-// errTooLarge is returned by recorder.Read past its limit.
-var errTooLarge = errors.New("too large")
-
-func (c *recorder) Read(p []byte) (int, error) {
-	if c.limit > 0 && len(c.buf) > c.limit {
-		return 0, errTooLarge
-	}
-	n, err := c.r.Read(p)
-	c.buf = append(c.buf, p[:n]...)
-	return n, err
-}
-
-func (c *recorder) slice(from, to int64) []byte {
-	return c.buf[from-c.base : to-c.base]
-}
-
-// discard drops the bytes before off.
-func (c *recorder) discard(off int64) {
-	n := int(off - c.base)
-	if n <= 0 {
-		return
-	}
-	// Move the tail down rather than re-slicing, so the buffer does not grow
-	// without bound over a long feed.
-	m := copy(c.buf, c.buf[n:])
-	c.buf = c.buf[:m]
-	c.base = off
 }
 
 var encodingDecl = regexp.MustCompile(`^(<\?xml[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._-]+)(["'])`)
@@ -325,10 +286,15 @@ func (t *transcoder) Read(p []byte) (int, error) {
 // local names, attributes (without namespace declarations) in document
 // order, and text that is not only white space. Prefixes and formatting do
 // not change the result.
+//
+// A Reader keeps its digesters from item to item, so that their buffers and
+// hash are made once; what goes into the hash is gathered in buf and
+// written at once.
 type digester struct {
 	h    hash.Hash
 	buf  []byte
 	text []byte // text since the last tag: a run split by CDATA or entities hashes as one
+	out  [sha256.Size]byte
 }
 
 func (d *digester) reset() {
@@ -336,35 +302,41 @@ func (d *digester) reset() {
 		d.h = sha256.New()
 	}
 	d.h.Reset()
+	d.buf = d.buf[:0]
 	d.text = d.text[:0]
 }
 
+// flush appends the text gathered since the last tag to buf.
 func (d *digester) flush() {
 	if len(bytes.TrimSpace(d.text)) > 0 {
-		d.h.Write([]byte{'"'})
-		d.buf = binary.AppendUvarint(d.buf[:0], uint64(len(d.text)))
-		d.h.Write(d.buf)
-		d.h.Write(d.text)
+		d.buf = append(d.buf, '"')
+		d.buf = binary.AppendUvarint(d.buf, uint64(len(d.text)))
+		d.buf = append(d.buf, d.text...)
 	}
 	d.text = d.text[:0]
 }
 
 func (d *digester) str(s string) {
-	d.buf = binary.AppendUvarint(d.buf[:0], uint64(len(s)))
+	d.buf = binary.AppendUvarint(d.buf, uint64(len(s)))
 	d.buf = append(d.buf, s...)
+}
+
+// write hashes buf.
+func (d *digester) write() {
 	d.h.Write(d.buf)
+	d.buf = d.buf[:0]
 }
 
 func (d *digester) start(sc *scope, t xml.StartElement) {
 	d.flush()
-	d.h.Write([]byte{'<'})
+	d.buf = append(d.buf, '<')
 	d.str(sc.uri(t.Name.Space))
 	d.str(t.Name.Local)
 	for _, a := range t.Attr {
 		if isXMLNS(a.Name.Space, a.Name.Local) {
 			continue
 		}
-		d.h.Write([]byte{'@'})
+		d.buf = append(d.buf, '@')
 		if a.Name.Space != "" {
 			d.str(sc.uri(a.Name.Space))
 		} else {
@@ -373,18 +345,20 @@ func (d *digester) start(sc *scope, t xml.StartElement) {
 		d.str(a.Name.Local)
 		d.str(a.Value)
 	}
+	d.write()
 }
 
 func (d *digester) end() {
 	d.flush()
-	d.h.Write([]byte{'>'})
+	d.buf = append(d.buf, '>')
+	d.write()
 }
 
 func (d *digester) addText(b []byte) { d.text = append(d.text, b...) }
 
 func (d *digester) sum() Digest {
 	var out Digest
-	copy(out[:], d.h.Sum(nil))
+	copy(out[:], d.h.Sum(d.out[:0]))
 	return out
 }
 

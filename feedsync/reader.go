@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/feedsync/go-feedsync/feedsync/internal/xmltok"
 )
 
 // Default limits of ReaderOptions (FS-ROBUST-4).
@@ -83,8 +85,10 @@ func (o ReaderOptions) withDefaults() ReaderOptions {
 // same error: a Reader does not recover from malformed input.
 type Reader struct {
 	opts ReaderOptions
-	rec  *recorder
-	dec  *xml.Decoder
+	// dec tokenises the input and keeps its bytes from the start of the
+	// current item (or of the document, while the header is read), so
+	// that an item's exact source can be sliced out by offset.
+	dec *xmltok.Decoder
 
 	header  *Header
 	started bool
@@ -106,6 +110,11 @@ type Reader struct {
 	outerStart int64
 	copyBytes  int64
 
+	// digesters[:digests] hash the items being read (an item and the
+	// conflict copy inside it); the others are kept for the next items.
+	digesters []*digester
+	digests   int
+
 	err error // sticky
 }
 
@@ -119,14 +128,18 @@ func NewReaderOptions(r io.Reader, opts ReaderOptions) *Reader {
 	if rd.opts.MaxHeaderBytes > limit {
 		limit = rd.opts.MaxHeaderBytes
 	}
-	rd.rec = &recorder{r: newUTF8Reader(r), limit: int(limit) + 64<<10}
-	rd.dec = xml.NewDecoder(rd.rec)
-	rd.dec.Strict = true
-	rd.dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
-		// newUTF8Reader already converted the input and rewrote the
-		// declaration; anything left here is an encoding we cannot read.
-		return nil, fmt.Errorf("unsupported encoding %q (only UTF-8, US-ASCII, ISO-8859-1 and windows-1252 are read)", label)
-	}
+	rd.dec = xmltok.NewDecoder(newUTF8Reader(r), xmltok.Options{
+		// One item (or the header) plus room to read ahead: it stops a
+		// single huge token (a gigantic attribute or text) before all of
+		// it is buffered.
+		Limit: int(limit) + 64<<10,
+		Charset: func(label string) error {
+			// newUTF8Reader already converted the input and rewrote the
+			// declaration; anything left here is an encoding we cannot
+			// read.
+			return fmt.Errorf("unsupported encoding %q (only UTF-8, US-ASCII, ISO-8859-1 and windows-1252 are read)", label)
+		},
+	})
 	return rd
 }
 
@@ -177,8 +190,7 @@ func (r *Reader) next() (*Item, error) {
 }
 
 func (r *Reader) line() int {
-	l, _ := r.dec.InputPos()
-	return l
+	return r.dec.InputLine()
 }
 
 // wrap turns decoder errors into a *SyntaxError with the line.
@@ -188,7 +200,7 @@ func (r *Reader) wrap(err error) error {
 	if errors.As(err, &se) || errors.As(err, &ie) {
 		return err
 	}
-	if errors.Is(err, errTooLarge) {
+	if errors.Is(err, xmltok.ErrTooLarge) {
 		what, n := "item with its conflict copies", r.opts.MaxItemTotalBytes
 		if r.header == nil || r.header.building {
 			what, n = "feed header", r.opts.MaxHeaderBytes
@@ -205,40 +217,43 @@ func (r *Reader) wrap(err error) error {
 	return &SyntaxError{Line: r.line(), Msg: err.Error(), Err: err}
 }
 
-// token reads the next raw token, tracking depth and the depth limit.
-func (r *Reader) token() (xml.Token, error) {
-	t, err := r.dec.RawToken()
+// token reads the next raw token, tracking depth and the depth limit. The
+// token's Attr and Data are valid until the next call.
+func (r *Reader) token() (xmltok.Token, error) {
+	t, err := r.dec.Next()
 	if err != nil {
 		if err == io.EOF && r.depth > 0 {
-			return nil, io.ErrUnexpectedEOF
+			return t, io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return t, err
 	}
-	switch t := t.(type) {
-	case xml.StartElement:
+	switch t.Kind {
+	case xmltok.StartElement:
 		r.depth++
 		if r.depth > r.opts.MaxDepth {
-			return nil, &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("elements nested deeper than %d", r.opts.MaxDepth), Err: ErrLimit}
+			return t, &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("elements nested deeper than %d", r.opts.MaxDepth), Err: ErrLimit}
 		}
 		r.open = append(r.open, t.Name)
-	case xml.EndElement:
-		// RawToken does not check that end tags match: do it here, or
-		// malformed bytes would be copied into every feed written.
+	case xmltok.EndElement:
+		// The tokenizer, like encoding/xml's RawToken, does not check
+		// that end tags match: do it here, or malformed bytes would be
+		// copied into every feed written.
 		if n := len(r.open); n == 0 || r.open[n-1] != t.Name {
 			want := "nothing"
 			if n > 0 {
 				want = "</" + qname(r.open[n-1]) + ">"
 			}
-			return nil, &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("end tag </%s> does not match: expected %s", qname(t.Name), want)}
+			return t, &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("end tag </%s> does not match: expected %s", qname(t.Name), want)}
 		}
 		r.open = r.open[:len(r.open)-1]
 		r.depth--
-	case xml.Directive:
-		// Entities are never expanded by encoding/xml, but a document that
+	case xmltok.Directive:
+		// Declared entities are never expanded (an unknown entity is an
+		// error, as in encoding/xml's Strict mode), but a document that
 		// declares any is hostile or broken: say so instead of failing
 		// later on an undefined reference (FS-ROBUST-4).
-		if bytes.Contains(t, []byte("ENTITY")) {
-			return nil, &SyntaxError{Line: r.line(), Msg: "DTD entity declarations are not allowed"}
+		if bytes.Contains(t.Data, []byte("ENTITY")) {
+			return t, &SyntaxError{Line: r.line(), Msg: "DTD entity declarations are not allowed"}
 		}
 	}
 	return t, nil
@@ -269,31 +284,32 @@ func (r *Reader) advance() (*Item, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch t := t.(type) {
-		case xml.StartElement:
+		switch t.Kind {
+		case xmltok.StartElement:
 			if r.depth != r.container+1 {
 				continue
 			}
-			sc := r.cscope.pushXML(t.Attr)
-			if r.isItem(t, sc) {
+			st := t.Start()
+			sc := r.cscope.pushXML(st.Attr)
+			if r.isItem(st, sc) {
 				if r.header.building {
 					r.finishHeader(off)
 				} else {
 					r.between(off)
 				}
-				it, err := r.readItem(t, off, line, r.cscope, sc)
+				it, err := r.readItem(st, off, line, r.cscope, sc)
 				if err != nil {
 					return nil, err
 				}
 				r.lastEnd = r.dec.InputOffset()
-				r.rec.discard(r.lastEnd)
+				r.dec.Discard(r.lastEnd)
 				r.items++
 				return it, nil
 			}
-			if err := r.skipOther(t, sc, off); err != nil {
+			if err := r.skipOther(st, sc, off); err != nil {
 				return nil, err
 			}
-		case xml.EndElement:
+		case xmltok.EndElement:
 			if r.depth == r.container-1 {
 				return nil, r.finish(off)
 			}
@@ -315,10 +331,10 @@ func (r *Reader) readPrologue() error {
 		if err != nil {
 			return err
 		}
-		st, ok := t.(xml.StartElement)
-		if !ok {
+		if t.Kind != xmltok.StartElement {
 			continue
 		}
+		st := t.Start()
 		sc = sc.pushXML(st.Attr)
 		uri := sc.uri(st.Name.Space)
 		switch {
@@ -330,8 +346,8 @@ func (r *Reader) readPrologue() error {
 				if err != nil {
 					return err
 				}
-				switch t := t.(type) {
-				case xml.StartElement:
+				switch t.Kind {
+				case xmltok.StartElement:
 					csc := sc.pushXML(t.Attr)
 					if r.depth == 2 && t.Name.Local == "channel" && csc.uri(t.Name.Space) == "" {
 						r.container, r.cscope = 2, csc
@@ -339,10 +355,10 @@ func (r *Reader) readPrologue() error {
 						r.header.closing = "</" + qname(t.Name) + "></" + qname(st.Name) + ">"
 						return nil
 					}
-					if err := r.skipOther(t, csc, -1); err != nil {
+					if err := r.skipOther(t.Start(), csc, -1); err != nil {
 						return err
 					}
-				case xml.EndElement:
+				case xmltok.EndElement:
 					return &SyntaxError{Line: r.line(), Msg: "<rss> has no <channel>", Err: ErrNotFeed}
 				}
 			}
@@ -394,7 +410,7 @@ func (r *Reader) skipOther(t xml.StartElement, sc *scope, off int64) error {
 // finishHeader fixes the header at the start of the first item.
 func (r *Reader) finishHeader(itemStart int64) {
 	h := r.header
-	h.raw = bytes.Clone(r.rec.slice(0, itemStart))
+	h.raw = bytes.Clone(r.dec.Slice(0, itemStart))
 	h.building = false
 	r.lastEnd = itemStart
 }
@@ -404,7 +420,7 @@ func (r *Reader) finishHeader(itemStart int64) {
 // kept and written after the last item (channel child order carries no
 // meaning).
 func (r *Reader) between(itemStart int64) {
-	gap := r.rec.slice(r.lastEnd, itemStart)
+	gap := r.dec.Slice(r.lastEnd, itemStart)
 	if len(bytes.TrimSpace(gap)) == 0 {
 		if !r.sepSet {
 			r.header.sep = string(gap)
@@ -418,14 +434,15 @@ func (r *Reader) between(itemStart int64) {
 // finish records the trailer once the container's end tag was read.
 func (r *Reader) finish(endStart int64) error {
 	if r.header.building {
-		r.header.raw = bytes.Clone(r.rec.slice(0, endStart))
+		r.header.raw = bytes.Clone(r.dec.Slice(0, endStart))
 		r.header.building = false
 		r.lastEnd = endStart
-	} else if gap := r.rec.slice(r.lastEnd, endStart); len(bytes.TrimSpace(gap)) > 0 {
+	} else if gap := r.dec.Slice(r.lastEnd, endStart); len(bytes.TrimSpace(gap)) > 0 {
 		r.header.extra = append(r.header.extra, gap...)
 		r.lastEnd = endStart
 	}
-	tail := r.rec.slice(r.lastEnd, endStart)
+	// Cloned now: reading on may move the buffer it lies in.
+	tail := bytes.Clone(r.dec.Slice(r.lastEnd, endStart))
 	// Read the rest of the document so that truncation or trailing junk is
 	// an error, not silently dropped.
 	for {
@@ -438,18 +455,18 @@ func (r *Reader) finish(endStart int64) error {
 			return err
 		}
 		if atTop {
-			switch t := t.(type) {
-			case xml.StartElement:
+			switch t.Kind {
+			case xmltok.StartElement:
 				return &SyntaxError{Line: r.line(), Msg: fmt.Sprintf("content after the root element: <%s>", t.Name.Local)}
-			case xml.CharData:
-				if len(bytes.TrimSpace(t)) > 0 {
+			case xmltok.CharData:
+				if len(bytes.TrimSpace(t.Data)) > 0 {
 					return &SyntaxError{Line: r.line(), Msg: "text after the root element"}
 				}
 			}
 		}
 	}
 	end := r.dec.InputOffset()
-	r.header.trailer = append(bytes.Clone(tail), r.rec.slice(endStart, end)...)
+	r.header.trailer = append(tail, r.dec.Slice(endStart, end)...)
 	r.container = 0
 	if !r.sepSet && r.items > 0 {
 		r.header.sep = "\n"
@@ -467,7 +484,14 @@ func (r *Reader) readItem(t xml.StartElement, start int64, line int, parent, sc 
 		r.outer, r.outerStart, r.copyBytes = it, start, 0
 		defer func() { r.outer = nil }()
 	}
-	var h digester
+	// A digester per level of nesting (conflict copies are items too),
+	// kept for the next item.
+	if r.digests == len(r.digesters) {
+		r.digesters = append(r.digesters, new(digester))
+	}
+	h := r.digesters[r.digests]
+	r.digests++
+	defer func() { r.digests-- }()
 	h.reset()
 	h.start(sc, t)
 	itemDepth := r.depth
@@ -483,14 +507,14 @@ func (r *Reader) readItem(t xml.StartElement, start int64, line int, parent, sc 
 		if err != nil {
 			return nil, err
 		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
+		switch tok.Kind {
+		case xmltok.StartElement:
 			cur := scopes[len(scopes)-1].pushXML(tok.Attr)
 			if r.depth == itemDepth+1 {
 				childIndex++
 				if !syncParsed && tok.Name.Local == "sync" && isSyncNS(cur.uri(tok.Name.Space)) {
 					syncParsed = true
-					s, err := r.readSync(it, tok, cur)
+					s, err := r.readSync(it, tok.Start(), cur)
 					if err != nil {
 						return nil, err
 					}
@@ -501,16 +525,16 @@ func (r *Reader) readItem(t xml.StartElement, start int64, line int, parent, sc 
 				}
 			}
 			scopes = append(scopes, cur)
-			h.start(cur, tok)
-		case xml.EndElement:
+			h.start(cur, tok.Start())
+		case xmltok.EndElement:
 			scopes = scopes[:len(scopes)-1]
 			h.end()
-		case xml.CharData:
-			h.addText(tok)
+		case xmltok.CharData:
+			h.addText(tok.Data)
 		}
 	}
 	end := r.dec.InputOffset()
-	src.raw = bytes.Clone(r.rec.slice(start, end))
+	src.raw = bytes.Clone(r.dec.Slice(start, end))
 	src.orig = it.Sync.Clone()
 	it.digest, it.hasDigest = h.sum(), true
 	return it, nil
@@ -587,8 +611,8 @@ func (r *Reader) readSync(owner *Item, t xml.StartElement, sc *scope) (*Sync, er
 		if err != nil {
 			return nil, err
 		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
+		switch tok.Kind {
+		case xmltok.StartElement:
 			cur := scopes[len(scopes)-1].pushXML(tok.Attr)
 			if r.depth != syncDepth+1 {
 				scopes = append(scopes, cur)
@@ -600,7 +624,11 @@ func (r *Reader) readSync(owner *Item, t xml.StartElement, sc *scope) (*Sync, er
 				if len(s.History) >= r.opts.MaxHistory {
 					return nil, &SyntaxError{Line: line, Msg: fmt.Sprintf("more than %d sx:history entries", r.opts.MaxHistory), Err: ErrLimit}
 				}
-				s.History = append(s.History, p.history(tok))
+				if s.History == nil {
+					// Most histories hold a few entries: grow once.
+					s.History = make([]History, 0, 4)
+				}
+				s.History = append(s.History, p.history(tok.Start()))
 				if err := r.skipRest(); err != nil {
 					return nil, err
 				}
@@ -609,13 +637,13 @@ func (r *Reader) readSync(owner *Item, t xml.StartElement, sc *scope) (*Sync, er
 					return nil, err
 				}
 			default:
-				e, err := r.buildElement(tok)
+				e, err := r.buildElement(tok.Start())
 				if err != nil {
 					return nil, err
 				}
 				s.ExtraElements = append(s.ExtraElements, e)
 			}
-		case xml.EndElement:
+		case xmltok.EndElement:
 			scopes = scopes[:len(scopes)-1]
 		}
 	}
@@ -648,10 +676,10 @@ func (r *Reader) readConflicts(owner *Item, s *Sync, sc *scope, p *problems) err
 		if err != nil {
 			return err
 		}
-		st, ok := tok.(xml.StartElement)
-		if !ok {
+		if tok.Kind != xmltok.StartElement {
 			continue
 		}
+		st := tok.Start()
 		csc := sc.pushXML(st.Attr)
 		if !r.isItem(st, csc) {
 			p.warn(fmt.Errorf("unexpected <%s> in sx:conflicts ignored", st.Name.Local))
@@ -730,10 +758,10 @@ func (r *Reader) readSharing(t xml.StartElement, sc *scope) (*Sharing, error) {
 		if err != nil {
 			return nil, err
 		}
-		st, ok := tok.(xml.StartElement)
-		if !ok || r.depth != d+1 || st.Name.Local != "related" {
+		if tok.Kind != xmltok.StartElement || r.depth != d+1 || tok.Name.Local != "related" {
 			continue
 		}
+		st := tok.Start()
 		// FS-NS-1: sx:related is matched on the namespace URI. A related
 		// element of another namespace is not one (kept on a round trip,
 		// FS-NS-5), and most likely a mistake.

@@ -197,16 +197,27 @@ func Enter(it *Item, h *Header) *Item {
 	return enterLang(it, ok && lang != "")
 }
 
+// xmlLangName is how xml:lang is spelt wherever it stands: the xml prefix
+// cannot be bound to another name (Namespaces in XML 1.0 §3).
+var xmlLangName = []byte("xml:lang")
+
 // enterLang is Enter where sets says whether a language other than "" is
 // in force around it. Its conflict copies stand inside it: around them,
 // the item's own language is in force, else the one around it.
 func enterLang(it *Item, sets bool) *Item {
 	// After Carry, the language in force where it was read is on it.
-	e, err := it.payload()
-	if err != nil {
-		return it
+	// The merge enters every incoming item, most of them without any
+	// xml:lang: an item still in its source bytes is parsed only when
+	// they hold the attribute's name, or when it must be added.
+	var e *etree.Element
+	var a *etree.Attr
+	if it.elem != nil || it.src == nil || it.src.raw == nil || bytes.Contains(it.src.raw, xmlLangName) || sets {
+		var err error
+		if e, err = it.payload(); err != nil {
+			return it
+		}
+		a = e.SelectAttr("xml:lang")
 	}
-	a := e.SelectAttr("xml:lang")
 	var p *etree.Element
 	inner := sets
 	if a != nil {

@@ -228,6 +228,7 @@ func (h *Handler) lacking(ctx context.Context, r *http.Request, in io.Reader, pe
 		}
 	}
 	var out []byte
+	lacks := func(id string) { out = appendIDLine(out, id) }
 	seen := map[string]bool{}
 	sc := lines(in)
 	var batch heldBatch
@@ -251,12 +252,12 @@ func (h *Handler) lacking(ctx context.Context, r *http.Request, in io.Reader, pe
 		}
 		seen[held.ID] = true
 		if batch.add(held) == heldBatchSize {
-			if out, err = batch.compare(ctx, tx, peer, out); err != nil {
+			if err := batch.compare(ctx, tx, peer, lacks); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if out, err = batch.compare(ctx, tx, peer, out); err != nil {
+	if err := batch.compare(ctx, tx, peer, lacks); err != nil {
 		return nil, err
 	}
 	if peer == "" {
@@ -295,53 +296,45 @@ func (b *heldBatch) add(h producer.Held) int {
 	return len(b.held)
 }
 
-// compare compares the lines of b with the store tx reads, appends the id
-// lines of what it lacks to out, in the order of the lines, and, for a
-// named peer, records the versions the peer holds (FS-KNOW-1). b is empty
-// afterwards.
-func (b *heldBatch) compare(ctx context.Context, tx store.Tx, peer string, out []byte) ([]byte, error) {
+// compare compares the lines of b with the store tx reads, calls lacks
+// with the id of each line whose version the store lacks, in the order of
+// the lines, and, for a named peer, records the versions the peer holds
+// (FS-KNOW-1). b is empty afterwards. The server compares a client's
+// summary with it, and the client the server's (Client.pullSummaryPage).
+func (b *heldBatch) compare(ctx context.Context, tx store.Tx, peer string, lacks func(id string)) error {
 	if len(b.held) == 0 {
-		return out, nil
+		return nil
 	}
 	stats, err := store.StatMany(ctx, tx, b.ids)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b.vs = b.vs[:0]
 	for i, held := range b.held {
 		v := held.Version()
 		b.vs = append(b.vs, v)
-		lacks, err := lacksStat(ctx, tx, held, v, stats[i])
+		lacking, err := lacksStat(ctx, tx, held, v, stats[i])
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("item %q: %w", held.ID, err)
 		}
-		if lacks {
-			out = appendIDLine(out, held.ID)
+		if lacking {
+			lacks(held.ID)
 		}
 	}
 	if peer != "" {
 		if err := store.SetPeerVersions(ctx, tx, peer, b.ids, b.vs); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	clear(b.held)
 	b.held, b.ids = b.held[:0], b.ids[:0]
-	return out, nil
+	return nil
 }
 
-// lacksHeld reports whether the store lacks a version that held names: it
-// compares the stat first (the same version: nothing to send) and decodes
-// the item only when they differ.
-func lacksHeld(ctx context.Context, r store.ItemReader, held producer.Held) (bool, error) {
-	st, ok, err := r.Stat(ctx, held.ID)
-	if err != nil || !ok {
-		return true, err
-	}
-	return lacksStat(ctx, r, held, held.Version(), st)
-}
-
-// lacksStat is lacksHeld with the Version of held and the stat of the
-// item (st.ID "" for none) at hand.
+// lacksStat reports whether the store lacks a version that held names,
+// given v, the Version of held, and st, the stat of the item (st.ID ""
+// for none): it compares the stat first (the same version: nothing to
+// send) and decodes the item only when they differ.
 func lacksStat(ctx context.Context, r store.ItemReader, held producer.Held, v store.Version, st store.ItemStat) (bool, error) {
 	if st.ID == "" {
 		return true, nil

@@ -532,3 +532,143 @@ func TestKnowledgeHostileInput(t *testing.T) {
 		})
 	}
 }
+
+// statCounter is a Store whose transactions count the one-item lookups
+// and peer-version writes made through them (Stat, PeerVersion,
+// SetPeerVersion) and pass the batch methods on, so that a test can tell
+// a comparison by batch from one by line.
+type statCounter struct {
+	store.Store
+	single atomic.Int64
+}
+
+func (s *statCounter) Begin(ctx context.Context, writable bool) (store.Tx, error) {
+	tx, err := s.Store.Begin(ctx, writable)
+	if err != nil {
+		return nil, err
+	}
+	return &countedTx{Tx: tx, n: &s.single}, nil
+}
+
+type countedTx struct {
+	store.Tx
+	n *atomic.Int64
+}
+
+func (t *countedTx) Stat(ctx context.Context, id string) (store.ItemStat, bool, error) {
+	t.n.Add(1)
+	return t.Tx.Stat(ctx, id)
+}
+
+func (t *countedTx) PeerVersion(ctx context.Context, peer, id string) (store.Version, bool, error) {
+	t.n.Add(1)
+	return t.Tx.PeerVersion(ctx, peer, id)
+}
+
+func (t *countedTx) SetPeerVersion(ctx context.Context, peer, id string, v store.Version) error {
+	t.n.Add(1)
+	return t.Tx.SetPeerVersion(ctx, peer, id, v)
+}
+
+func (t *countedTx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, error) {
+	return store.StatMany(ctx, t.Tx, ids)
+}
+
+func (t *countedTx) PeerVersions(ctx context.Context, peer string, ids []string) ([]store.Version, error) {
+	return store.PeerVersions(ctx, t.Tx, peer, ids)
+}
+
+func (t *countedTx) SetPeerVersions(ctx context.Context, peer string, ids []string, vs []store.Version) error {
+	return store.SetPeerVersions(ctx, t.Tx, peer, ids, vs)
+}
+
+// TestFirstSyncComparesSummaryInBatches (FS-KNOW-1): the first two-way
+// sync of a client that already holds a few thousand items pulls by
+// versions first, comparing each page of the server's summary (1300
+// lines: a batch of 1024 and one cut short by the page's end) with its
+// store a batch at a time, and fetching what it lacks 130 ids at a time
+// (a fetch full in the middle of a batch). The result is that of merging
+// the complete feeds, only the items edited at the server come, the
+// client knows afterwards the version the server holds of every item,
+// and the summary costs no store lookup per line.
+func TestFirstSyncComparesSummaryInBatches(t *testing.T) {
+	const n, size = 2400, 200
+	for name, newStore := range durableStores() {
+		t.Run(name, func(t *testing.T) {
+			server := newMemory(t)
+			fillBig(t, server, n, size, "srv")
+			counted := &statCounter{Store: newStore(t)}
+			local := store.Store(counted)
+			mergeComplete(t, local, server) // a common start, without knowledge of each other
+			// Edits at the server in the first and last batches of the
+			// summary and across a page's end; at the client in
+			// between; five on both sides (conflicts).
+			editRange(t, server, 0, 200, "srv", 10, size)
+			editRange(t, server, 1250, 1450, "srv", 10, size)
+			editRange(t, server, n-10, n, "srv", 10, size)
+			editRange(t, local, 600, 700, "laptop", 11, size)
+			editRange(t, local, 1445, 1455, "laptop", 11, size)
+			serverEdits := 200 + 200 + 10
+			wantServer, wantLocal := copyStore(t, server), copyStore(t, local)
+			mergeComplete(t, wantServer, wantLocal)
+			mergeComplete(t, wantLocal, wantServer)
+
+			var ids []string
+			var want []store.Version
+			withTx(t, server, false, func(tx store.Tx) {
+				for it, err := range tx.All(context.Background()) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					ids, want = append(ids, it.ID()), append(want, store.VersionOf(it))
+				}
+			})
+
+			srv := newServer(t, &httpfeed.Handler{Store: server})
+			c := &httpfeed.Client{URL: srv.URL, Peer: "laptop", Remote: "server", HTTP: testClient, PageItems: 130}
+			received := 0
+			c.OnItem = func(int, int64) { received++ }
+			counted.single.Store(0)
+			res := syncOK(t, c, local, httpfeed.Both)
+			if res.PulledKind != "versions" || res.SummaryReceived != n {
+				t.Errorf("pull %q with %d summary lines, want versions first with %d", res.PulledKind, res.SummaryReceived, n)
+			}
+			if received != serverEdits || res.Pulled.Unchanged != 0 {
+				t.Errorf("received %d items (%+v), want the %d edited at the server and no echo", received, res.Pulled, serverEdits)
+			}
+			// What merging the fetched items costs is per item; what the
+			// summary costs is not.
+			got := counted.single.Load()
+			t.Logf("%d one-item lookups and writes for a summary of %d lines and %d items fetched", got, n, received)
+			if got >= n/2 {
+				t.Errorf("%d one-item lookups and writes, want far fewer than the %d summary lines", got, n)
+			}
+			for _, p := range []struct {
+				name      string
+				got, want store.Store
+			}{{"server", server, wantServer}, {"client", local, wantLocal}} {
+				if d := producer.Diff(manifest(t, p.want), manifest(t, p.got)); len(d) > 0 {
+					t.Errorf("%s differs from merging the complete feeds on %d items, first: %s", p.name, len(d), d[0])
+				}
+			}
+			// The client knows the version of every item that the
+			// server's summary named: the server's before the sync,
+			// whose pull comes before its push.
+			withTx(t, local, false, func(tx store.Tx) {
+				got, err := store.PeerVersions(context.Background(), tx, "server", ids)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, id := range ids {
+					if !got[i].Equal(want[i]) {
+						t.Errorf("item %q: the client knows the server holds %v, its summary said %v", id, got[i], want[i])
+						break
+					}
+				}
+			})
+			if res := syncOK(t, c, local, httpfeed.Both); res.PushedItems != 0 || res.Pulled.Changed() || res.Pulled.Unchanged != 0 {
+				t.Errorf("idle sync: %+v, want nothing moved", res)
+			}
+		})
+	}
+}

@@ -148,3 +148,52 @@ func dirSize(b *testing.B, dir string) int64 {
 	}
 	return n
 }
+
+// BenchmarkPullSummary measures the client side of a pull by versions
+// first: a client whose store already holds the server's serverBenchItems
+// items, without knowing that the server holds them (the first sync of a
+// copy), reads the server's whole summary, compares it with its store and
+// records what the server holds, fetching nothing. Client.Sync(Pull)
+// against a server that replays recorded answers; between runs the client
+// forgets what it learnt (ForgetPeer). cpu-ns/op counts the syncs alone.
+func BenchmarkPullSummary(b *testing.B) {
+	for _, kind := range []string{"sqlite", "memory", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			ctx := context.Background()
+			server := serverBenchStore(b, "memory", serverBenchItems)
+			local := serverBenchStore(b, kind, serverBenchItems)
+			p := &replay{rec: map[string]*httptest.ResponseRecorder{}, h: &httpfeed.Handler{Store: server}}
+			srv := httptest.NewServer(p)
+			b.Cleanup(srv.Close)
+			c := &httpfeed.Client{URL: srv.URL, Peer: "client", Remote: "server"}
+			pull := func(b *testing.B) {
+				res, err := c.Sync(ctx, local, httpfeed.Pull)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.PulledKind != "versions" || res.SummaryReceived != serverBenchItems || res.Pulled.Changed() {
+					b.Fatalf("pull: %+v, want a summary of %d lines and nothing to fetch", res, serverBenchItems)
+				}
+			}
+			forget := func(b *testing.B) {
+				withTx(b, local, true, func(tx store.Tx) {
+					if err := tx.ForgetPeer(ctx, "server"); err != nil {
+						b.Fatal(err)
+					}
+				})
+			}
+			pull(b) // records the answers
+			p.h = nil
+			var cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				forget(b)
+				b.StartTimer()
+				start := cpuTime(b)
+				pull(b)
+				cpu += cpuTime(b) - start
+			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

@@ -814,6 +814,13 @@ func (c *Client) pullByVersions(ctx context.Context, st store.Store, remote, sin
 // records what the server holds, fetches and merges what st lacks, and
 // changes the marks, in one transaction.
 //
+// The lines are compared heldBatchSize at a time, as the server compares
+// a client's summary (heldBatch): a store lookup and a write of peer
+// versions per batch (store.StatMany, store.SetPeerVersions), not per
+// line. What st lacks is fetched pageItems ids at a time, the same
+// requests as when each line was compared on its own: a batch may
+// complete one fetch and start the next.
+//
 // present, if not nil, collects the ids of the summary; last, if not nil,
 // runs in the transaction after the page's items are merged.
 func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote string, req *http.Request, body io.Reader, items *int, res *SyncResult,
@@ -823,8 +830,24 @@ func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote str
 		return fmt.Errorf("httpfeed: sync: %w", err)
 	}
 	defer tx.Rollback()
-	var want []byte
-	wanted := 0
+	var want []string
+	lacks := func(id string) { want = append(want, id) }
+	var batch heldBatch
+	// compare compares the lines waiting in batch and fetches what st
+	// lacks in pages of pageItems ids, keeping the rest for later.
+	compare := func() error {
+		if err := batch.compare(ctx, tx, remote, lacks); err != nil {
+			return fmt.Errorf("httpfeed: sync: compare the summary: %w", err)
+		}
+		n := c.pageItems()
+		for len(want) >= n {
+			if err := c.fetch(ctx, tx, remote, want[:n], items, res); err != nil {
+				return err
+			}
+			want = append(want[:0], want[n:]...)
+		}
+		return nil
+	}
 	sc := lines(body)
 	for {
 		line, err := sc.next()
@@ -842,25 +865,16 @@ func (c *Client) pullSummaryPage(ctx context.Context, st store.Store, remote str
 		if present != nil {
 			present[held.ID] = true
 		}
-		lacks, err := lacksHeld(ctx, tx, held)
-		if err != nil {
-			return fmt.Errorf("httpfeed: sync: item %q: %w", held.ID, err)
-		}
-		if lacks {
-			want = appendIDLine(want, held.ID)
-			wanted++
-		}
-		if err := tx.SetPeerVersion(ctx, remote, held.ID, held.Version()); err != nil {
-			return fmt.Errorf("httpfeed: sync: %w", err)
-		}
-		if wanted >= c.pageItems() {
-			if err := c.fetch(ctx, tx, remote, want, items, res); err != nil {
+		if batch.add(held) == heldBatchSize {
+			if err := compare(); err != nil {
 				return err
 			}
-			want, wanted = want[:0], 0
 		}
 	}
-	if wanted > 0 {
+	if err := compare(); err != nil {
+		return err
+	}
+	if len(want) > 0 {
 		if err := c.fetch(ctx, tx, remote, want, items, res); err != nil {
 			return err
 		}
@@ -896,9 +910,12 @@ func (c *Client) forgetAbsent(ctx context.Context, st store.Store, tx store.Tx, 
 	return nil
 }
 
-// fetch asks the server for the items named by the id lines and merges them
-// into tx.
-func (c *Client) fetch(ctx context.Context, tx store.Tx, remote string, idLines []byte, items *int, res *SyncResult) error {
+// fetch asks the server for the items ids and merges them into tx.
+func (c *Client) fetch(ctx context.Context, tx store.Tx, remote string, ids []string, items *int, res *SyncResult) error {
+	var idLines []byte
+	for _, id := range ids {
+		idLines = appendIDLine(idLines, id)
+	}
 	req, err := c.newRequest(ctx, http.MethodPost, "", false, c.compressed(bytes.NewReader(idLines)))
 	if err != nil {
 		return err

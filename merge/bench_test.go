@@ -405,7 +405,7 @@ func BenchmarkMergeLimitCheck(b *testing.B) {
 			m := &merger{}
 			b.ReportAllocs()
 			for b.Loop() {
-				res, o, err := m.step(copies[0], copies[1], feedsync.FormatUnknown)
+				res, o, err := m.step(copies[0], nil, copies[1], feedsync.FormatUnknown)
 				if err != nil || o != feedsync.Conflict || len(res.Sync.Conflicts) != 501 {
 					b.Fatalf("step: %v %v", o, err)
 				}

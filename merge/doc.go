@@ -7,9 +7,11 @@
 // ConflictPolicy, and counts what happened. The same step drives two local
 // sides:
 //
-//   - Feeds merges two feed documents into a third. It streams the incoming
-//     feed into a temporary spill file, keeping only an index of sync ids in
-//     memory, then streams the local feed and writes the result.
+//   - Feeds merges two feed documents into a third. It reads both feeds at
+//     the same time, on goroutines of their own, each into a temporary
+//     spill file: the incoming items with an index of their sync ids in
+//     memory, the local items in a form that reads back without XML. Then
+//     it walks the local items and writes the result.
 //   - Run merges an incoming feed into any Local: a store transaction (package
 //     consumer), or the MemoryLocal of this package.
 //

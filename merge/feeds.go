@@ -3,6 +3,7 @@ package merge
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -37,19 +38,29 @@ import (
 // (FS-ROBUST-3, §17 A-10). On any error out holds a partial feed: write to a
 // temporary file and rename it over the local feed only on success.
 //
-// Feeds streams. It reads the incoming feed once, copying every valid sync
-// item into a spill file under opts.TempDir (removed before Feeds returns)
-// and keeping in memory only an index from sync id to the item's place in
-// that file; then it reads the local feed once, merging and writing item by
-// item, and finally copies the incoming items no local item consumed. Memory
-// therefore grows with the number of incoming sync ids and local sync ids
-// (for the duplicate check), not with the size of the feeds. ctx is checked
-// between items.
+// Feeds streams, in two passes. In the first it reads both feeds at the
+// same time, each on a goroutine of its own, so that on a machine with two
+// cores tokenising the two documents, most of the work, overlaps:
 //
-// Each feed is tokenised on a goroutine of its own, a few dozen items ahead
-// of the merge (aheadReader), so that on a machine with two cores reading
-// the XML runs beside spilling, merging and writing. Neither reader is used
-// after Feeds returns.
+//   - the incoming feed: every valid sync item is copied into a spill file
+//     under opts.TempDir, and memory keeps only an index from sync id to
+//     the item's place in that file;
+//   - the local feed: every item, sync or not, is copied into a second
+//     spill file in a form that reads back without XML (its exact source
+//     bytes and its parsed metadata, feedsync.ItemEncoder), with the
+//     header and the content between items kept as the Writer needs them.
+//
+// In the second pass it walks the local spill, merging and writing item by
+// item, and finally copies the incoming items no local item consumed. Both
+// spill files are removed before Feeds returns. Memory therefore grows
+// with the number of incoming sync ids and local sync ids (for the
+// duplicate check), and of local items with invalid metadata (whose
+// errors are kept for the second pass), not with the size of the feeds.
+//
+// ctx is checked between items and between reads of either feed. An error
+// or a cancellation on one side stops the other at its next read, and
+// Feeds returns once both goroutines have ended: neither reader is used
+// after Feeds returns (a Read that blocks holds Feeds until it returns).
 func Feeds(ctx context.Context, local, incoming io.Reader, out io.Writer, opts Options) (Summary, error) {
 	m := &merger{opts: opts}
 	sp, err := newSpill(opts.TempDir)
@@ -57,33 +68,59 @@ func Feeds(ctx context.Context, local, incoming io.Reader, out io.Writer, opts O
 		return m.sum, fmt.Errorf("merge: %w", err)
 	}
 	defer sp.remove()
+	ls, err := newLocalSpill(opts.TempDir)
+	if err != nil {
+		return m.sum, fmt.Errorf("merge: %w", err)
+	}
+	defer ls.remove()
 
-	if err := m.spillIncoming(ctx, incoming, sp); err != nil {
+	// The first failure, on either side, cancels the other.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	lr := spillLocalAsync(ctx, cancel, local, ls, opts.ReaderOptions)
+	err = m.spillIncoming(ctx, incoming, sp)
+	if err == nil {
+		err = sp.flush()
+		if err != nil {
+			err = fmt.Errorf("merge: spill incoming items: %w", err)
+		}
+	}
+	if err != nil {
+		cancel(err)
+	}
+	h, lerr := lr.wait()
+	switch {
+	case lerr != nil:
+		// The local side failed first (or, cancelled by the incoming
+		// side's failure, at the same time): its error says what.
+		return m.sum, lerr
+	case err != nil:
 		return m.sum, err
 	}
-	if err := sp.flush(); err != nil {
-		return m.sum, fmt.Errorf("merge: spill incoming items: %w", err)
-	}
-	if err := m.mergeLocal(ctx, local, out, sp); err != nil {
+	if err := m.mergeLocal(ctx, h, ls, out, sp); err != nil {
 		return m.sum, err
 	}
 	return m.sum, nil
 }
 
-// spillIncoming is the first pass: it reads the incoming feed, rejects
-// invalid items, detects duplicate ids and spills every valid sync item.
+// spillIncoming is the first pass over the incoming feed: it reads it,
+// rejects invalid items, detects duplicate ids and spills every valid sync
+// item.
 func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spill) error {
-	r := readAhead(feedsync.NewReaderOptions(incoming, m.opts.ReaderOptions), nil, nil)
-	defer r.close()
+	r := feedsync.NewReaderOptions(ctxReader{ctx, incoming}, m.opts.ReaderOptions)
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		in, err := r.next()
+		in, err := r.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				// Stopped by ctxReader: say why, not where.
+				return fmt.Errorf("merge: %w", cerr)
+			}
 			return fmt.Errorf("merge: read incoming feed: %w", err)
 		}
 		if in.Sync == nil {
@@ -114,39 +151,67 @@ func (m *merger) spillIncoming(ctx context.Context, incoming io.Reader, sp *spil
 	}
 }
 
-// mergeLocal is the second pass: it streams the local feed, merges every
-// local item the incoming feed mentions, writes everything, then appends the
-// incoming items nothing consumed.
-func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer, sp *spill) error {
-	lr := feedsync.NewReaderOptions(local, m.opts.ReaderOptions)
-	src, err := lr.Header()
-	if err != nil {
-		return fmt.Errorf("merge: read local feed: %w", err)
-	}
-	// The reader completes the header as it reads on (the separator, the
-	// content between items, the trailer). The writer gets a copy, brought
-	// up to date with each batch of items.
-	h := new(feedsync.Header)
-	*h = *src
-	r := readAhead(lr, src, h)
-	defer r.close()
+// localReading is the first pass over the local feed, running on its own
+// goroutine (spillLocalAsync).
+type localReading struct {
+	done   chan struct{}
+	header *feedsync.Header // complete once the feed is read
+	err    error
+}
+
+// spillLocalAsync starts reading the local feed into ls. On failure it
+// cancels ctx with its error, so that the incoming side stops too.
+func spillLocalAsync(ctx context.Context, cancel context.CancelCauseFunc, local io.Reader, ls *localSpill, ropts feedsync.ReaderOptions) *localReading {
+	lr := &localReading{done: make(chan struct{})}
+	go func() {
+		defer close(lr.done)
+		h, err := ls.fill(ctx, local, ropts)
+		if err != nil {
+			if ctx.Err() != nil {
+				// Stopped by the other side or by the caller, whose
+				// error is the one to report.
+				return
+			}
+			lr.err = err
+			cancel(err)
+			return
+		}
+		lr.header = h
+	}()
+	return lr
+}
+
+// wait waits for the local feed to be read and returns its header, or
+// the error that stopped the reading (nil when it was stopped by ctx).
+func (lr *localReading) wait() (*feedsync.Header, error) {
+	<-lr.done
+	return lr.header, lr.err
+}
+
+// mergeLocal is the second pass: it walks the local feed as spilled,
+// merges every local item the incoming feed mentions, writes everything,
+// then appends the incoming items nothing consumed. src is the local
+// feed's header, complete: its separator, the content found between items
+// and its trailer are known before the first item is written.
+func (m *merger) mergeLocal(ctx context.Context, src *feedsync.Header, ls *localSpill, out io.Writer, sp *spill) error {
 	// Options.Format: the local header converted keeps the feed's title,
 	// link, description and sx:sharing (FS-FEED-9).
-	h = h.Convert(m.opts.Format)
+	h := src.Convert(m.opts.Format)
 	m.into = h
 	w := feedsync.NewWriter(out, h)
 	var ids feedsync.IDSet
 	var dec feedsync.ItemDecoder
+	walk := ls.walk()
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		l, err := r.next()
+		l, lerr, err := walk.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("merge: read local feed: %w", err)
+			return fmt.Errorf("merge: read back local item: %w", err)
 		}
 		res := l
 		if id := l.ID(); id != "" {
@@ -171,7 +236,7 @@ func (m *merger) mergeLocal(ctx context.Context, local io.Reader, out io.Writer,
 				}
 				e.state = consumed
 				var o feedsync.Outcome
-				res, o, err = m.step(l, in, feedsync.FormatUnknown)
+				res, o, err = m.step(l, lerr, in, feedsync.FormatUnknown)
 				if err != nil && o != feedsync.Rejected {
 					return fmt.Errorf("merge: %w", err)
 				}
@@ -218,7 +283,7 @@ func (m *merger) appendRest(ctx context.Context, w *feedsync.Writer, sp *spill, 
 			return fmt.Errorf("merge: read back incoming item at line %d: %w", e.line, err)
 		}
 		e.state = consumed
-		res, o, err := m.step(nil, in, feedsync.FormatUnknown)
+		res, o, err := m.step(nil, nil, in, feedsync.FormatUnknown)
 		if o == feedsync.Rejected {
 			// Only the limits on results can reject an item without a
 			// local counterpart (FS-ROBUST-6): it is left out.
@@ -351,90 +416,144 @@ func (sp *spill) remove() {
 	os.Remove(sp.f.Name())
 }
 
-// aheadBatch and aheadBatches bound how far an aheadReader reads ahead of
-// its caller: at most aheadBatches batches of aheadBatch items wait.
-const (
-	aheadBatch   = 32
-	aheadBatches = 4
-)
-
-// aheadReader reads the items of a feed on a goroutine of its own, a few
-// dozen items ahead of its caller. Tokenising the XML is most of the work
-// of a merge; this way it runs on another core than what the caller does
-// with each item (spilling the incoming items, merging and writing the
-// local ones), at the memory of a few batches of items.
-type aheadReader struct {
-	batches chan aheadItems
-	stop    chan struct{}
-	done    chan struct{}
-	cur     aheadItems
-	header  *feedsync.Header // the caller's copy of the header, or nil
+// localSpill is the temporary file holding the local feed's items, in
+// document order, each as a length (uvarint) and its binary form, so that
+// the second pass reads them back without tokenising XML.
+type localSpill struct {
+	f   *os.File
+	bw  *bufio.Writer
+	enc feedsync.ItemEncoder
+	n   int // items spilled
+	// broken holds the metadata error of each local sync item that has
+	// one, by position: the binary form keeps the metadata, not the
+	// problems the reader found in it. Memory grows only with the number
+	// of broken local items.
+	broken map[int]error
 }
 
-// aheadItems is a batch of items; err, if set, came after them and ends
-// the feed (io.EOF at its end). header is the feed's header as it was
-// after them.
-type aheadItems struct {
-	items  []*feedsync.Item
-	err    error
-	header feedsync.Header
-}
-
-// readAhead starts reading r's items. The caller must call close, which
-// waits until r is no longer used. With src, r's header, set, each batch
-// the caller takes also copies src into header, the caller's copy: the
-// reader goroutine changes src as it reads on, so the caller must not use
-// it.
-func readAhead(r *feedsync.Reader, src, header *feedsync.Header) *aheadReader {
-	a := &aheadReader{batches: make(chan aheadItems, aheadBatches), stop: make(chan struct{}), done: make(chan struct{}), header: header}
-	go func() {
-		defer close(a.done)
-		for {
-			var b aheadItems
-			for len(b.items) < aheadBatch && b.err == nil {
-				it, err := r.Next()
-				if err != nil {
-					b.err = err
-				} else {
-					b.items = append(b.items, it)
-				}
-			}
-			if src != nil {
-				b.header = *src
-			}
-			select {
-			case a.batches <- b:
-			case <-a.stop:
-				return
-			}
-			if b.err != nil {
-				return
-			}
-		}
-	}()
-	return a
-}
-
-// next returns the next item, or the reader's error once the items before
-// it are out (io.EOF at the end of the feed). It must not be called again
-// after an error.
-func (a *aheadReader) next() (*feedsync.Item, error) {
-	for len(a.cur.items) == 0 {
-		if a.cur.err != nil {
-			return nil, a.cur.err
-		}
-		a.cur = <-a.batches
-		if a.header != nil {
-			*a.header = a.cur.header
-		}
+func newLocalSpill(dir string) (*localSpill, error) {
+	f, err := os.CreateTemp(dir, "feedsync-merge-local-*.spill")
+	if err != nil {
+		return nil, fmt.Errorf("create spill file: %w", err)
 	}
-	it := a.cur.items[0]
-	a.cur.items = a.cur.items[1:]
-	return it, nil
+	return &localSpill{f: f, bw: bufio.NewWriterSize(f, 64<<10)}, nil
 }
 
-// close stops the reading goroutine and waits for it to end.
-func (a *aheadReader) close() {
-	close(a.stop)
-	<-a.done
+// fill reads the local feed into the spill and returns its header,
+// complete with the separator, the content between items and the trailer.
+// It stops at the first read after ctx is done.
+func (ls *localSpill) fill(ctx context.Context, local io.Reader, ropts feedsync.ReaderOptions) (*feedsync.Header, error) {
+	r := feedsync.NewReaderOptions(ctxReader{ctx, local}, ropts)
+	// The header is read with the first item; the reader completes it as
+	// it reads on, and nothing else uses it until fill returns.
+	h, err := r.Header()
+	if err != nil {
+		return nil, fmt.Errorf("merge: read local feed: %w", err)
+	}
+	var lenBuf [binary.MaxVarintLen64]byte
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
+		it, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("merge: read local feed: %w", err)
+		}
+		if it.Sync != nil {
+			if err := it.Err(); err != nil {
+				if ls.broken == nil {
+					ls.broken = map[int]error{}
+				}
+				ls.broken[ls.n] = err
+			}
+		}
+		b, err := ls.enc.Encode(it)
+		if err != nil {
+			return nil, fmt.Errorf("merge: spill local item %q (line %d): %w", it.ID(), it.Line(), err)
+		}
+		ls.bw.Write(lenBuf[:binary.PutUvarint(lenBuf[:], uint64(len(b)))])
+		if _, err := ls.bw.Write(b); err != nil {
+			return nil, fmt.Errorf("merge: spill local item %q (line %d): %w", it.ID(), it.Line(), err)
+		}
+		ls.n++
+	}
+	if err := ls.bw.Flush(); err != nil {
+		return nil, fmt.Errorf("merge: spill local items: %w", err)
+	}
+	return h, nil
+}
+
+// walk returns a cursor over the spilled items, from the first.
+func (ls *localSpill) walk() *localWalk {
+	return &localWalk{ls: ls, br: bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 64<<10)}
+}
+
+// localWalk reads the local spill back in order.
+type localWalk struct {
+	ls  *localSpill
+	br  *bufio.Reader
+	dec feedsync.ItemDecoder
+	i   int
+}
+
+// next returns the next local item and its metadata error as read (nil
+// for a valid item or one without sx:sync), or io.EOF after the last. The
+// item's bytes are its own: it may outlive the next call.
+func (w *localWalk) next() (*feedsync.Item, error, error) {
+	if w.i == w.ls.n {
+		return nil, nil, io.EOF
+	}
+	n, err := binary.ReadUvarint(w.br)
+	if err != nil {
+		return nil, nil, noEOF(err)
+	}
+	if n > math.MaxInt32 {
+		return nil, nil, fmt.Errorf("item %d: bad length %d", w.i+1, n)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(w.br, b); err != nil {
+		return nil, nil, noEOF(err)
+	}
+	it, err := w.dec.Decode(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("item %d: %w", w.i+1, err)
+	}
+	lerr := w.ls.broken[w.i]
+	w.i++
+	return it, lerr, nil
+}
+
+// noEOF turns the end of a spill file reached too soon into an error.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// remove closes and deletes the spill file.
+func (ls *localSpill) remove() {
+	ls.f.Close()
+	os.Remove(ls.f.Name())
+}
+
+// ctxReader reads r until ctx is done: a read after that fails with ctx's
+// error, so that a feed's reader, which reads ahead one buffer at a time,
+// stops within one read of a cancellation rather than at the end of the
+// feed.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	select {
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
+	default:
+	}
+	return c.r.Read(p)
 }

@@ -44,8 +44,8 @@ type Options struct {
 	// feed, then for merged items in local document order, then for added
 	// items in incoming order. Default: nil.
 	OnItem func(id string, line int, o feedsync.Outcome, err error)
-	// TempDir is where Feeds keeps its spill file while it runs. Default:
-	// os.TempDir().
+	// TempDir is where Feeds keeps its two spill files while it runs, each
+	// about the size of its feed. Default: os.TempDir().
 	TempDir string
 	// Admit, if set, is asked about every valid incoming item before it is
 	// merged, with its local counterpart (nil when there is none); an
@@ -165,8 +165,9 @@ func check(incoming *feedsync.Item) error {
 }
 
 // step merges one incoming item, which check found valid, into its local
-// counterpart (nil when there is none) and returns the item the local side
-// should hold and the outcome. With check it is the per-item step that Feeds
+// counterpart (nil when there is none), whose metadata error is localErr
+// (metaErr; Feeds keeps it from when it read the item), and returns the
+// item the local side should hold and the outcome. With check it is the per-item step that Feeds
 // and Run share:
 //
 //  1. an incoming item whose local counterpart has invalid metadata is
@@ -195,12 +196,10 @@ func check(incoming *feedsync.Item) error {
 // failure (a conversion or a policy failed) that stops the merge. The
 // caller has already matched ids and ignored items without sx:sync
 // (FS-FEED-7).
-func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format) (*feedsync.Item, feedsync.Outcome, error) {
-	if local != nil && local.Sync != nil {
-		if err := local.Err(); err != nil {
-			return local, feedsync.Rejected, reject(incoming,
-				fmt.Errorf("local item %q (line %d) has invalid sync metadata, kept as it is: %w", local.ID(), local.Line(), err))
-		}
+func (m *merger) step(local *feedsync.Item, localErr error, incoming *feedsync.Item, addFormat feedsync.Format) (*feedsync.Item, feedsync.Outcome, error) {
+	if localErr != nil {
+		return local, feedsync.Rejected, reject(incoming,
+			fmt.Errorf("local item %q (line %d) has invalid sync metadata, kept as it is: %w", local.ID(), local.Line(), localErr))
 	}
 	if m.opts.Admit != nil {
 		if err := m.opts.Admit(local, incoming); err != nil {
@@ -241,6 +240,15 @@ func (m *merger) step(local, incoming *feedsync.Item, addFormat feedsync.Format)
 		}
 	}
 	return res, o, nil
+}
+
+// metaErr returns the metadata error of a local item (nil for none, or for
+// an item without sx:sync), which step takes as localErr.
+func metaErr(local *feedsync.Item) error {
+	if local == nil || local.Sync == nil {
+		return nil
+	}
+	return local.Err()
 }
 
 // checkResults is false only in the benchmark that measures what the
@@ -318,7 +326,7 @@ func Run(ctx context.Context, local Local, incoming *feedsync.Reader, opts Optio
 		if err != nil {
 			return m.sum, fmt.Errorf("merge: get local item %q: %w", in.ID(), err)
 		}
-		res, o, err := m.step(l, in, opts.Format)
+		res, o, err := m.step(l, metaErr(l), in, opts.Format)
 		if err != nil && o != feedsync.Rejected {
 			return m.sum, fmt.Errorf("merge: %w", err)
 		}

@@ -21,47 +21,66 @@ import (
 // written back into a row, and the suite's reads go through the same
 // transactions as an application's.
 func TestConformanceSQLite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		ctx := context.Background()
-		path := filepath.Join(t.TempDir(), "app.db")
-		base, err := sqlite.Open(ctx, path, sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		feedtest.WithTx(t, base, true, func(tx store.Tx) {
-			if _, err := tx.(store.SQLTx).ExecSQL(ctx, `CREATE TABLE notes (id TEXT PRIMARY KEY, title TEXT, description TEXT)`); err != nil {
-				t.Fatal(err)
-			}
-		})
-		s, err := table.Open(ctx, base, table.Config{Table: "notes", Key: "id", By: "conformance"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.Run(t, notesSQLite)
 }
 
 func TestConformancePostgres(t *testing.T) {
 	dsn := feedtest.PostgresDSN(t)
-	storetest.Run(t, func(t *testing.T) store.Store {
-		ctx := context.Background()
-		schema := "feedsync_table_" + strings.ReplaceAll(feedsync.NewID(), "-", "")
-		base, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
-		if err != nil {
+	storetest.Run(t, func(t *testing.T) store.Store { return notesPostgres(t, dsn) })
+}
+
+// FS-ROBUST-6: items stored beyond the reader's limits are repaired
+// through a Store as through its base store: Compact and a resolution
+// read them past the limits in writable transactions, whose repair reads
+// (store.RepairReader) are the base store's.
+func TestOversizedSQLite(t *testing.T) {
+	storetest.RunOversized(t, notesSQLite(t), storetest.PlantSQL)
+}
+
+func TestOversizedPostgres(t *testing.T) {
+	storetest.RunOversized(t, notesPostgres(t, feedtest.PostgresDSN(t)), storetest.PlantSQL)
+}
+
+// notesSQLite returns a Store over a notes table of a new SQLite
+// database.
+func notesSQLite(t *testing.T) store.Store {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "app.db")
+	base, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openNotes(t, base, `CREATE TABLE notes (id TEXT PRIMARY KEY, title TEXT, description TEXT)`)
+}
+
+// notesPostgres returns a Store over a notes table in a new schema of the
+// PostgreSQL database dsn, dropped when t ends.
+func notesPostgres(t *testing.T, dsn string) store.Store {
+	ctx := context.Background()
+	schema := "feedsync_table_" + strings.ReplaceAll(feedsync.NewID(), "-", "")
+	base, err := postgres.Open(ctx, dsn, postgres.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dropSchema(t, dsn, schema) })
+	return openNotes(t, base, `CREATE TABLE notes (id text PRIMARY KEY, title text, description text)`)
+}
+
+// openNotes makes the notes table with create in the database of base and
+// opens a Store over it, closed when t ends.
+func openNotes(t *testing.T, base store.Store, create string) store.Store {
+	ctx := context.Background()
+	feedtest.WithTx(t, base, true, func(tx store.Tx) {
+		if _, err := tx.(store.SQLTx).ExecSQL(ctx, create); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { dropSchema(t, dsn, schema) })
-		feedtest.WithTx(t, base, true, func(tx store.Tx) {
-			if _, err := tx.(store.SQLTx).ExecSQL(ctx, `CREATE TABLE notes (id text PRIMARY KEY, title text, description text)`); err != nil {
-				t.Fatal(err)
-			}
-		})
-		s, err := table.Open(ctx, base, table.Config{Table: "notes", Key: "id", By: "conformance"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
 	})
+	s, err := table.Open(ctx, base, table.Config{Table: "notes", Key: "id", By: "conformance"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // The durable suite reopens a Store, opens two at once on a new database

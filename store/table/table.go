@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -427,6 +428,77 @@ func (t *writeTx) Put(ctx context.Context, it *feedsync.Item) (int64, error) {
 		return 0, t.err
 	}
 	return seq, nil
+}
+
+// The batch methods and the repair reads of the base store's transaction
+// pass through a writable transaction: they change no item, so nothing is
+// written back. Without them a merge into the table (consumer), a server
+// comparing a peer's summary (httpfeed) and a client comparing the
+// server's would fall back to a query per item, and a repair of an item
+// stored beyond the reader's limits (store.Compact, feedsync resolve
+// --store) could not read it. A read-only transaction is the base store's
+// own and has them anyway.
+var _ interface {
+	store.BatchReader
+	store.BatchWriter
+	store.RepairReader
+} = (*writeTx)(nil)
+
+// failed returns the error of every method after a failed write-back.
+func (t *writeTx) failed() error {
+	if t.err != nil {
+		return fmt.Errorf("%w: %w", store.ErrTxFailed, t.err)
+	}
+	return nil
+}
+
+// StatMany is the base store's (store.StatMany).
+func (t *writeTx) StatMany(ctx context.Context, ids []string) ([]store.ItemStat, error) {
+	if err := t.failed(); err != nil {
+		return nil, err
+	}
+	return store.StatMany(ctx, t.SQLTx, ids)
+}
+
+// PeerVersions is the base store's (store.PeerVersions).
+func (t *writeTx) PeerVersions(ctx context.Context, peer string, ids []string) ([]store.Version, error) {
+	if err := t.failed(); err != nil {
+		return nil, err
+	}
+	return store.PeerVersions(ctx, t.SQLTx, peer, ids)
+}
+
+// SetPeerVersions is the base store's (store.SetPeerVersions): what a
+// peer holds is kept beside the items, not in the table.
+func (t *writeTx) SetPeerVersions(ctx context.Context, peer string, ids []string, vs []store.Version) error {
+	if err := t.failed(); err != nil {
+		return err
+	}
+	return store.SetPeerVersions(ctx, t.SQLTx, peer, ids, vs)
+}
+
+// GetLimits is the base store's, for repairs (store.GetForRepair); Get
+// when the base transaction reads with the default limits only.
+func (t *writeTx) GetLimits(ctx context.Context, id string, opts feedsync.ReaderOptions) (*feedsync.Item, error) {
+	if err := t.failed(); err != nil {
+		return nil, err
+	}
+	if rr, ok := t.SQLTx.(store.RepairReader); ok {
+		return rr.GetLimits(ctx, id, opts)
+	}
+	return t.SQLTx.Get(ctx, id)
+}
+
+// ChangesLimits is the base store's, for repairs (store.Compact); Changes
+// when the base transaction reads with the default limits only.
+func (t *writeTx) ChangesLimits(ctx context.Context, after int64, opts feedsync.ReaderOptions) iter.Seq2[store.Change, error] {
+	if err := t.failed(); err != nil {
+		return func(yield func(store.Change, error) bool) { yield(store.Change{}, err) }
+	}
+	if rr, ok := t.SQLTx.(store.RepairReader); ok {
+		return rr.ChangesLimits(ctx, after, opts)
+	}
+	return t.SQLTx.Changes(ctx, after)
 }
 
 // Commit commits, unless a write-back failed: then it rolls back and

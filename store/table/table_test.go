@@ -425,3 +425,62 @@ func TestRemoveDeletesTheRow(t *testing.T) {
 		}
 	})
 }
+
+// TestBatchInWritableTx checks that a writable transaction of a Store
+// offers its base store's batch methods and repair reads, as a read-only
+// one does, so that a merge into the table or a server comparing a peer's
+// summary in it makes a query per batch, not per item: StatMany sees the
+// items published from rows, SetPeerVersions and PeerVersions keep what a
+// peer holds beside the items, and the rows stay as they were.
+func TestBatchInWritableTx(t *testing.T) {
+	dialects(t, func(t *testing.T, a *app) {
+		ctx := context.Background()
+		a.exec(`INSERT INTO TASKS (id, title) VALUES (1, 'one'), (2, 'two')`)
+		st := a.open("laptop")
+		var vs []store.Version
+		feedtest.WithTx(t, st, true, func(tx store.Tx) {
+			br, okR := tx.(store.BatchReader)
+			bw, okW := tx.(store.BatchWriter)
+			rr, okRepair := tx.(store.RepairReader)
+			if !okR || !okW || !okRepair {
+				t.Fatalf("writable Tx %T: BatchReader %v, BatchWriter %v, RepairReader %v; want all three", tx, okR, okW, okRepair)
+			}
+			stats, err := br.StatMany(ctx, []string{"2", "absent", "1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := []string{stats[0].ID, stats[1].ID, stats[2].ID}; strings.Join(got, ",") != "2,,1" || stats[0].Version.Top.By != "laptop" {
+				t.Fatalf("StatMany(2, absent, 1) = %+v, want the items published from rows 2 and 1 by laptop", stats)
+			}
+			vs = []store.Version{stats[0].Version, stats[2].Version}
+			if err := bw.SetPeerVersions(ctx, "phone", []string{"2", "1"}, vs); err != nil {
+				t.Fatal(err)
+			}
+			got, err := br.PeerVersions(ctx, "phone", []string{"1", "2", "absent"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got[0].Equal(vs[1]) || !got[1].Equal(vs[0]) || !got[2].IsZero() {
+				t.Errorf("PeerVersions(1, 2, absent) = %v, want %v, %v and none", got, vs[1], vs[0])
+			}
+			it, err := rr.GetLimits(ctx, "1", feedsync.RepairLimits())
+			if err != nil || it == nil || !store.VersionOf(it).Equal(vs[1]) {
+				t.Errorf("GetLimits(1) = %v, %v; want the item of row 1", it, err)
+			}
+		})
+		// Committed, and seen by a read-only Tx, whose methods are the
+		// base store's own.
+		feedtest.WithTx(t, st, false, func(tx store.Tx) {
+			got, err := store.PeerVersions(ctx, tx, "phone", []string{"2", "1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got[0].Equal(vs[0]) || !got[1].Equal(vs[1]) {
+				t.Errorf("after commit, PeerVersions(2, 1) = %v, want %v", got, vs)
+			}
+		})
+		if got := a.rows(); len(got) != 2 || got["1"] != "one/false" || got["2"] != "two/false" {
+			t.Errorf("rows = %v, want rows 1 and 2 as the application wrote them", got)
+		}
+	})
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package xmltok
+
+const raceEnabled = false
