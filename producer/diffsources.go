@@ -125,7 +125,11 @@ func (src Source) eachEntry(ctx context.Context, fn func(Entry, *feedsync.Item) 
 		}
 		return nil
 	case src.feed != nil:
-		for {
+		for n := 0; ; n++ {
+			// A Reader does not know ctx; a store's All does.
+			if n%1024 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
 			it, err := src.feed.Next()
 			if err == io.EOF {
 				return nil
