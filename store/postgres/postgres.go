@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/sqltx"
 	"github.com/feedsync/go-feedsync/store/internal/txstate"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -132,14 +133,17 @@ func (s *Store) Begin(ctx context.Context, writable bool) (store.Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: begin: %w", s.errClosedIf(err))
 	}
-	t := &tx{s: s, tx: ptx, State: txstate.State{Writable: writable, Closed: s.closed.Load, Map: s.errClosedIf}}
+	state := txstate.State{Writable: writable, Closed: s.closed.Load, Map: s.errClosedIf}
 	if writable {
-		if err := ptx.QueryRow(ctx, `SELECT seq FROM feedsync_counter WHERE k = 1 FOR UPDATE`).Scan(&t.Seq); err != nil {
+		if err := ptx.QueryRow(ctx, `SELECT seq FROM feedsync_counter WHERE k = 1 FOR UPDATE`).Scan(&state.Seq); err != nil {
 			ptx.Rollback(context.Background())
 			return nil, fmt.Errorf("postgres: begin: lock the sequence: %w", s.errClosedIf(err))
 		}
-		t.Seq0 = t.Seq
+		state.Seq0 = state.Seq
 	}
+	d := &tx{s: s, tx: ptx}
+	t := sqltx.New(&dialect, d, state, &s.signal)
+	d.State = &t.State
 	return t, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/sqltx"
 	"github.com/feedsync/go-feedsync/store/internal/txstate"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
@@ -266,28 +267,31 @@ func (s *Store) Begin(ctx context.Context, writable bool) (store.Tx, error) {
 	return tx, nil
 }
 
-func (s *Store) begin(ctx context.Context, writable bool) (*tx, error) {
+func (s *Store) begin(ctx context.Context, writable bool) (*sqltx.Tx, error) {
 	c, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t := &tx{s: s, c: c, conn: c.c, State: txstate.State{Writable: writable, Closed: s.closed.Load, Map: s.errClosedIf}}
+	d := &tx{s: s, c: c, conn: c.c}
 	q := "BEGIN"
 	if writable {
 		q = "BEGIN IMMEDIATE"
 	}
-	if err := t.exec(ctx, q); err != nil {
+	if err := d.exec(ctx, q); err != nil {
 		s.release(c, true)
 		return nil, err
 	}
+	state := txstate.State{Writable: writable, Closed: s.closed.Load, Map: s.errClosedIf}
 	if writable {
-		if err := t.queryRow(ctx, qLastSeq, nil, &t.Seq); err != nil {
+		if err := d.QueryRow(ctx, qLastSeq, nil, &state.Seq); err != nil {
 			rollback(c.c)
 			s.release(c, true)
 			return nil, err
 		}
-		t.Seq0 = t.Seq
+		state.Seq0 = state.Seq
 	}
+	t := sqltx.New(&dialect, d, state, &s.signal)
+	d.State = &t.State
 	return t, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
+	"github.com/feedsync/go-feedsync/store/internal/sqltx"
 	"github.com/feedsync/go-feedsync/store/storetest"
 )
 
@@ -130,7 +131,7 @@ func TestConnPool(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := rtx.(*tx).c
+		c := rtx.(*sqltx.Tx).Driver().(*tx).c
 		if got, err := rtx.PeerSeq(ctx, "p"); err != nil || got != want {
 			t.Fatalf("PeerSeq = %d, %v; want %d", got, err, want)
 		}
@@ -144,7 +145,7 @@ func TestConnPool(t *testing.T) {
 	setPeerSeq(2)
 	if c2 := peerSeq(2); c2 != c {
 		t.Error("a read-only Tx did not reuse the pooled connection")
-	} else if _, ok := c.stmts[qPeerSeq]; !ok {
+	} else if _, ok := c.stmts[dialect.PeerSeq]; !ok {
 		t.Error("the pooled connection lost its prepared statement")
 	}
 
@@ -373,7 +374,7 @@ func TestRemovePeerVersionsPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+qRemovePeerVersions, "x")
+	rows, err := s.db.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+dialect.RemovePeerVersions, "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,12 +391,12 @@ func TestRemovePeerVersionsPlan(t *testing.T) {
 	found := false
 	for _, d := range plan {
 		if strings.Contains(d, "SCAN peer_versions") {
-			t.Errorf("plan of %q scans peer_versions: %q", qRemovePeerVersions, plan)
+			t.Errorf("plan of %q scans peer_versions: %q", dialect.RemovePeerVersions, plan)
 		}
 		found = found || strings.Contains(d, "SEARCH peer_versions USING PRIMARY KEY (peer=? AND id=?)")
 	}
 	if !found {
-		t.Errorf("plan of %q: %q, want a search of peer_versions by its primary key", qRemovePeerVersions, plan)
+		t.Errorf("plan of %q: %q, want a search of peer_versions by its primary key", dialect.RemovePeerVersions, plan)
 	}
 }
 
