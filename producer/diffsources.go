@@ -102,6 +102,13 @@ func DiffSources(ctx context.Context, a, b Source, opts DiffOptions, report func
 // eachEntry calls fn with the manifest entry of each item of src, and the
 // item. Errors of fn are returned as they are.
 func (src Source) eachEntry(ctx context.Context, fn func(Entry, *feedsync.Item) error) error {
+	take := func(it *feedsync.Item) error {
+		e, err := entryOf(it)
+		if err != nil {
+			return err
+		}
+		return fn(e, it)
+	}
 	switch {
 	case src.st != nil:
 		tx, err := src.st.Begin(ctx, false)
@@ -115,11 +122,7 @@ func (src Source) eachEntry(ctx context.Context, fn func(Entry, *feedsync.Item) 
 			if err != nil {
 				return fmt.Errorf("manifest: read items: %w", err)
 			}
-			e, err := entryOf(it)
-			if err != nil {
-				return err
-			}
-			if err := fn(e, it); err != nil {
+			if err := take(it); err != nil {
 				return err
 			}
 		}
@@ -144,11 +147,7 @@ func (src Source) eachEntry(ctx context.Context, fn func(Entry, *feedsync.Item) 
 				// Item.Err already names the item and its line.
 				return fmt.Errorf("manifest: %w", err)
 			}
-			e, err := entryOf(it)
-			if err != nil {
-				return err
-			}
-			if err := fn(e, it); err != nil {
+			if err := take(it); err != nil {
 				return err
 			}
 		}

@@ -19,14 +19,6 @@ import (
 	"github.com/feedsync/go-feedsync/store"
 )
 
-// smallRuns makes DiffSources sort on disk in runs of n entries, merged
-// fanIn at a time, until the test ends.
-func smallRuns(t testing.TB, n, fanIn int) {
-	oldN, oldFan := spill.RunEntries, spill.FanIn
-	spill.RunEntries, spill.FanIn = n, fanIn
-	t.Cleanup(func() { spill.RunEntries, spill.FanIn = oldN, oldFan })
-}
-
 // diffSides returns two item sets of n shared items that differ in every
 // way Diff names: items on one side only (before and after every shared
 // id), other winners, a tombstone, a conflict, and another payload under
@@ -114,7 +106,7 @@ func TestDiffSources(t *testing.T) {
 	}{{"memory", spill.RunEntries, spill.FanIn}, {"disk", 2, 2}, {"disk-7", 7, 3}} {
 		for name, src := range sources {
 			t.Run(runs.name+"/"+name, func(t *testing.T) {
-				smallRuns(t, runs.n, runs.fanIn)
+				t.Cleanup(spill.SetSizes(runs.n, runs.fanIn))
 				srcA, srcB := src()
 				got, tot := diffSources(t, srcA, srcB, producer.DiffOptions{TempDir: t.TempDir()})
 				if diff := cmp.Diff(want, got); diff != "" {
@@ -134,27 +126,36 @@ func TestDiffSources(t *testing.T) {
 // whatever the sort order of the ids, and at an invalid item only when no
 // duplicate precedes it.
 func TestDiffSourcesFeedErrors(t *testing.T) {
-	item := func(id, by string) string {
-		return fmt.Sprintf(`<item><title>%s</title><sx:sync id="%s" updates="1"><sx:history sequence="1" by="%s"/></sx:sync></item>`+"\n", id, id, by)
-	}
-	const invalid = `<item><sx:sync id="nohist" updates="1"></sx:sync></item>` + "\n"
-	doc := func(items ...string) string {
-		return `<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel>` + "\n" + strings.Join(items, "") + "</channel></rss>\n"
+	// doc returns an RSS feed of an item per id, each version made by a
+	// new endpoint; "!" is an item whose sx:sync lacks its history.
+	doc := func(ids ...string) string {
+		var b strings.Builder
+		b.WriteString(`<rss version="2.0" xmlns:sx="http://feedsync.org/2007/feedsync"><channel>` + "\n")
+		for n, id := range ids {
+			if id == "!" {
+				b.WriteString(`<item><sx:sync id="nohist" updates="1"></sx:sync></item>` + "\n")
+				continue
+			}
+			fmt.Fprintf(&b, `<item><title>%s</title><sx:sync id="%s" updates="1"><sx:history sequence="1" by="e%d"/></sx:sync></item>`+"\n", id, id, n)
+		}
+		b.WriteString("</channel></rss>\n")
+		return b.String()
 	}
 	tests := map[string]struct {
 		doc  string
 		want error
 	}{
-		"later-id-first":   {doc(item("a", "x"), item("z", "x"), item("m", "x"), item("z", "y"), item("a", "y")), feedsync.ErrDuplicateID},
-		"three-of-one":     {doc(item("b", "x"), item("b", "y"), item("b", "z")), feedsync.ErrDuplicateID},
-		"dup-then-invalid": {doc(item("c", "x"), item("c", "y"), invalid), feedsync.ErrDuplicateID},
-		"invalid-then-dup": {doc(item("c", "x"), invalid, item("c", "y")), feedsync.ErrInvalidSync},
+		// z's second comes before a's second: z is reported.
+		"later-id-first":   {doc("a", "z", "m", "z", "a"), feedsync.ErrDuplicateID},
+		"three-of-one":     {doc("b", "b", "b"), feedsync.ErrDuplicateID},
+		"dup-then-invalid": {doc("c", "c", "!"), feedsync.ErrDuplicateID},
+		"invalid-then-dup": {doc("c", "!", "c"), feedsync.ErrInvalidSync},
 	}
 	ok := producer.StoreSource(storeOf(t, nil))
 	for _, runs := range []int{spill.RunEntries, 1, 2} {
 		for name, tc := range tests {
 			t.Run(fmt.Sprint(name, "/runs-of-", runs), func(t *testing.T) {
-				smallRuns(t, runs, 2)
+				t.Cleanup(spill.SetSizes(runs, 2))
 				_, want := producer.FeedManifest(feedsync.NewReader(strings.NewReader(tc.doc)))
 				if !errors.Is(want, tc.want) {
 					t.Fatalf("FeedManifest = %v, want %v", want, tc.want)
@@ -196,7 +197,7 @@ func TestDiffSourcesStops(t *testing.T) {
 		t.Errorf("DiffSources of a zero source = %v, want a *SourceError of source b", err)
 	}
 
-	smallRuns(t, 2, 2)
+	t.Cleanup(spill.SetSizes(2, 2))
 	missing := filepath.Join(t.TempDir(), "missing")
 	if _, err := producer.DiffSources(context.Background(), sa, sb, producer.DiffOptions{TempDir: missing}, nil); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("DiffSources sorting in a missing TempDir = %v, want %v", err, os.ErrNotExist)

@@ -22,9 +22,7 @@ import (
 // smallRuns makes verify (producer.DiffSources) sort on disk in runs of n
 // entries, merged fanIn at a time, until the test ends.
 func smallRuns(t testing.TB, n, fanIn int) {
-	oldN, oldFan := spill.RunEntries, spill.FanIn
-	spill.RunEntries, spill.FanIn = n, fanIn
-	t.Cleanup(func() { spill.RunEntries, spill.FanIn = oldN, oldFan })
+	t.Cleanup(spill.SetSizes(n, fanIn))
 }
 
 // TestVerifyOnDisk runs the verify tests again with runs of two entries

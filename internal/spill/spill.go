@@ -27,6 +27,15 @@ var RunEntries = 1 << 14
 // bounded too however many items there are.
 var FanIn = 64
 
+// SetSizes sets RunEntries and FanIn, and returns what sets them back: for
+// tests, as t.Cleanup(spill.SetSizes(2, 2)), to make every sort of a
+// handful of entries go to disk and merge in passes.
+func SetSizes(runEntries, fanIn int) (restore func()) {
+	oldN, oldFan := RunEntries, FanIn
+	RunEntries, FanIn = runEntries, fanIn
+	return func() { RunEntries, FanIn = oldN, oldFan }
+}
+
 // Probe, when set (tests), is called by Tick every 256th entry a sort takes
 // in, merges or hands on: where its memory is at its highest.
 var Probe func()
