@@ -11,7 +11,9 @@
 //     the same time, on goroutines of their own, each into a temporary
 //     spill file: the incoming items with an index of their sync ids in
 //     memory, the local items in a form that reads back without XML. Then
-//     it walks the local items and writes the result.
+//     it walks the local items and writes the result, while two more
+//     goroutines decode the spilled local items and their incoming
+//     counterparts a few batches ahead.
 //   - Run merges an incoming feed into any Local: a store transaction (package
 //     consumer), or the MemoryLocal of this package.
 //

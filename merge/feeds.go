@@ -51,15 +51,19 @@ import (
 //     header and the content between items kept as the Writer needs them.
 //
 // In the second pass it walks the local spill, merging and writing item by
-// item, and finally copies the incoming items no local item consumed. Both
-// spill files are removed before Feeds returns. Memory therefore grows
-// with the number of incoming sync ids and local sync ids (for the
-// duplicate check), and of local items with invalid metadata (whose
-// errors are kept for the second pass), not with the size of the feeds.
+// item, and finally copies the incoming items no local item consumed.
+// Decoding the spilled items, the bulk of that pass, runs ahead of the
+// merge in a pipeline of two goroutines, one for the local items and one
+// for their incoming counterparts, a bounded number of batches ahead, so
+// that it too overlaps with merging and writing. Both spill files are
+// removed before Feeds returns. Memory therefore grows with the number of
+// incoming sync ids and local sync ids (for the duplicate check), and of
+// local items with invalid metadata (whose errors are kept for the second
+// pass), not with the size of the feeds.
 //
 // ctx is checked between items and between reads of either feed. An error
 // or a cancellation on one side stops the other at its next read, and
-// Feeds returns once both goroutines have ended: neither reader is used
+// Feeds returns once all its goroutines have ended: neither reader is used
 // after Feeds returns (a Read that blocks holds Feeds until it returns).
 func Feeds(ctx context.Context, local, incoming io.Reader, out io.Writer, opts Options) (Summary, error) {
 	m := &merger{opts: opts}
@@ -201,18 +205,23 @@ func (m *merger) mergeLocal(ctx context.Context, src *feedsync.Header, ls *local
 	w := feedsync.NewWriter(out, h)
 	var ids feedsync.IDSet
 	var dec feedsync.ItemDecoder
-	walk := ls.walk()
+	walk := ls.walk(ctx, sp)
+	defer walk.close()
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
-		l, lerr, err := walk.next()
+		wi, err := walk.next(ctx)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return fmt.Errorf("merge: %w", cerr)
+			}
 			return fmt.Errorf("merge: read back local item: %w", err)
 		}
+		l, lerr := wi.local, wi.localErr
 		res := l
 		if id := l.ID(); id != "" {
 			// Duplicate local ids (FS-ROBUST-3): ids the incoming feed
@@ -230,9 +239,9 @@ func (m *merger) mergeLocal(ctx context.Context, src *feedsync.Header, ls *local
 			}
 			if ok && sp.entries[i].state == pending {
 				e := &sp.entries[i]
-				in, err := sp.read(&dec, e)
-				if err != nil {
-					return fmt.Errorf("merge: read back incoming item %q (line %d): %w", id, e.line, err)
+				in := wi.in
+				if wi.inErr != nil {
+					return fmt.Errorf("merge: read back incoming item %q (line %d): %w", id, e.line, wi.inErr)
 				}
 				e.state = consumed
 				var o feedsync.Outcome
@@ -378,30 +387,30 @@ func (sp *spill) flush() error { return sp.bw.Flush() }
 // reach it by reading on rather than by seeking.
 const maxSkip = 256 << 10
 
-// read decodes the item at e. The bytes are freshly allocated: the decoded
-// item keeps referring to them.
+// read decodes the item spilled at off, n bytes long. The bytes are
+// freshly allocated: the decoded item keeps referring to them.
 //
 // Peers usually list the same items in the same order, so consecutive
 // lookups tend to move forward through the spill file. read therefore keeps
 // a buffered cursor and reads on from it when e lies a little ahead, which
 // turns one system call per item into one per buffer; any other entry is
 // read with ReadAt, and the cursor moves to just after it.
-func (sp *spill) read(dec *feedsync.ItemDecoder, e *entry) (*feedsync.Item, error) {
-	b := make([]byte, e.n)
+func (sp *spill) read(dec *feedsync.ItemDecoder, off int64, n int32) (*feedsync.Item, error) {
+	b := make([]byte, n)
 	if sp.cur == nil {
 		sp.cur = bufio.NewReaderSize(nil, 64<<10)
 		sp.pos = -1
 	}
-	end := e.off + int64(e.n)
-	if sp.pos >= 0 && e.off >= sp.pos && e.off-sp.pos <= maxSkip {
-		if _, err := sp.cur.Discard(int(e.off - sp.pos)); err != nil {
+	end := off + int64(n)
+	if sp.pos >= 0 && off >= sp.pos && off-sp.pos <= maxSkip {
+		if _, err := sp.cur.Discard(int(off - sp.pos)); err != nil {
 			return nil, err
 		}
 		if _, err := io.ReadFull(sp.cur, b); err != nil {
 			return nil, err
 		}
 	} else {
-		if _, err := sp.f.ReadAt(b, e.off); err != nil {
+		if _, err := sp.f.ReadAt(b, off); err != nil {
 			return nil, err
 		}
 		sp.cur.Reset(io.NewSectionReader(sp.f, end, sp.size-end))
@@ -486,44 +495,191 @@ func (ls *localSpill) fill(ctx context.Context, local io.Reader, ropts feedsync.
 	return h, nil
 }
 
-// walk returns a cursor over the spilled items, from the first.
-func (ls *localSpill) walk() *localWalk {
-	return &localWalk{ls: ls, br: bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 64<<10)}
+// walk returns a cursor over the spilled items, from the first. It reads
+// them ahead, with the incoming item of the same id from sp when there is
+// one, so that in the second pass decoding both spills overlaps with
+// merging and writing: one goroutine decodes the local items, a second
+// the incoming ones, in a pipeline of batches. close stops both and must
+// be called before either spill file is removed.
+func (ls *localSpill) walk(ctx context.Context, sp *spill) *localWalk {
+	w := &localWalk{
+		batches: make(chan localBatch, walkAhead),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	locals := make(chan localBatch, walkAhead)
+	localDone := make(chan struct{})
+	go func() {
+		defer close(localDone)
+		w.decodeLocal(ctx, locals, ls, sp)
+	}()
+	go func() {
+		defer close(w.done)
+		w.decodeIncoming(ctx, locals, sp)
+		<-localDone
+	}()
+	return w
+}
+
+// walkBatch is how many local items the decoding goroutines hand over at
+// a time, and walkAhead how many batches each may run ahead: enough to keep it
+// busy while the merge writes, little enough to keep memory flat.
+const (
+	walkBatch = 128
+	walkAhead = 2
+)
+
+// localBatch is a run of decoded local items, in document order; err ends
+// the walk (io.EOF after the last).
+type localBatch struct {
+	items []walked
+	err   error
+}
+
+// walked is one local item as the decoding goroutines hand it over.
+type walked struct {
+	local    *feedsync.Item
+	localErr error // its metadata error as read
+	// The incoming item of the same id, decoded, when the incoming feed
+	// has a valid one, or the error reading it back; where it was spilled
+	// (inN == 0: nowhere).
+	in    *feedsync.Item
+	inErr error
+	inOff int64
+	inN   int32
 }
 
 // localWalk reads the local spill back in order.
 type localWalk struct {
-	ls  *localSpill
-	br  *bufio.Reader
-	dec feedsync.ItemDecoder
-	i   int
+	batches chan localBatch
+	stop    chan struct{} // closed by close
+	done    chan struct{} // closed when both decoding goroutines have returned
+	cur     localBatch
+	i       int // next item of cur
 }
 
-// next returns the next local item and its metadata error as read (nil
-// for a valid item or one without sx:sync), or io.EOF after the last. The
-// item's bytes are its own: it may outlive the next call.
-func (w *localWalk) next() (*feedsync.Item, error, error) {
-	if w.i == w.ls.n {
-		return nil, nil, io.EOF
+// send hands b to the next stage of the walk; it reports false when the
+// walk was stopped.
+func (w *localWalk) send(ctx context.Context, to chan<- localBatch, b localBatch) bool {
+	select {
+	case to <- b:
+		return true
+	case <-w.stop:
+		return false
+	case <-ctx.Done():
+		return false
 	}
-	n, err := binary.ReadUvarint(w.br)
+}
+
+// decodeLocal reads and decodes the local spill into batches until the
+// last item, an error, ctx or close, and finds where the incoming item of
+// each id lies. Of sp it uses only the index and the entries' places,
+// which the first pass fixed.
+func (w *localWalk) decodeLocal(ctx context.Context, out chan<- localBatch, ls *localSpill, sp *spill) {
+	br := bufio.NewReaderSize(io.NewSectionReader(ls.f, 0, math.MaxInt64), 256<<10)
+	var dec feedsync.ItemDecoder
+	send := func(b localBatch) bool { return w.send(ctx, out, b) }
+	b := localBatch{items: make([]walked, 0, walkBatch)}
+	for i := 0; ; i++ {
+		if i == ls.n {
+			b.err = io.EOF
+			send(b)
+			return
+		}
+		it, err := readLocal(br, &dec, i)
+		if err != nil {
+			b.err = err
+			send(b)
+			return
+		}
+		wi := walked{local: it, localErr: ls.broken[i]}
+		if id := it.ID(); id != "" {
+			// A rejected incoming item was not spilled (n == 0).
+			if j, ok := sp.index[id]; ok {
+				wi.inOff, wi.inN = sp.entries[j].off, sp.entries[j].n
+			}
+		}
+		b.items = append(b.items, wi)
+		if len(b.items) == walkBatch {
+			if !send(b) {
+				return
+			}
+			b = localBatch{items: make([]walked, 0, walkBatch)}
+		}
+	}
+}
+
+// decodeIncoming decodes, for each batch of local items, the incoming
+// items of the same ids, and passes the batch on to next. Of sp it uses
+// only the read cursor, which nothing else uses in the second pass.
+func (w *localWalk) decodeIncoming(ctx context.Context, in <-chan localBatch, sp *spill) {
+	var dec feedsync.ItemDecoder
+	for {
+		var b localBatch
+		select {
+		case b = <-in:
+		case <-w.stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+		for i := range b.items {
+			wi := &b.items[i]
+			if wi.inN > 0 {
+				wi.in, wi.inErr = sp.read(&dec, wi.inOff, wi.inN)
+			}
+		}
+		if !w.send(ctx, w.batches, b) || b.err != nil {
+			return
+		}
+	}
+}
+
+// readLocal reads and decodes item i (from 0) of the spill. The item's
+// bytes are its own.
+func readLocal(br *bufio.Reader, dec *feedsync.ItemDecoder, i int) (*feedsync.Item, error) {
+	n, err := binary.ReadUvarint(br)
 	if err != nil {
-		return nil, nil, noEOF(err)
+		return nil, fmt.Errorf("item %d: %w", i+1, noEOF(err))
 	}
 	if n > math.MaxInt32 {
-		return nil, nil, fmt.Errorf("item %d: bad length %d", w.i+1, n)
+		return nil, fmt.Errorf("item %d: bad length %d", i+1, n)
 	}
 	b := make([]byte, n)
-	if _, err := io.ReadFull(w.br, b); err != nil {
-		return nil, nil, noEOF(err)
+	if _, err := io.ReadFull(br, b); err != nil {
+		return nil, fmt.Errorf("item %d: %w", i+1, noEOF(err))
 	}
-	it, err := w.dec.Decode(b)
+	it, err := dec.Decode(b)
 	if err != nil {
-		return nil, nil, fmt.Errorf("item %d: %w", w.i+1, err)
+		return nil, fmt.Errorf("item %d: %w", i+1, err)
 	}
-	lerr := w.ls.broken[w.i]
+	return it, nil
+}
+
+// next returns the next local item, or io.EOF after the last. The items
+// may outlive the next call.
+func (w *localWalk) next(ctx context.Context) (walked, error) {
+	for w.i == len(w.cur.items) {
+		if w.cur.err != nil {
+			return walked{}, w.cur.err
+		}
+		select {
+		case w.cur = <-w.batches:
+			w.i = 0
+		case <-ctx.Done():
+			return walked{}, ctx.Err()
+		}
+	}
+	wi := w.cur.items[w.i]
+	w.cur.items[w.i] = walked{} // let the merged items go once written
 	w.i++
-	return it, lerr, nil
+	return wi, nil
+}
+
+// close stops the decoding goroutines and waits for them to end.
+func (w *localWalk) close() {
+	close(w.stop)
+	<-w.done
 }
 
 // noEOF turns the end of a spill file reached too soon into an error.

@@ -335,3 +335,63 @@ BETWEEN  <item><description><![CDATA[<b>bold</b> & more]]></description><dc:crea
 		t.Errorf("c was not updated:\n%s", out)
 	}
 }
+
+// failingWriter fails every write with err, after calling onWrite (when
+// set).
+type failingWriter struct {
+	err     error
+	onWrite func()
+}
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.onWrite != nil {
+		w.onWrite()
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	return len(p), nil
+}
+
+// TestFeedsStopsSecondPass: a failing output or a cancellation while the
+// result is written stops the goroutines that decode the spilled items
+// ahead of the merge, and Feeds returns the error with nothing left
+// running and its spill files removed.
+func TestFeedsStopsSecondPass(t *testing.T) {
+	// Enough items for the decoding goroutines to be many batches from
+	// the end when the first write fails.
+	var feed bytes.Buffer
+	feed.WriteString(stopFeedHead)
+	for i := range 5000 {
+		feed.WriteString(stopItem(i))
+	}
+	feed.WriteString("</channel></rss>\n")
+	errWrite := errors.New("disk full")
+	for _, tc := range []struct {
+		name   string
+		cancel bool
+		want   error
+	}{
+		{"write error", false, errWrite},
+		{"cancel", true, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			goroutines := runtime.NumGoroutine()
+			tmp := t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out := &failingWriter{err: errWrite}
+			if tc.cancel {
+				// Cancel, and let the write succeed, so that ctx is what
+				// stops the walk.
+				out.err = nil
+				out.onWrite = cancel
+			}
+			_, err := Feeds(ctx, bytes.NewReader(feed.Bytes()), bytes.NewReader(feed.Bytes()), out, Options{TempDir: tmp})
+			if !errors.Is(err, tc.want) {
+				t.Errorf("err = %v, want %v", err, tc.want)
+			}
+			checkStopped(t, goroutines, tmp)
+		})
+	}
+}
