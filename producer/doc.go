@@ -42,10 +42,14 @@
 //
 // # Verifying and lost endpoints
 //
-// A Manifest lists an item set without payloads (manifest.go): the manifest
-// of a store (StoreManifest), or of a feed file (FeedManifest). Diff names the
-// items on which two of them differ, so that two endpoints can check they
-// converged (FS-MERGE-14).
+// DiffSources names the items on which two item sets differ, each a store
+// (StoreSource, ItemSource) or a feed (FeedSource), so that two endpoints
+// can check they converged (FS-MERGE-14). It compares what a Manifest
+// holds of each item (ids, versions, digests in place of payloads) as it
+// walks both sets in sync id order, sorting them on disk when they are
+// large (diffsources.go, sort.go), so its memory does not grow with the
+// items. A Manifest holds that list in memory (manifest.go): the manifest
+// of a store (StoreManifest) or of a feed (FeedManifest), compared by Diff.
 //
 // An endpoint that lost its data (wiped, or restored from an older backup)
 // must re-initialise from complete feeds, in both directions, and drop the

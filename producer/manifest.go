@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
+	"iter"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,11 +39,8 @@ type Entry struct {
 	Copies feedsync.Digest
 }
 
-// EntryOf returns the manifest entry of it, which must carry sx:sync: what
-// a Manifest holds of it, for code that reads items one at a time and
-// keeps their entries elsewhere than in memory (feedsync verify sorts
-// them on disk).
-func EntryOf(it *feedsync.Item) (Entry, error) {
+// entryOf returns the manifest entry of it, which must carry sx:sync.
+func entryOf(it *feedsync.Item) (Entry, error) {
 	if it == nil || it.Sync == nil {
 		return Entry{}, feedsync.ErrNoSync
 	}
@@ -92,29 +89,12 @@ type Manifest []Entry
 // StoreManifest returns the manifest of st, read in a read-only
 // transaction of its own.
 func StoreManifest(ctx context.Context, st store.Store) (Manifest, error) {
-	tx, err := st.Begin(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("manifest: begin: %w", err)
-	}
-	defer tx.Rollback()
-	return ManifestOf(ctx, tx)
+	return manifest(ctx, StoreSource(st), nil)
 }
 
 // ManifestOf returns the manifest of the items r holds, tombstones included.
 func ManifestOf(ctx context.Context, r store.ItemReader) (Manifest, error) {
-	var m Manifest
-	for it, err := range r.All(ctx) {
-		if err != nil {
-			return nil, fmt.Errorf("manifest: read items: %w", err)
-		}
-		e, err := EntryOf(it)
-		if err != nil {
-			return nil, err
-		}
-		m = append(m, e)
-	}
-	m.sort()
-	return m, nil
+	return manifest(ctx, ItemSource(r), nil)
 }
 
 // FeedManifest returns the manifest of the feed r reads. Items without
@@ -123,31 +103,30 @@ func ManifestOf(ctx context.Context, r store.ItemReader) (Manifest, error) {
 // that occurs twice (FS-SYNC-2, FS-ROBUST-3) fails it: such a feed cannot be
 // said to hold one state per item.
 func FeedManifest(r *feedsync.Reader) (Manifest, error) {
-	var m Manifest
 	var ids feedsync.IDSet
-	for {
-		it, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("manifest: read feed: %w", err)
-		}
-		if it.Sync == nil {
-			continue
-		}
-		if err := it.Err(); err != nil {
-			// Item.Err already names the item and its line.
-			return nil, fmt.Errorf("manifest: %w", err)
-		}
+	return manifest(context.Background(), FeedSource(r), func(it *feedsync.Item) error {
 		if err := ids.Add(it); err != nil {
-			return nil, fmt.Errorf("manifest: %w", err)
+			return fmt.Errorf("manifest: %w", err)
 		}
-		e, err := EntryOf(it)
-		if err != nil {
-			return nil, err
+		return nil
+	})
+}
+
+// manifest returns the manifest of src, checking each item with check
+// when it is not nil.
+func manifest(ctx context.Context, src Source, check func(*feedsync.Item) error) (Manifest, error) {
+	var m Manifest
+	err := src.eachEntry(ctx, func(e Entry, it *feedsync.Item) error {
+		if check != nil {
+			if err := check(it); err != nil {
+				return err
+			}
 		}
 		m = append(m, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	m.sort()
 	return m, nil
@@ -262,31 +241,30 @@ func describe(e Entry) string {
 // same items, winners, tombstones and conflicts everywhere.
 func Diff(a, b Manifest) []Difference {
 	var out []Difference
-	i, j := 0, 0
-	for i < len(a) || j < len(b) {
-		switch {
-		case j == len(b) || (i < len(a) && a[i].ID < b[j].ID):
-			out = append(out, Difference{ID: a[i].ID, What: OnlyA, A: a[i]})
-			i++
-		case i == len(a) || b[j].ID < a[i].ID:
-			out = append(out, Difference{ID: b[j].ID, What: OnlyB, B: b[j]})
-			j++
-		default:
-			if k := Compare(a[i], b[j]); k != 0 {
-				out = append(out, Difference{ID: a[i].ID, What: k, A: a[i], B: b[j]})
-			}
-			i++
-			j++
-		}
+	// The walk of DiffSources, over entries that cannot fail to read.
+	err := walkSorted(context.Background(), a.entries(), b.entries(), func(d Difference) error {
+		out = append(out, d)
+		return nil
+	})
+	if err != nil {
+		panic(fmt.Sprintf("producer: Diff of manifests in memory failed: %v", err))
 	}
 	return out
 }
 
-// Compare returns in what the entries x and y of one item differ, 0 when
-// they agree: the comparison Diff makes of an item both manifests hold,
-// for code that walks two item sets in sync id order without holding
-// their manifests.
-func Compare(x, y Entry) Kind {
+func (m Manifest) entries() iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		for _, e := range m {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// compareEntries returns in what the entries x and y of one item differ, 0
+// when they agree.
+func compareEntries(x, y Entry) Kind {
 	var k Kind
 	if x.Updates != y.Updates || !sameTop(x.Version.Top, y.Version.Top) {
 		k |= Winner

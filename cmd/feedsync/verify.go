@@ -7,19 +7,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"iter"
 	"strings"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/producer"
-	"github.com/feedsync/go-feedsync/store"
 )
 
 // VerifyCommand tells whether two endpoints hold the same items, comparing
 // their manifests (producer.Manifest): ids, winners, tombstones and conflict
-// sets, with digests in place of payloads. It compares them as it reads
-// them in sync id order, so two stores of a million items take no more
-// memory than two of a thousand.
+// sets, with digests in place of payloads. It compares them as
+// producer.DiffSources does, in sync id order, so two stores of a million
+// items take no more memory than two of a thousand.
 type VerifyCommand struct {
 	m *Main
 
@@ -70,13 +68,10 @@ var verifyKinds = []struct{ json, text string }{
 	{"payload", "different payload of the same version"},
 }
 
-// Run compares the two endpoints.
-//
-// Neither side is held in memory: the manifest entries of each are sorted
-// by sync id, on disk past verifyRunEntries of them (entrySorter), and
-// the two sorted sides are walked together, comparing as they go. What is
-// printed waits in outputSpill until the end, when the totals that come
-// first (the JSON's "same", the text's "same: N items") are known.
+// Run compares the two endpoints with producer.DiffSources, which holds
+// neither side in memory. What is printed waits in outputSpill until the
+// end, when the totals that come first (the JSON's "same", the text's
+// "same: N items") are known.
 func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 	pos, err := parseArgs(c.flags(), args)
 	if err != nil {
@@ -89,49 +84,47 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 		return usagef("A and B cannot both be standard input")
 	}
 	p := c.m.newProgress("verify", "read", false)
-	sa, err := c.sorted(ctx, pos[0], p)
-	defer sa.close()
-	if err != nil {
-		p.done()
-		return err
-	}
-	sb, err := c.sorted(ctx, pos[1], p)
-	defer sb.close()
-	p.done()
-	if err != nil {
-		return err
+	defer p.done()
+	var srcs [2]producer.Source
+	for i, arg := range pos {
+		src, closeSrc, err := c.source(ctx, arg, p)
+		if err != nil {
+			return err
+		}
+		defer closeSrc()
+		srcs[i] = src
 	}
 	na, nb := endpointLabel(pos[0]), endpointLabel(pos[1])
 
 	out := &outputSpill{}
 	defer out.close()
-	diffs := 0
-	err = diffSorted(ctx, sa, sb, func(d producer.Difference) error {
-		diffs++
+	n := 0
+	tot, err := producer.DiffSources(ctx, srcs[0], srcs[1], producer.DiffOptions{}, func(d producer.Difference) error {
 		if !c.json {
 			_, err := fmt.Fprintln(out, describeDifference(d, na, nb))
 			return err
 		}
-		if diffs > 1 {
+		if n++; n > 1 {
 			if _, err := io.WriteString(out, ","); err != nil {
 				return err
 			}
 		}
 		return writeJSON(out, differenceJSON(d))
 	})
+	p.done()
 	if err != nil {
-		return err
+		return sourceError(ctx, err, pos)
 	}
-	itemsA, itemsB := int(sa.n), int(sb.n)
+	diffs := tot.Differences
 
 	if c.json {
-		rep := verifyReport{A: na, B: nb, ItemsA: itemsA, ItemsB: itemsB, Same: diffs == 0}
+		rep := verifyReport{A: na, B: nb, ItemsA: tot.A, ItemsB: tot.B, Same: diffs == 0}
 		if err := c.printReport(rep, out); err != nil {
 			return err
 		}
 	} else {
 		if diffs == 0 {
-			fmt.Fprintf(c.m.Stdout, "same: %d item%s\n", itemsA, plural(itemsA, "", "s"))
+			fmt.Fprintf(c.m.Stdout, "same: %d item%s\n", tot.A, plural(tot.A, "", "s"))
 			return nil
 		}
 		if _, err := out.WriteTo(c.m.Stdout); err != nil {
@@ -140,9 +133,55 @@ func (c *VerifyCommand) Run(ctx context.Context, args []string) error {
 	}
 	if diffs > 0 {
 		return &problemError{msg: fmt.Sprintf("%d item%s differ%s between %s (%d items) and %s (%d items)",
-			diffs, plural(diffs, "", "s"), plural(diffs, "s", ""), na, itemsA, nb, itemsB)}
+			diffs, plural(diffs, "", "s"), plural(diffs, "s", ""), na, tot.A, nb, tot.B)}
 	}
 	return nil
+}
+
+// source opens the feed file or store arg as a source of
+// producer.DiffSources, and returns what closes it. Stores are only read:
+// a SQLite file must exist.
+func (c *VerifyCommand) source(ctx context.Context, arg string, p *progress) (producer.Source, func(), error) {
+	if isStore(arg) {
+		st, err := c.m.openStore(ctx, arg, false)
+		if err != nil {
+			return producer.Source{}, nil, err
+		}
+		return producer.StoreSource(st), func() { st.Close() }, nil
+	}
+	f, err := c.m.open(arg)
+	if err != nil {
+		return producer.Source{}, nil, err
+	}
+	r := feedsync.NewReader(ctxReader{ctx, p.reader(f)})
+	return producer.FeedSource(r), func() { f.Close() }, nil
+}
+
+// sourceError names the endpoint whose reading failed (a
+// *producer.SourceError), without what the endpoint's name says already.
+func sourceError(ctx context.Context, err error, pos []string) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var se *producer.SourceError
+	if !errors.As(err, &se) {
+		return err
+	}
+	arg := pos[0]
+	if se.Source == "b" {
+		arg = pos[1]
+	}
+	if isStore(arg) {
+		return inFile(storeLabel(arg), se.Err)
+	}
+	err = se.Err
+	// "manifest: read feed: " says nothing the file name does not.
+	if rest, ok := strings.CutPrefix(err.Error(), "manifest: read feed: "); ok {
+		err = &shownError{msg: rest, err: err}
+	} else if rest, ok := strings.CutPrefix(err.Error(), "manifest: "); ok {
+		err = &shownError{msg: rest, err: err}
+	}
+	return inFile(arg, err)
 }
 
 // differenceJSON is d as the JSON output shows it.
@@ -187,180 +226,12 @@ func (c *VerifyCommand) printReport(rep verifyReport, diffs io.WriterTo) error {
 	return err
 }
 
-// diffSorted walks the sorted entries of two sides together and calls
-// report for each item on which they differ, in sync id order: what
-// producer.Diff returns for their manifests.
-func diffSorted(ctx context.Context, sa, sb *entrySorter, report func(producer.Difference) error) error {
-	nextA, stopA := iter.Pull2(sa.entries())
-	defer stopA()
-	nextB, stopB := iter.Pull2(sb.entries())
-	defer stopB()
-	read := func(next func() (sortedEntry, error, bool)) (producer.Entry, bool, error) {
-		e, err, ok := next()
-		if err != nil {
-			return producer.Entry{}, false, err
-		}
-		return e.Entry, ok, nil
-	}
-	a, okA, err := read(nextA)
-	if err != nil {
-		return err
-	}
-	b, okB, err := read(nextB)
-	if err != nil {
-		return err
-	}
-	for n := 0; okA || okB; n++ {
-		if n%1024 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var d producer.Difference
-		advA, advB := false, false
-		switch {
-		case !okB || (okA && a.ID < b.ID):
-			d = producer.Difference{ID: a.ID, What: producer.OnlyA, A: a}
-			advA = true
-		case !okA || b.ID < a.ID:
-			d = producer.Difference{ID: b.ID, What: producer.OnlyB, B: b}
-			advB = true
-		default:
-			d = producer.Difference{ID: a.ID, What: producer.Compare(a, b), A: a, B: b}
-			advA, advB = true, true
-		}
-		if d.What != 0 {
-			if err := report(d); err != nil {
-				return err
-			}
-		}
-		if advA {
-			if a, okA, err = read(nextA); err != nil {
-				return err
-			}
-		}
-		if advB {
-			if b, okB, err = read(nextB); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // endpointLabel is how verify names an endpoint.
 func endpointLabel(arg string) string {
 	if isStore(arg) {
 		return storeLabel(arg)
 	}
 	return displayName(arg)
-}
-
-// sorted reads the manifest entries of the feed file or store arg into an
-// entrySorter, finished. Stores are only read: a SQLite file must exist.
-// The sorter is never nil, and must be closed, even with an error.
-func (c *VerifyCommand) sorted(ctx context.Context, arg string, p *progress) (*entrySorter, error) {
-	s := &entrySorter{}
-	if isStore(arg) {
-		st, err := c.m.openStore(ctx, arg, false)
-		if err != nil {
-			return s, err
-		}
-		defer st.Close()
-		if err := storeEntries(ctx, st, s); err != nil {
-			return s, inFile(storeLabel(arg), err)
-		}
-		return s, nil
-	}
-	f, err := c.m.open(arg)
-	if err != nil {
-		return s, err
-	}
-	defer f.Close()
-	err = feedEntries(feedsync.NewReader(ctxReader{ctx, p.reader(f)}), s)
-	if ctx.Err() != nil {
-		return s, ctx.Err()
-	}
-	if err != nil {
-		// "manifest: read feed: " says nothing the file name does not.
-		if rest, ok := strings.CutPrefix(err.Error(), "manifest: read feed: "); ok {
-			err = &shownError{msg: rest, err: err}
-		} else if rest, ok := strings.CutPrefix(err.Error(), "manifest: "); ok {
-			err = &shownError{msg: rest, err: err}
-		}
-		return s, inFile(arg, err)
-	}
-	return s, nil
-}
-
-// storeEntries adds the manifest entry of every item of st to s, read in a
-// read-only transaction of its own (producer.StoreManifest's reading).
-func storeEntries(ctx context.Context, st store.Store, s *entrySorter) error {
-	tx, err := st.Begin(ctx, false)
-	if err != nil {
-		return fmt.Errorf("manifest: begin: %w", err)
-	}
-	defer tx.Rollback()
-	for it, err := range tx.All(ctx) {
-		if err != nil {
-			return fmt.Errorf("manifest: read items: %w", err)
-		}
-		e, err := producer.EntryOf(it)
-		if err != nil {
-			return err
-		}
-		if err := s.add(e, 0); err != nil {
-			return err
-		}
-	}
-	return s.finish()
-}
-
-// feedEntries adds the manifest entry of every item of the feed r reads to
-// s, and fails as producer.FeedManifest does: items without sx:sync are
-// left out (FS-SYNC-1, FS-FEED-7), an item with invalid sync metadata
-// (FS-ROBUST-1) or a sync id that occurs twice (FS-SYNC-2, FS-ROBUST-3)
-// fails the feed, whichever comes first in it. A duplicate shows only
-// once the entries are sorted, so an error found while reading is
-// reported only if no duplicate came before it.
-func feedEntries(r *feedsync.Reader, s *entrySorter) error {
-	fail := func(err error) error {
-		if ferr := s.finish(); ferr != nil {
-			return errors.Join(err, ferr)
-		}
-		if dup := s.firstDuplicate(); dup != nil {
-			return fmt.Errorf("manifest: %w", dup)
-		}
-		return err
-	}
-	for {
-		it, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fail(fmt.Errorf("manifest: read feed: %w", err))
-		}
-		if it.Sync == nil {
-			continue
-		}
-		if err := it.Err(); err != nil {
-			// Item.Err already names the item and its line.
-			return fail(fmt.Errorf("manifest: %w", err))
-		}
-		e, err := producer.EntryOf(it)
-		if err != nil {
-			return fail(err)
-		}
-		if err := s.add(e, it.Line()); err != nil {
-			return err
-		}
-	}
-	if err := s.finish(); err != nil {
-		return err
-	}
-	if err := s.firstDuplicate(); err != nil {
-		return fmt.Errorf("manifest: %w", err)
-	}
-	return nil
 }
 
 func entryInfo(e producer.Entry) *verifyEntry {

@@ -13,17 +13,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/feedsync/go-feedsync/feedsync"
+	"github.com/feedsync/go-feedsync/internal/spill"
 	"github.com/feedsync/go-feedsync/producer"
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/open"
 )
 
-// smallRuns makes verify sort on disk in runs of n entries, merged fanIn
-// at a time, until the test ends.
+// smallRuns makes verify (producer.DiffSources) sort on disk in runs of n
+// entries, merged fanIn at a time, until the test ends.
 func smallRuns(t testing.TB, n, fanIn int) {
-	oldN, oldFan := verifyRunEntries, verifyFanIn
-	verifyRunEntries, verifyFanIn = n, fanIn
-	t.Cleanup(func() { verifyRunEntries, verifyFanIn = oldN, oldFan })
+	t.Cleanup(spill.SetSizes(n, fanIn))
 }
 
 // TestVerifyOnDisk runs the verify tests again with runs of two entries
@@ -184,7 +183,7 @@ func TestVerifyStreams(t *testing.T) {
 		n, fanIn  int
 		wantSpill bool
 	}{
-		{"memory", verifyRunEntries, verifyFanIn, false},
+		{"memory", spill.RunEntries, spill.FanIn, false},
 		{"disk", 7, 3, true},
 	} {
 		t.Run(runs.name, func(t *testing.T) {
@@ -318,7 +317,7 @@ func TestVerifyDuplicates(t *testing.T) {
 	}
 	h := newHarness(t)
 	h.write("ok.xml", doc(item("a", "x")))
-	for _, runs := range []int{verifyRunEntries, 1, 2} {
+	for _, runs := range []int{spill.RunEntries, 1, 2} {
 		for name, d := range tests {
 			t.Run(fmt.Sprint(name, "/runs-of-", runs), func(t *testing.T) {
 				smallRuns(t, runs, 2)
@@ -371,13 +370,13 @@ func TestVerifyMemoryFlat(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		base, top := ms.HeapAlloc, ms.HeapAlloc
 		probes := 0
-		verifyProbe = func() {
+		spill.Probe = func() {
 			probes++
 			runtime.GC()
 			runtime.ReadMemStats(&ms)
 			top = max(top, ms.HeapAlloc)
 		}
-		defer func() { verifyProbe = nil }()
+		defer func() { spill.Probe = nil }()
 		r := h.run("", "verify", da, db)
 		if r.code != exitProblem || strings.Count(r.stdout, "\n") != 7 {
 			t.Fatalf("verify of %d items: exit %d\n%s%s", n, r.code, r.stdout, r.stderr)

@@ -1,8 +1,7 @@
-package main
+package producer
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"container/heap"
 	"encoding/binary"
@@ -10,52 +9,23 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/feedsync/go-feedsync/feedsync"
-	"github.com/feedsync/go-feedsync/producer"
+	"github.com/feedsync/go-feedsync/internal/spill"
 )
-
-// verifyRunEntries is how many manifest entries verify sorts in memory at
-// a time: a side with more is sorted on disk, in runs of this many
-// entries merged later (entrySorter). An entry takes some 200 bytes in
-// memory, so a run holds a few megabytes whatever the number of items. A
-// variable so that tests can make runs small.
-var verifyRunEntries = 1 << 14
-
-// verifyFanIn is how many sorted runs one merge reads at once, each
-// through a buffer of runBuffer bytes: a side with more runs is merged in
-// passes, each writing fewer, longer runs, so that the buffers of a merge
-// stay bounded too however many items there are. A variable so that
-// tests can make passes happen.
-var verifyFanIn = 64
-
-// runBuffer is the buffer of each run a merge reads, and of the writer of
-// a spill file.
-const runBuffer = 16 << 10
-
-// verifyProbe, when set (tests), is called every 256th entry that verify
-// takes in, merges or compares: where its memory is at its highest.
-var verifyProbe func()
-
-func probe(n int64) {
-	if verifyProbe != nil && n%256 == 0 {
-		verifyProbe()
-	}
-}
 
 // sortedEntry is a manifest entry with where it came from: the line of the
 // item in its feed (0 for a store) and its position in the input, which
 // orders the entries of one id as the input did.
 type sortedEntry struct {
-	producer.Entry
+	Entry
 	line int
 	ord  int64
 }
 
-// compareSorted orders entries by sync id as producer.Manifest does
+// compareSorted orders entries by sync id as Manifest does
 // (bytewise), then by position in the input.
 func compareSorted(a, b sortedEntry) int {
 	if c := cmp.Compare(a.ID, b.ID); c != 0 {
@@ -64,9 +34,9 @@ func compareSorted(a, b sortedEntry) int {
 	return cmp.Compare(a.ord, b.ord)
 }
 
-// entrySorter takes the manifest entries of one side of verify in any
+// entrySorter takes the manifest entries of one source of DiffSources in any
 // order (add) and gives them back in sync id order (entries), holding at
-// most verifyRunEntries of them in memory: an external merge sort. A side
+// most spill.RunEntries of them in memory: an external merge sort. A side
 // that fits in one run never touches the disk.
 type entrySorter struct {
 	dir  string // of the spill files; "" for os.TempDir()
@@ -83,45 +53,27 @@ type run struct {
 	off, len int64
 }
 
-// spillFile is a temporary file that runs are appended to.
+// spillFile is a temporary file that runs are appended to, with the
+// number of runs that still need it.
 type spillFile struct {
-	f       *os.File
-	removed bool // already unlinked
-	bw      *bufio.Writer
-	size    int64
-	refs    int // runs that still need it
+	*spill.File
+	refs int
 }
 
 func newSpillFile(dir string) (*spillFile, error) {
-	f, err := os.CreateTemp(dir, "feedsync-verify-*.spill")
+	f, err := spill.Create(dir)
 	if err != nil {
-		return nil, fmt.Errorf("create spill file: %w", err)
+		return nil, err
 	}
-	// Unlinked at once where an open file may be (POSIX), so that a
-	// killed command leaves nothing behind; elsewhere at close.
-	removed := os.Remove(f.Name()) == nil
-	return &spillFile{f: f, removed: removed, bw: bufio.NewWriterSize(f, runBuffer)}, nil
-}
-
-func (sf *spillFile) Write(p []byte) (int, error) {
-	n, err := sf.bw.Write(p)
-	sf.size += int64(n)
-	return n, err
-}
-
-func (sf *spillFile) close() {
-	sf.f.Close()
-	if !sf.removed {
-		os.Remove(sf.f.Name())
-	}
+	return &spillFile{File: f}, nil
 }
 
 // add takes the entry of the next item of the input, read at line.
-func (s *entrySorter) add(e producer.Entry, line int) error {
+func (s *entrySorter) add(e Entry, line int) error {
 	s.buf = append(s.buf, sortedEntry{Entry: e, line: line, ord: s.n})
 	s.n++
-	probe(s.n)
-	if len(s.buf) >= verifyRunEntries {
+	spill.Tick(s.n)
+	if len(s.buf) >= spill.RunEntries {
 		return s.spill()
 	}
 	return nil
@@ -137,18 +89,18 @@ func (s *entrySorter) spill() error {
 		}
 		s.out = sf
 	}
-	r := run{f: s.out, off: s.out.size}
+	r := run{f: s.out, off: s.out.Size()}
 	var enc []byte
 	for _, e := range s.buf {
 		enc = appendEntry(enc[:0], e)
 		if _, err := s.out.Write(enc); err != nil {
-			return fmt.Errorf("write spill file: %w", err)
+			return err
 		}
 	}
-	if err := s.out.bw.Flush(); err != nil {
-		return fmt.Errorf("write spill file: %w", err)
+	if err := s.out.Flush(); err != nil {
+		return err
 	}
-	r.len = s.out.size - r.off
+	r.len = s.out.Size() - r.off
 	s.out.refs++
 	s.runs = append(s.runs, r)
 	clear(s.buf)
@@ -174,31 +126,31 @@ func (s *entrySorter) finish() error {
 		}
 	}
 	s.buf = nil
-	for len(s.runs) > verifyFanIn {
+	for len(s.runs) > spill.FanIn {
 		out, err := newSpillFile(s.dir)
 		if err != nil {
 			return err
 		}
 		var next []run
-		for group := range slices.Chunk(s.runs, verifyFanIn) {
-			r := run{f: out, off: out.size}
+		for group := range slices.Chunk(s.runs, spill.FanIn) {
+			r := run{f: out, off: out.Size()}
 			var enc []byte
 			for e, err := range mergeRuns(group) {
 				if err != nil {
-					out.close()
+					out.Close()
 					return err
 				}
 				enc = appendEntry(enc[:0], e)
 				if _, err := out.Write(enc); err != nil {
-					out.close()
-					return fmt.Errorf("write spill file: %w", err)
+					out.Close()
+					return err
 				}
 			}
-			if err := out.bw.Flush(); err != nil {
-				out.close()
-				return fmt.Errorf("write spill file: %w", err)
+			if err := out.Flush(); err != nil {
+				out.Close()
+				return err
 			}
-			r.len = out.size - r.off
+			r.len = out.Size() - r.off
 			out.refs++
 			next = append(next, r)
 		}
@@ -212,7 +164,7 @@ func (s *entrySorter) finish() error {
 func (s *entrySorter) release(runs []run) {
 	for _, r := range runs {
 		if r.f.refs--; r.f.refs == 0 {
-			r.f.close()
+			r.f.Close()
 		}
 	}
 }
@@ -230,7 +182,7 @@ func (s *entrySorter) entries() iter.Seq2[sortedEntry, error] {
 	if len(s.runs) == 0 {
 		return func(yield func(sortedEntry, error) bool) {
 			for i, e := range s.buf {
-				probe(int64(i + 1))
+				spill.Tick(int64(i + 1))
 				if !yield(e, nil) {
 					return
 				}
@@ -238,6 +190,18 @@ func (s *entrySorter) entries() iter.Seq2[sortedEntry, error] {
 		}
 	}
 	return mergeRuns(s.runs)
+}
+
+// values returns the entries added in sync id order, without where they came
+// from. finish must have been called.
+func (s *entrySorter) values() iter.Seq2[Entry, error] {
+	return func(yield func(Entry, error) bool) {
+		for e, err := range s.entries() {
+			if !yield(e.Entry, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // firstDuplicate returns the error FeedManifest (feedsync.IDSet) gives a
@@ -280,7 +244,7 @@ func mergeRuns(runs []run) iter.Seq2[sortedEntry, error] {
 	return func(yield func(sortedEntry, error) bool) {
 		h := make(runHeap, 0, len(runs))
 		for _, r := range runs {
-			rd := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(r.f.f, r.off, r.len), runBuffer)}
+			rd := &runReader{r: bufio.NewReaderSize(r.f.Section(r.off, r.len), spill.BufferSize)}
 			ok, err := rd.next()
 			if err != nil {
 				yield(sortedEntry{}, err)
@@ -296,7 +260,7 @@ func mergeRuns(runs []run) iter.Seq2[sortedEntry, error] {
 			rd := h[0]
 			e := rd.cur
 			n++
-			probe(n)
+			spill.Tick(n)
 			if !yield(e, nil) {
 				return
 			}
@@ -469,56 +433,4 @@ func (rd *runReader) readEntry() (sortedEntry, error) {
 	e.line = int(uvarint())
 	e.ord = int64(uvarint())
 	return e, err
-}
-
-// outputSpill keeps what verify will print (one line or JSON object per
-// difference) until the comparison is over, when the totals that come
-// first are known: in memory up to outputMemory bytes, then in a
-// temporary file, so that a million differences need no more memory than
-// one.
-type outputSpill struct {
-	dir string
-	mem bytes.Buffer
-	f   *spillFile
-}
-
-// outputMemory is how much of verify's output is kept in memory.
-const outputMemory = 1 << 20
-
-func (o *outputSpill) Write(p []byte) (int, error) {
-	if o.f == nil && o.mem.Len()+len(p) <= outputMemory {
-		return o.mem.Write(p)
-	}
-	if o.f == nil {
-		f, err := newSpillFile(o.dir)
-		if err != nil {
-			return 0, err
-		}
-		o.f = f
-		if _, err := o.mem.WriteTo(f); err != nil {
-			return 0, fmt.Errorf("write spill file: %w", err)
-		}
-	}
-	n, err := o.f.Write(p)
-	if err != nil {
-		err = fmt.Errorf("write spill file: %w", err)
-	}
-	return n, err
-}
-
-// WriteTo writes what was kept to w.
-func (o *outputSpill) WriteTo(w io.Writer) (int64, error) {
-	if o.f == nil {
-		return o.mem.WriteTo(w)
-	}
-	if err := o.f.bw.Flush(); err != nil {
-		return 0, fmt.Errorf("write spill file: %w", err)
-	}
-	return io.Copy(w, io.NewSectionReader(o.f.f, 0, o.f.size))
-}
-
-func (o *outputSpill) close() {
-	if o.f != nil {
-		o.f.close()
-	}
 }
