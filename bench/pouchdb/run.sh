@@ -14,9 +14,10 @@
 #           bytes on the wire both ways, store sizes on disk after the pull.
 #   twoway  then 100 items edited on each side (disjoint) and the first
 #           two-way sync: feedsync sync (both directions) vs PouchDB sync.
-#   merge   feedsync merge of two feeds vs the floor (read both, write one),
-#           from the Go benchmarks in merge/bench_test.go (100k items, or 10k
-#           with -n below 100000).
+#   merge   feedsync merge of two feeds vs the floor (read both, write one)
+#           with feedsync's tokenizer and with encoding/xml's, from the Go
+#           benchmarks in merge/bench_test.go (100k items, or 10k with -n
+#           below 100000).
 #
 # PouchDB 9 with the leveldb adapter runs behind express-pouchdb 4 on
 # express 4, installed from the npm registry into bench/pouchdb/node_modules
@@ -222,14 +223,14 @@ if want merge; then
 	(cd "$root" && go test -c -o "$work/bin/merge.test" ./merge/)
 	: >"$work/merge-bench.txt"
 	for r in $(seq "$runs"); do
-		order=(Merge Floor)
-		((r % 2 == 0)) && order=(Floor Merge)
+		order=(Merge Floor FloorEncodingXML)
+		((r % 2 == 0)) && order=(FloorEncodingXML Floor Merge)
 		for b in "${order[@]}"; do
 			(cd "$root/merge" && "$work/bin/merge.test" -test.run '^$' -test.bench "^Benchmark$b\$/^items=$size\$" -test.benchtime 1x -test.benchmem) >>"$work/merge-bench.txt"
 		done
 	done
 	awk '/^Benchmark(Merge|Floor)/ {
-		side = ($1 ~ /Merge/) ? "feedsync-merge" : "floor"
+		side = ($1 ~ /Merge/) ? "feedsync-merge" : ($1 ~ /EncodingXML/) ? "floor-encoding-xml" : "floor"
 		for (i = 3; i < NF; i++) {
 			if ($(i+1) == "ns/op") print "merge\t" side "\twall\t" $i / 1e9
 			if ($(i+1) == "cpu-ns/op") print "merge\t" side "\tcpu\t" $i / 1e9

@@ -53,8 +53,14 @@ if (tw !== undefined) {
 }
 const m = get('merge', 'feedsync-merge', 'wall');
 if (m !== undefined) {
-  console.log('\nmerge     metric          merge         floor         merge/floor');
-  for (const metric of ['wall', 'cpu', 'peak_live_mb']) {
-    row('merge', metric, get('merge', 'feedsync-merge', metric), get('merge', 'floor', metric));
+  // Two floors: read both feeds and write one with feedsync's tokenizer
+  // (Floor), and with encoding/xml (FloorEncodingXML).
+  for (const [side, name] of [['floor', 'floor'], ['floor-encoding-xml', 'encoding/xml floor']]) {
+    if (get('merge', side, 'wall') === undefined) continue;
+    console.log(`\nmerge vs the ${name} (read both feeds, write one)`);
+    console.log('merge     metric          merge         floor         merge/floor');
+    for (const metric of ['wall', 'cpu', 'peak_live_mb']) {
+      row('merge', metric, get('merge', 'feedsync-merge', metric), get('merge', side, metric));
+    }
   }
 }
