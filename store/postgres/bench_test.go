@@ -3,10 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
-	"time"
 
+	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/benchdata"
 	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/jackc/pgx/v5"
@@ -31,160 +30,28 @@ import (
 //
 // Run: go test -run '^$' -bench . -benchmem ./store/postgres/
 
-func BenchmarkPut(b *testing.B) {
-	dsn := testDSN(b)
-	ctx := context.Background()
-	all := benchdata.Items(benchdata.N)
-	open := func(b *testing.B) *Store {
-		b.Helper()
-		s, err := Open(ctx, dsn, Options{Schema: newSchema(b, dsn)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Close() })
-		return s
-	}
-	b.Run("store", func(b *testing.B) {
-		runtime.GC() // do not bill this run for the garbage of the last
-		for b.Loop() {
-			b.StopTimer()
-			s := open(b)
-			b.StartTimer()
-			tx, err := s.Begin(ctx, true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, it := range all {
-				if _, err := tx.Put(ctx, it); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-	// merge and remerge time what a consumer does per incoming item (Get,
-	// MergeItem, Put if changed, SetPeerVersion) for a feed of new items
-	// into an empty store, and for the same feed again (nothing changes).
-	merge := func(b *testing.B, s *Store, wantPuts int) {
-		b.Helper()
-		tx, err := s.Begin(ctx, true)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer tx.Rollback()
-		puts, err := benchdata.Merge(ctx, tx, "https://peer.example/feed", all)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if puts != wantPuts {
-			b.Fatalf("merge put %d items, want %d", puts, wantPuts)
-		}
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Run("merge", func(b *testing.B) {
-		runtime.GC()
-		for b.Loop() {
-			b.StopTimer()
-			s := open(b)
-			b.StartTimer()
-			merge(b, s, len(all))
-		}
-		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-	b.Run("remerge", func(b *testing.B) {
-		s := open(b)
-		merge(b, s, len(all))
-		runtime.GC()
-		b.ResetTimer()
-		for b.Loop() {
-			merge(b, s, 0)
-		}
-		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-	b.Run("bulk", func(b *testing.B) {
-		rows, err := benchdata.Rows(all)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ResetTimer()
-		runtime.GC() // do not bill this run for the garbage of the last
-		for b.Loop() {
-			b.StopTimer()
-			s := open(b)
-			b.StartTimer()
-			if err := bulkInsert(ctx, s, rows); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-}
+func BenchmarkPut(b *testing.B) { putBench(b).Put(b) }
 
 // BenchmarkPutRatio runs store, merge and bulk one after the other in each
-// iteration, on fresh databases, and reports the rate ratios of the
-// iterations together: on a shared machine whose load drifts, paired
-// runs compare better than separate benchmarks.
-func BenchmarkPutRatio(b *testing.B) {
-	ctx := context.Background()
-	all := benchdata.Items(benchdata.N)
-	rows, err := benchdata.Rows(all)
-	if err != nil {
-		b.Fatal(err)
-	}
+// iteration (benchdata.PutBench.Ratio).
+func BenchmarkPutRatio(b *testing.B) { putBench(b).Ratio(b) }
+
+func putBench(b *testing.B) benchdata.PutBench {
 	dsn := testDSN(b)
-	open := func(b *testing.B) *Store {
-		b.Helper()
-		s, err := Open(ctx, dsn, Options{Schema: newSchema(b, dsn)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Close() })
-		return s
-	}
-	timed := func(fn func(s *Store) error) time.Duration {
-		s := open(b)
-		runtime.GC()
-		start := time.Now()
-		if err := fn(s); err != nil {
-			b.Fatal(err)
-		}
-		return time.Since(start)
-	}
-	var storeT, mergeT, bulkT time.Duration
-	for b.Loop() {
-		storeT += timed(func(s *Store) error {
-			tx, err := s.Begin(ctx, true)
+	return benchdata.PutBench{
+		Open: func(b *testing.B) store.Store {
+			b.Helper()
+			s, err := Open(context.Background(), dsn, Options{Schema: newSchema(b, dsn)})
 			if err != nil {
-				return err
+				b.Fatal(err)
 			}
-			defer tx.Rollback()
-			for _, it := range all {
-				if _, err := tx.Put(ctx, it); err != nil {
-					return err
-				}
-			}
-			return tx.Commit()
-		})
-		mergeT += timed(func(s *Store) error {
-			tx, err := s.Begin(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			if _, err := benchdata.Merge(ctx, tx, "https://peer.example/feed", all); err != nil {
-				return err
-			}
-			return tx.Commit()
-		})
-		bulkT += timed(func(s *Store) error { return bulkInsert(ctx, s, rows) })
+			b.Cleanup(func() { s.Close() })
+			return s
+		},
+		Bulk: func(ctx context.Context, s store.Store, rows []itemrow.Row) error {
+			return bulkInsert(ctx, s.(*Store), rows)
+		},
 	}
-	b.ReportMetric(bulkT.Seconds()/storeT.Seconds(), "store/bulk")
-	b.ReportMetric(bulkT.Seconds()/mergeT.Seconds(), "merge/bulk")
 }
 
 // bulkInsert inserts rows (seqs 1…) with raw SQL: one prepared INSERT
@@ -225,29 +92,7 @@ func BenchmarkChanges(b *testing.B) {
 			if err := fill(ctx, s, n); err != nil {
 				b.Fatal(err)
 			}
-			last := int64(n)
-			b.ResetTimer()
-			runtime.GC() // do not bill this run for the garbage of the last
-			for b.Loop() {
-				tx, err := s.Begin(ctx, false)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got := 0
-				for c, err := range tx.Changes(ctx, last-10) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					if c.Item.Sync == nil {
-						b.Fatal("item without sync")
-					}
-					got++
-				}
-				tx.Rollback()
-				if got != 10 {
-					b.Fatalf("got %d changes, want 10", got)
-				}
-			}
+			benchdata.ChangesTail(b, s, int64(n))
 		})
 	}
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
-	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/feedsync/go-feedsync/store/storetest"
 	"github.com/jackc/pgx/v5"
 )
@@ -184,22 +183,7 @@ func TestMigrationRecodesItems(t *testing.T) {
 			_, err := s.pool.Exec(t.Context(), `UPDATE feedsync_schema_version SET version = 3`)
 			return err
 		},
-		func(st store.Store) (bool, error) {
-			rows, err := st.(*Store).pool.Query(t.Context(), `SELECT xml FROM feedsync_items`)
-			if err != nil {
-				return false, err
-			}
-			defer rows.Close()
-			all := true
-			for rows.Next() {
-				var b []byte
-				if err := rows.Scan(&b); err != nil {
-					return false, err
-				}
-				all = all && itemrow.Encoded(b)
-			}
-			return all, rows.Err()
-		})
+		storetest.EncodedRows("feedsync_items"))
 }
 
 // The conformance test's Batch case reaches the one-query-per-batch

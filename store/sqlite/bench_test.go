@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/feedsync/go-feedsync/store"
 	"github.com/feedsync/go-feedsync/store/internal/benchdata"
@@ -34,160 +32,27 @@ import (
 //
 // Run: go test -run '^$' -bench . -benchmem ./store/sqlite/
 
-const benchPutN = benchdata.N
-
-func BenchmarkPut(b *testing.B) {
-	ctx := context.Background()
-	all := benchdata.Items(benchPutN)
-	open := func(b *testing.B) *Store {
-		b.Helper()
-		s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Close() })
-		return s
-	}
-	b.Run("store", func(b *testing.B) {
-		runtime.GC() // do not bill this run for the garbage of the last
-		for b.Loop() {
-			b.StopTimer()
-			s := open(b)
-			b.StartTimer()
-			tx, err := s.Begin(ctx, true)
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, it := range all {
-				if _, err := tx.Put(ctx, it); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if err := tx.Commit(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(benchPutN*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-	// merge and remerge time what a consumer does per incoming item (Get,
-	// MergeItem, Put if changed, SetPeerVersion) for a feed of new items
-	// into an empty store, and for the same feed again (nothing changes).
-	merge := func(b *testing.B, s *Store, wantPuts int) {
-		b.Helper()
-		tx, err := s.Begin(ctx, true)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer tx.Rollback()
-		puts, err := benchdata.Merge(ctx, tx, "https://peer.example/feed", all)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if puts != wantPuts {
-			b.Fatalf("merge put %d items, want %d", puts, wantPuts)
-		}
-		if err := tx.Commit(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Run("merge", func(b *testing.B) {
-		runtime.GC()
-		for b.Loop() {
-			b.StopTimer()
-			s := open(b)
-			b.StartTimer()
-			merge(b, s, len(all))
-		}
-		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-	b.Run("remerge", func(b *testing.B) {
-		s := open(b)
-		merge(b, s, len(all))
-		runtime.GC()
-		b.ResetTimer()
-		for b.Loop() {
-			merge(b, s, 0)
-		}
-		b.ReportMetric(float64(len(all)*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-	b.Run("bulk", func(b *testing.B) {
-		rows, err := benchdata.Rows(all)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ResetTimer()
-		runtime.GC() // do not bill this run for the garbage of the last
-		for b.Loop() {
-			b.StopTimer()
-			s := open(b)
-			b.StartTimer()
-			if err := bulkInsert(ctx, s, rows, 0); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(benchPutN*b.N)/b.Elapsed().Seconds(), "items/s")
-	})
-}
+func BenchmarkPut(b *testing.B) { putBench().Put(b) }
 
 // BenchmarkPutRatio runs store, merge and bulk one after the other in each
-// iteration, on fresh databases, and reports the rate ratios of the
-// iterations together: on a shared machine whose load drifts, paired
-// runs compare better than separate benchmarks.
-func BenchmarkPutRatio(b *testing.B) {
-	ctx := context.Background()
-	all := benchdata.Items(benchPutN)
-	rows, err := benchdata.Rows(all)
-	if err != nil {
-		b.Fatal(err)
-	}
-	open := func(b *testing.B) *Store {
-		b.Helper()
-		s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"), Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { s.Close() })
-		return s
-	}
-	timed := func(fn func(s *Store) error) time.Duration {
-		s := open(b)
-		runtime.GC()
-		start := time.Now()
-		if err := fn(s); err != nil {
-			b.Fatal(err)
-		}
-		return time.Since(start)
-	}
-	var storeT, mergeT, bulkT time.Duration
-	for b.Loop() {
-		storeT += timed(func(s *Store) error {
-			tx, err := s.Begin(ctx, true)
+// iteration (benchdata.PutBench.Ratio).
+func BenchmarkPutRatio(b *testing.B) { putBench().Ratio(b) }
+
+func putBench() benchdata.PutBench {
+	return benchdata.PutBench{
+		Open: func(b *testing.B) store.Store {
+			b.Helper()
+			s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{})
 			if err != nil {
-				return err
+				b.Fatal(err)
 			}
-			defer tx.Rollback()
-			for _, it := range all {
-				if _, err := tx.Put(ctx, it); err != nil {
-					return err
-				}
-			}
-			return tx.Commit()
-		})
-		mergeT += timed(func(s *Store) error {
-			tx, err := s.Begin(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			if _, err := benchdata.Merge(ctx, tx, "https://peer.example/feed", all); err != nil {
-				return err
-			}
-			return tx.Commit()
-		})
-		bulkT += timed(func(s *Store) error { return bulkInsert(ctx, s, rows, 0) })
+			b.Cleanup(func() { s.Close() })
+			return s
+		},
+		Bulk: func(ctx context.Context, s store.Store, rows []itemrow.Row) error {
+			return bulkInsert(ctx, s.(*Store), rows, 0)
+		},
 	}
-	b.ReportMetric(bulkT.Seconds()/storeT.Seconds(), "store/bulk")
-	b.ReportMetric(bulkT.Seconds()/mergeT.Seconds(), "merge/bulk")
 }
 
 // bulkInsert inserts rows with seqs from seq0+1 on with raw SQL: one
@@ -238,27 +103,7 @@ func BenchmarkChanges(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			runtime.GC() // do not bill this run for the garbage of the last
-			for b.Loop() {
-				tx, err := s.Begin(ctx, false)
-				if err != nil {
-					b.Fatal(err)
-				}
-				got := 0
-				for c, err := range tx.Changes(ctx, last-10) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					if c.Item.Sync == nil {
-						b.Fatal("item without sync")
-					}
-					got++
-				}
-				tx.Rollback()
-				if got != 10 {
-					b.Fatalf("got %d changes, want 10", got)
-				}
-			}
+			benchdata.ChangesTail(b, s, last)
 		})
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/beevik/etree"
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
-	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/feedsync/go-feedsync/store/internal/sqltx"
 	"github.com/feedsync/go-feedsync/store/storetest"
 )
@@ -215,22 +214,7 @@ CREATE INDEX peer_versions_id ON peer_versions (id);
 UPDATE schema_version SET version = 3`)
 			return err
 		},
-		func(st store.Store) (bool, error) {
-			rows, err := st.(*Store).db.QueryContext(t.Context(), `SELECT xml FROM items`)
-			if err != nil {
-				return false, err
-			}
-			defer rows.Close()
-			all := true
-			for rows.Next() {
-				var b []byte
-				if err := rows.Scan(&b); err != nil {
-					return false, err
-				}
-				all = all && itemrow.Encoded(b)
-			}
-			return all, rows.Err()
-		})
+		storetest.EncodedRows("items"))
 }
 
 // TestMigration2 opens a database of schema version 1, with changes and the

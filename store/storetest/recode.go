@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/store"
+	"github.com/feedsync/go-feedsync/store/internal/itemrow"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -56,6 +58,34 @@ func RunRecode(t *testing.T, open func() (store.Store, error), downgrade func(s 
 	}
 	if d := cmp.Diff(want, changeViews(t, s)); d != "" {
 		t.Errorf("changes after the migration (-before +after):\n%s", d)
+	}
+}
+
+// EncodedRows returns the encoded function of RunRecode for a store whose
+// transactions are store.SQLTx and keep items in the xml column of table:
+// it reports whether every row there is in the stored form.
+func EncodedRows(table string) func(s store.Store) (bool, error) {
+	return func(s store.Store) (bool, error) {
+		ctx := context.Background()
+		tx, err := s.Begin(ctx, false)
+		if err != nil {
+			return false, err
+		}
+		defer tx.Rollback()
+		sqlTx, ok := tx.(store.SQLTx)
+		if !ok {
+			return false, fmt.Errorf("%T is not a store.SQLTx", tx)
+		}
+		all := true
+		err = sqlTx.QuerySQL(ctx, `SELECT xml FROM `+table, nil, func(scan func(dest ...any) error) error {
+			var b []byte
+			if err := scan(&b); err != nil {
+				return err
+			}
+			all = all && itemrow.Encoded(b)
+			return nil
+		})
+		return all, err
 	}
 }
 
