@@ -16,6 +16,7 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/httpfeed"
+	"github.com/feedsync/go-feedsync/internal/feedtest"
 	"github.com/feedsync/go-feedsync/store"
 )
 
@@ -27,23 +28,7 @@ var rawClient = &http.Client{Transport: &http.Transport{DisableCompression: true
 // pairs) and returns the response and its body as it came.
 func rawGet(t testing.TB, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := rawClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
+	return feedtest.HTTPGet(t, rawClient, url, header...)
 }
 
 // decode returns body decoded from the content coding enc.

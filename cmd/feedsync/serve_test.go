@@ -26,6 +26,7 @@ import (
 
 	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/httpfeed"
+	"github.com/feedsync/go-feedsync/internal/feedtest"
 	"github.com/feedsync/go-feedsync/store/open"
 )
 
@@ -116,23 +117,7 @@ var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 func httpGet(t *testing.T, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, body
+	return feedtest.HTTPGet(t, httpClient, url, header...)
 }
 
 func TestServeAndSyncFeedFiles(t *testing.T) {

@@ -7,6 +7,8 @@ package feedtest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"testing"
 
@@ -108,4 +110,27 @@ func NotePostgres(pkg string) {
 	}
 	defer tty.Close()
 	fmt.Fprintf(tty, "note: %s: PostgreSQL tests skipped; set %s=postgres://… to run them\n", pkg, PostgresEnv)
+}
+
+// HTTPGet sends a GET to url with c, setting the headers given as name, value
+// pairs, and returns the response with its whole body as it came.
+func HTTPGet(t testing.TB, c *http.Client, url string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
 }
