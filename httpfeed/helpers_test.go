@@ -212,3 +212,16 @@ func newServer(t testing.TB, h http.Handler) *httptest.Server {
 var testClient = &http.Client{Timeout: 30 * time.Second}
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// storeOfBenchItems returns a memory store holding n items of about 1.5
+// KB (benchItem), enough that a feed of them is compressed.
+func storeOfBenchItems(t testing.TB, n int) store.Store {
+	t.Helper()
+	st := newMemory(t)
+	items := make([]*feedsync.Item, n)
+	for i := range items {
+		items[i] = benchItem(i)
+	}
+	put(t, st, items...)
+	return st
+}

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/feedsync/go-feedsync/feedsync"
 	"github.com/feedsync/go-feedsync/httpfeed"
 )
 
@@ -99,12 +98,7 @@ func TestPageETagNotModified(t *testing.T) {
 // token is known), and it is the same page as without gzip; HEAD sends
 // the headers only.
 func TestPageGzip(t *testing.T) {
-	st := newMemory(t)
-	var items []*feedsync.Item
-	for i := range 120 {
-		items = append(items, benchItem(i))
-	}
-	put(t, st, items...)
+	st := storeOfBenchItems(t, 120)
 	h := &httpfeed.Handler{Store: st}
 	plain := serve(h, newRequest("GET", "/?limit=100", nil))
 	zipped := serve(h, newRequest("GET", "/?limit=100", nil, "Accept-Encoding", "gzip"))

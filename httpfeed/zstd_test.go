@@ -75,12 +75,7 @@ func zstdBytes(t testing.TB, b []byte) []byte {
 // at least as much as gzip, gzip when only that is, none otherwise; and
 // the body decodes to what an uncompressed answer holds.
 func TestContentCodingNegotiation(t *testing.T) {
-	st := newMemory(t)
-	var items []*feedsync.Item
-	for i := range 120 {
-		items = append(items, benchItem(i))
-	}
-	put(t, st, items...)
+	st := storeOfBenchItems(t, 120)
 	srv := newServer(t, &httpfeed.Handler{Store: st})
 	cases := []struct{ accept, want string }{
 		{"", ""},
@@ -142,12 +137,7 @@ func TestContentCodingNegotiation(t *testing.T) {
 // is weak and the same whatever the coding, and If-None-Match gets a 304
 // without a body under every coding.
 func TestETagAcrossCodings(t *testing.T) {
-	st := newMemory(t)
-	var items []*feedsync.Item
-	for i := range 120 {
-		items = append(items, benchItem(i))
-	}
-	put(t, st, items...)
+	st := storeOfBenchItems(t, 120)
 	srv := newServer(t, &httpfeed.Handler{Store: st})
 	for _, path := range []string{"/", "/?limit=100"} {
 		tags := map[string]string{}
